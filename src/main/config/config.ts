@@ -1,0 +1,171 @@
+/**
+ * The one home of configuration. Everything comes from the environment (the old Stats2 names are
+ * honoured: USERCRT, USERKEY, DB_URL, STATS_DB_AUTH_HEADER, CALLBACK_CLIENT_ID, …); the desktop
+ * app overlays the operator's saved settings on top with `withOverrides`.
+ */
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+
+export interface CredentialConfig {
+  /** PEM certificate (USERCRT, X509_USER_CERT). */
+  certPath?: string
+  /** PEM key, plain or encrypted (USERKEY, X509_USER_KEY). */
+  keyPath?: string
+  /** PKCS#12 bundle (STATS2_USER_P12). */
+  p12Path?: string
+  /** X509 proxy: certificate, key (and chain) in one PEM (X509_USER_PROXY). */
+  proxyPath?: string
+  /** Passphrase of an encrypted key or bundle (STATS2_KEY_PASSPHRASE or STATS2_KEY_PASSPHRASE_FILE). */
+  passphrase?: string
+  /** A file holding the passphrase (STATS2_KEY_PASSPHRASE_FILE), read when the key is loaded. */
+  passphrasePath?: string
+}
+
+export interface CmswebConfig {
+  /** ReqMgr2 and WMStats (CMSWEB_URL). */
+  url: string
+  /** DBS (CMSWEB_PROD_URL). */
+  dbsUrl: string
+  /** Extra trusted CAs: a PEM bundle or a directory of PEM files (CMSWEB_CA). */
+  caPath?: string
+  /** The grid CA directory (X509_CERT_DIR). */
+  caDir?: string
+  concurrency: number
+  timeoutMs: number
+  retries: number
+}
+
+export interface DatabaseConfig {
+  /** A CouchDB to use instead of the embedded store (DB_URL). */
+  url?: string
+  /** `Basic <base64 user:pass>` for writes to DB_URL (STATS_DB_AUTH_HEADER). */
+  authHeader?: string
+  /** Where the embedded store keeps its data (STATS2_DATA_DIR). */
+  dataDir: string
+}
+
+export interface NotifyConfig {
+  clientId?: string
+  clientSecret?: string
+  prodAudience?: string
+  devAudience?: string
+  /** Keycloak base, e.g. https://auth.cern.ch (KEYCLOAK_URL). */
+  keycloakUrl: string
+  /** PdmV services on production (PDMV_PROD_URL) and development (PDMV_DEV_URL). */
+  prodUrl: string
+  devUrl: string
+}
+
+export interface UpdaterConfig {
+  /** ReqMgr2 changes read per page (STATS2_CHANGES_PAGE). */
+  changesPageSize: number
+  /** Datasets per DBS datasetlist call (STATS2_DATASETLIST_BATCH). */
+  datasetListBatch: number
+  /** Documents per CouchDB bulk read/write (STATS2_DB_BATCH). */
+  dbBatch: number
+  /** Turn batching off to reproduce the old Stats2's one-call-at-a-time pattern (STATS2_BATCHING=0). */
+  batching: boolean
+}
+
+export interface Stats2Config {
+  credentials: CredentialConfig
+  cmsweb: CmswebConfig
+  db: DatabaseConfig
+  notify: NotifyConfig
+  updater: UpdaterConfig
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim()
+  return trimmed ? trimmed : undefined
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`)
+  return value
+}
+
+function nonNegativeInt(env: Env, name: string, fallback: number): number {
+  const raw = nonEmpty(env[name])
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be an integer ≥ 0, got "${raw}"`)
+  return value
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = nonEmpty(env[name]) ?? fallback
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${raw}"`)
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`)
+  }
+  return raw.replace(/\/+$/, '')
+}
+
+/** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
+export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Stats2')
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Stats2')
+  return join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(homedir(), '.config'), 'Stats2')
+}
+
+export function loadConfig(env: Env = process.env): Stats2Config {
+  const passphraseFile = nonEmpty(env.STATS2_KEY_PASSPHRASE_FILE)
+  const credentials: CredentialConfig = {
+    certPath: nonEmpty(env.USERCRT) ?? nonEmpty(env.X509_USER_CERT),
+    keyPath: nonEmpty(env.USERKEY) ?? nonEmpty(env.X509_USER_KEY),
+    p12Path: nonEmpty(env.STATS2_USER_P12),
+    proxyPath: nonEmpty(env.X509_USER_PROXY),
+    passphrase: env.STATS2_KEY_PASSPHRASE
+  }
+  if (passphraseFile !== undefined && credentials.passphrase === undefined) {
+    credentials.passphrasePath = passphraseFile
+  }
+  const url = nonEmpty(env.DB_URL)
+  return {
+    credentials,
+    cmsweb: {
+      url: httpUrl(env, 'CMSWEB_URL', 'https://cmsweb.cern.ch'),
+      dbsUrl: httpUrl(env, 'CMSWEB_PROD_URL', 'https://cmsweb-prod.cern.ch:8443'),
+      caPath: nonEmpty(env.CMSWEB_CA),
+      caDir: nonEmpty(env.X509_CERT_DIR),
+      concurrency: positiveInt(env, 'STATS2_CONCURRENCY', 8),
+      timeoutMs: positiveInt(env, 'STATS2_TIMEOUT_MS', 120_000),
+      retries: nonNegativeInt(env, 'STATS2_RETRIES', 4)
+    },
+    db: {
+      url: url === undefined ? undefined : httpUrl(env, 'DB_URL', url),
+      authHeader: nonEmpty(env.STATS_DB_AUTH_HEADER),
+      dataDir: nonEmpty(env.STATS2_DATA_DIR) ?? join(defaultAppDataDir(env), 'store')
+    },
+    notify: {
+      clientId: nonEmpty(env.CALLBACK_CLIENT_ID),
+      clientSecret: nonEmpty(env.CALLBACK_CLIENT_SECRET),
+      prodAudience: nonEmpty(env.APPLICATION_CLIENT_ID),
+      devAudience: nonEmpty(env.DEV_APPLICATION_CLIENT_ID),
+      keycloakUrl: httpUrl(env, 'KEYCLOAK_URL', 'https://auth.cern.ch'),
+      prodUrl: httpUrl(env, 'PDMV_PROD_URL', 'https://cms-pdmv.cern.ch'),
+      devUrl: httpUrl(env, 'PDMV_DEV_URL', 'https://cms-pdmv-dev.cern.ch')
+    },
+    updater: {
+      changesPageSize: positiveInt(env, 'STATS2_CHANGES_PAGE', 1000),
+      datasetListBatch: positiveInt(env, 'STATS2_DATASETLIST_BATCH', 100),
+      dbBatch: positiveInt(env, 'STATS2_DB_BATCH', 500),
+      batching: (nonEmpty(env.STATS2_BATCHING) ?? '1') !== '0'
+    }
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The Stats2 CouchDB documents. McM, RelVal, ReReco and pMp read these directly, so the shape
+ * (field names, optional fields, value types) must stay exactly what the old Stats2 wrote.
+ */
+
+/** One output dataset in one history entry. `Lumis` only for lumi-based workflows. */
+export interface DatasetStat {
+  Type: string
+  Events: number
+  Size: number
+  Lumis?: number
+}
+
+export interface HistoryEntry {
+  /** Unix seconds. */
+  Time: number
+  Datasets: Record<string, DatasetStat>
+}
+
+export interface Transition {
+  Status: string
+  UpdateTime: number
+}
+
+/** A document of the `requests` database; `_id` is the ReqMgr2 RequestName. */
+export interface WorkflowDoc {
+  _id: string
+  _rev?: string
+  AcquisitionEra?: unknown
+  CMSSWVersion?: string
+  Campaigns: unknown[]
+  EventNumberHistory: HistoryEntry[]
+  InputDataset?: string
+  LastUpdate?: number
+  LumiList?: Record<string, [number, number][]>
+  OutputDatasets: string[]
+  PrepID?: string
+  ProcessingString?: string
+  RequestName?: string
+  RequestPriority: number
+  RequestTransition: Transition[]
+  RequestType?: string
+  Requests: unknown[]
+  SizePerEvent?: number
+  TimePerEvent?: number
+  TotalEvents: number
+  TotalInputLumis: number
+}
+
+/** The `all_settings` document of the `settings` database. */
+export interface SettingsDoc {
+  _id: 'all_settings'
+  _rev?: string
+  last_reqmgr_sequence?: string | number
+  last_dbs_update_date?: number
+  failed_workflows?: string[]
+  /** Not in the old Stats2: why each failed workflow failed (name → reason). Extra key, ignored by readers. */
+  failed_reasons?: Record<string, string>
+}
+
+export const REQUESTS_DB = 'requests'
+export const SETTINGS_DB = 'settings'
+export const SETTINGS_DOC_ID = 'all_settings'

@@ -25,7 +25,7 @@ export default tseslint.config(
   {
     // Only src/main/index.ts and the IPC registration may touch Electron; everything else runs in plain Node.
     files: ['src/main/**/*.ts'],
-    ignores: ['src/main/index.ts', 'src/main/ipc/register.ts', 'src/main/app/**/*.ts'],
+    ignores: ['src/main/index.ts', 'src/main/ipc/register.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Keep Electron in src/main/index.ts and src/main/ipc/register.ts.' }] }]
     }

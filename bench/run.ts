@@ -1,0 +1,145 @@
+/**
+ * `npm run bench`: update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
+ * no batching) against the fast path (concurrency 16, batching), in one run; then search latency on
+ * a large embedded store. The last line is one JSON object:
+ * {"speedup": sequential ÷ fast, "boundRatio": fast ÷ N·(1+k)·L/C, "identical": bool}.
+ *
+ *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search]
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadConfig, type Stats2Config } from '../src/main/config/config'
+import { CmswebClient } from '../src/main/cmsweb/client'
+import { CmswebServices } from '../src/main/cmsweb/services'
+import { setLogLevel } from '../src/main/log/logger'
+import { generateScenario, startSimulator, type Simulator } from '../src/main/sim'
+import { CouchStore } from '../src/main/store/couch-store'
+import { runUpdate } from '../src/main/updater/update-run'
+import type { UpdateReport } from '../src/shared/update-types'
+import type { WorkflowDoc } from '../src/shared/stats2-doc'
+import { benchSearch } from './search'
+
+setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
+
+const { values } = parseArgs({
+  options: {
+    workflows: { type: 'string', default: '10000' },
+    'latency-ms': { type: 'string', default: '30' },
+    concurrency: { type: 'string', default: '16' },
+    'search-docs': { type: 'string', default: '200000' },
+    'no-search': { type: 'boolean', default: false },
+    seed: { type: 'string', default: '7' }
+  },
+  strict: true
+})
+const N = Number(values.workflows)
+const LATENCY = Number(values['latency-ms'])
+const C = Number(values.concurrency)
+
+interface ModeResult {
+  name: string
+  seconds: number
+  report: UpdateReport
+  requests: Record<string, number>
+  peakRssMb: number
+  docs: Map<string, unknown>
+}
+
+function comparable(doc: WorkflowDoc): unknown {
+  const { _rev: _r, LastUpdate: _l, ...rest } = doc
+  return { ...rest, EventNumberHistory: (rest.EventNumberHistory ?? []).map((e) => ({ ...e, Time: 0 })) }
+}
+
+async function runMode(name: string, sim: Simulator, work: string, concurrency: number, batching: boolean): Promise<ModeResult> {
+  const base = loadConfig({})
+  const config: Stats2Config = {
+    ...base,
+    credentials: { certPath: sim.tls.clientCert, keyPath: sim.tls.clientKey },
+    cmsweb: { ...base.cmsweb, url: sim.url, dbsUrl: sim.url, caPath: sim.tls.caCert, concurrency },
+    db: { dataDir: join(work, name) },
+    updater: { ...base.updater, batching }
+  }
+  const store = await CouchStore.open(config.db, { batchSize: config.updater.dbBatch })
+  const client = await CmswebClient.create(config)
+  sim.resetCounts()
+  let peak = process.memoryUsage().rss
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100)
+  const started = performance.now()
+  const report = await runUpdate({ kind: 'all' }, {}, {
+    services: new CmswebServices(client),
+    store,
+    options: {
+      concurrency,
+      batching,
+      changesPageSize: config.updater.changesPageSize,
+      datasetListBatch: config.updater.datasetListBatch,
+      dbBatch: config.updater.dbBatch
+    }
+  })
+  const seconds = (performance.now() - started) / 1000
+  clearInterval(sampler)
+  const docs = new Map<string, unknown>()
+  for await (const page of store.allWorkflows(1000)) for (const doc of page) docs.set(doc._id, comparable(doc))
+  await client.close()
+  await store.close()
+  return { name, seconds, report, requests: sim.requestCounts(), peakRssMb: Math.round(peak / 1e6), docs }
+}
+
+function sameDocs(a: Map<string, unknown>, b: Map<string, unknown>): boolean {
+  if (a.size !== b.size) return false
+  for (const [name, doc] of a) if (JSON.stringify(doc) !== JSON.stringify(b.get(name))) return false
+  return true
+}
+
+function printMode(result: ModeResult, bound: number): void {
+  const total = Object.values(result.requests).reduce((s, n) => s + n, 0)
+  console.log(`\n## ${result.name}`)
+  console.log(`wall time ${result.seconds.toFixed(1)} s (${(result.seconds / bound).toFixed(2)}× the bound), peak RSS ${result.peakRssMb} MB`)
+  console.log(`workflows written ${result.report.written}, history entries ${result.report.historyAdded}, failed ${result.report.failed.length}`)
+  console.log(`cmsweb requests ${total}:`)
+  for (const [endpoint, count] of Object.entries(result.requests).sort((x, y) => y[1] - x[1])) {
+    console.log(`  ${endpoint.padEnd(28)} ${count}`)
+  }
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
+  try {
+    if (!values['no-search']) await benchSearch(Number(values['search-docs']), join(work, 'search'))
+
+    const scenario = generateScenario({ workflows: N, steps: 1, datasetsPerWorkflow: [2, 5], seed: Number(values.seed) })
+    const step = scenario.steps[0]!
+    let datasets = 0
+    for (const doc of step.reqmgr2.values()) datasets += new Set((doc.OutputDatasets as string[]) ?? []).size
+    const k = datasets / step.reqmgr2.size
+    const bound = (N * (1 + k) * LATENCY) / 1000 / C
+    console.log(`# update-all: ${N} workflows, k = ${k.toFixed(2)} output datasets each, latency ${LATENCY} ms, C = ${C}`)
+    console.log(`bound N·(1+k)·L/C = ${bound.toFixed(1)} s`)
+
+    const sim = await startSimulator({ scenario, tlsDir: join(work, 'tls'), latencyMs: LATENCY })
+    try {
+      const fast = await runMode('fast: concurrency 16, batching on', sim, work, C, true)
+      printMode(fast, bound)
+      const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
+      printMode(sequential, bound)
+      const identical = sameDocs(fast.docs, sequential.docs) && fast.docs.size === step.reqmgr2.size
+      console.log(`\nstored documents identical in both modes: ${identical} (${fast.docs.size} / ${sequential.docs.size})`)
+      console.log(JSON.stringify({
+        speedup: Number((sequential.seconds / fast.seconds).toFixed(2)),
+        boundRatio: Number((fast.seconds / bound).toFixed(3)),
+        identical
+      }))
+    } finally {
+      await sim.close()
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})

@@ -1,0 +1,231 @@
+/**
+ * `stats2` — the Stats2 core without a window (cron, systemd, a terminal). Reads the same
+ * environment as the old Stats2 (USERCRT, USERKEY, DB_URL, STATS_DB_AUTH_HEADER, …).
+ */
+import { setMaxListeners } from 'node:events'
+import { parseArgs } from 'node:util'
+import { loadConfig, type Stats2Config } from '../config/config'
+import { createLogger } from '../log/logger'
+import { createNotifier, openCmsweb, openStore, updaterOptions } from '../core/runtime'
+import { runUpdate } from '../updater/update-run'
+import { WorkflowSearch } from '../search/search'
+import { SEARCH_FIELDS, SEARCH_FIELD_LABELS, type SearchField } from '../../shared/search-types'
+import type { UpdateReport } from '../../shared/update-types'
+import { runSimCommand } from './sim-command'
+import { runUiCommand } from './ui-command'
+
+const log = createLogger('cli')
+
+export const USAGE = `Usage: stats2 <command> [options]
+
+Commands:
+  update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json]
+                      Update every workflow ReqMgr2 changed since the last run (update all),
+                      or only the named ones; optionally notify McM/RelVal/ReReco.
+  see NAME            Print the stored document of a workflow (JSON).
+  dump                Print every stored workflow document as one JSON array.
+  search TEXT [--page N] [--field FIELD]
+                      Search as the Stats2 page does (PrepID, dataset, campaign, type,
+                      processing string, task request, else workflow name; then by prefix)
+                      and print the matching documents (JSON, 100 a page, first page 1).
+  sim --scenario DIR | --generate N [--steps S] [--seed X]
+      [--port P] [--tls-dir DIR] [--latency-ms N] [--fail-rate F] [--auto-advance-ms N]
+                      Serve a cmsweb simulator (ReqMgr2, DBS, WMStats, Keycloak, PdmV)
+                      over HTTPS with client certificates; prints one JSON line.
+  ui [--port P] [--demo]
+                      Serve the dashboard on 127.0.0.1 for a browser (no Electron needed).
+
+Environment (old Stats2 names first): USERCRT, USERKEY, X509_USER_PROXY, STATS2_USER_P12,
+STATS2_KEY_PASSPHRASE(_FILE), DB_URL, STATS_DB_AUTH_HEADER, STATS2_DATA_DIR, CMSWEB_URL,
+CMSWEB_PROD_URL, CMSWEB_CA, X509_CERT_DIR, STATS2_CONCURRENCY, CALLBACK_CLIENT_ID,
+CALLBACK_CLIENT_SECRET, APPLICATION_CLIENT_ID, DEV_APPLICATION_CLIENT_ID. See README.md.
+`
+
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+type Out = (text: string) => void
+
+export interface CliIo {
+  out: Out
+  err: Out
+  env: Record<string, string | undefined>
+}
+
+const defaultIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env
+}
+
+function summary(report: UpdateReport): string {
+  const seconds = ((report.finishedAt - report.startedAt) / 1000).toFixed(1)
+  const parts = [
+    `${report.changed} changed`,
+    `${report.written} written`,
+    `${report.unchanged} unchanged`,
+    `${report.deleted} deleted`,
+    `${report.recalculated} recalculated`,
+    `${report.historyAdded} new history entries`,
+    `${report.failed.length} failed`
+  ]
+  if (report.notifications.sent + report.notifications.failed > 0) {
+    parts.push(`${report.notifications.sent} notifications sent, ${report.notifications.failed} failed`)
+  }
+  const lines = [`${report.cancelled ? 'Update cancelled' : 'Update finished'} in ${seconds}s: ${parts.join(', ')}.`]
+  for (const failure of report.failed.slice(0, 20)) lines.push(`  failed: ${failure.name}: ${failure.reason}`)
+  if (report.failed.length > 20) lines.push(`  … and ${report.failed.length - 20} more (they are retried by the next run)`)
+  for (const warning of report.warnings) lines.push(`  warning: ${warning}`)
+  return lines.join('\n') + '\n'
+}
+
+async function update(args: string[], config: Stats2Config, io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: 'string', multiple: true },
+      'trigger-prod': { type: 'boolean' },
+      'trigger-dev': { type: 'boolean' },
+      json: { type: 'boolean' }
+    },
+    strict: true
+  })
+  const store = await openStore(config)
+  const abort = new AbortController()
+  // Every in-flight cmsweb request listens on this one signal.
+  setMaxListeners(0, abort.signal)
+  const stop = (): void => {
+    log.warn('stopping: finishing the current step (Ctrl-C again to quit at once)')
+    if (abort.signal.aborted) process.exit(130)
+    abort.abort()
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  let cmsweb: Awaited<ReturnType<typeof openCmsweb>> | undefined
+  const notifier = values['trigger-prod'] || values['trigger-dev'] ? await createNotifier(config) : undefined
+  try {
+    cmsweb = await openCmsweb(config)
+    const names = values.name ?? []
+    const report = await runUpdate(
+      names.length > 0 ? { kind: 'names', names } : { kind: 'all' },
+      { triggerProd: values['trigger-prod'], triggerDev: values['trigger-dev'] },
+      {
+        services: cmsweb.services(abort.signal),
+        store,
+        notifier,
+        options: updaterOptions(config),
+        signal: abort.signal
+      }
+    )
+    io.out(values.json ? JSON.stringify(report, null, 1) + '\n' : summary(report))
+    log.info(`workflows in the store: ${await store.countWorkflows()}`)
+    return report.cancelled ? 130 : 0
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    await notifier?.close()
+    await cmsweb?.close()
+    await store.close()
+  }
+}
+
+async function see(args: string[], config: Stats2Config, io: CliIo): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, strict: true })
+  const name = positionals[0]
+  if (!name || positionals.length > 1) throw new UsageError('see needs exactly one workflow name')
+  const store = await openStore(config)
+  try {
+    const doc = await store.getWorkflow(name)
+    if (!doc) {
+      io.err(`No workflow named ${name} in the store (${store.url}).\n`)
+      return 1
+    }
+    io.out(JSON.stringify(doc, null, 2) + '\n')
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+async function dump(args: string[], config: Stats2Config, io: CliIo): Promise<number> {
+  parseArgs({ args, strict: true })
+  const store = await openStore(config)
+  try {
+    // Streamed page by page: a production store holds hundreds of thousands of documents.
+    let first = true
+    io.out('[')
+    for await (const page of store.allWorkflows()) {
+      for (const doc of page) {
+        io.out((first ? '\n' : ',\n') + JSON.stringify(doc))
+        first = false
+      }
+    }
+    io.out(first ? ']\n' : '\n]\n')
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+async function search(args: string[], config: Stats2Config, io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { page: { type: 'string' }, field: { type: 'string' } },
+    strict: true
+  })
+  const text = positionals.join(' ')
+  const page = values.page === undefined ? 1 : Number(values.page)
+  if (!Number.isInteger(page) || page < 1) throw new UsageError(`--page must be a page number from 1, got "${values.page}"`)
+  const field = (values.field ?? 'any') as SearchField
+  if (!SEARCH_FIELDS.includes(field)) throw new UsageError(`--field must be one of ${SEARCH_FIELDS.join(', ')}`)
+  const store = await openStore(config)
+  try {
+    const result = await new WorkflowSearch(store).search({ text, field, page: page - 1 })
+    const pages = Math.max(1, Math.ceil(result.total / result.pageSize))
+    io.err(
+      `${result.total} workflow${result.total === 1 ? '' : 's'} ${result.prefix ? 'starting with' : 'matching'} ` +
+        `${SEARCH_FIELD_LABELS[result.field]} "${result.text}" (page ${page} of ${pages})\n`
+    )
+    io.out(JSON.stringify(result.workflows, null, 1) + '\n')
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const [command, ...args] = argv
+  try {
+    if (!command || command === 'help' || command === '--help' || command === '-h') {
+      io.out(USAGE)
+      return command ? 0 : 2
+    }
+    if (command === 'sim') return await runSimCommand(args, io)
+    const config = loadConfig(io.env)
+    switch (command) {
+      case 'update':
+        return await update(args, config, io)
+      case 'see':
+        return await see(args, config, io)
+      case 'dump':
+        return await dump(args, config, io)
+      case 'search':
+        return await search(args, config, io)
+      case 'ui':
+        return await runUiCommand(args, config, io)
+      default:
+        throw new UsageError(`Unknown command "${command}"`)
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`stats2: ${message}\n\n${USAGE}`)
+      return 2
+    }
+    io.err(`stats2 ${command}: ${message}\n`)
+    if (process.env.STATS2_DEBUG) io.err(`${(error as Error).stack ?? ''}\n`)
+    return 1
+  }
+}

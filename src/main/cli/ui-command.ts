@@ -1,0 +1,77 @@
+/** `stats2 ui`: the dashboard in a browser, for machines without a display server or Electron. */
+import { spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { defaultAppDataDir, type Stats2Config } from '../config/config'
+import { AppCore } from '../desktop/app-core'
+import { MemorySecretStore } from '../desktop/secrets'
+import { createHandlers } from '../ipc/handlers'
+import { startBridge } from '../ipc/bridge-server'
+import { createLogger } from '../log/logger'
+import type { CliIo } from './main'
+
+const log = createLogger('ui')
+
+export const RENDERER_DIR = resolve(__dirname, '..', '..', '..', 'out', 'renderer')
+
+/** Opens an allowed link in the operator's own browser. */
+function openInBrowser(url: string): Promise<void> {
+  const [command, args] =
+    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]]
+  return new Promise((done, reject) => {
+    const child = spawn(command as string, args as string[], { detached: true, stdio: 'ignore' })
+    child.once('error', (error) => reject(new Error(`Cannot open a browser (${command}): ${error.message}`)))
+    child.once('spawn', () => {
+      child.unref()
+      done()
+    })
+  })
+}
+
+export async function runUiCommand(args: string[], _config: Stats2Config, io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      demo: { type: 'boolean' },
+      'demo-workflows': { type: 'string' },
+      'demo-step-ms': { type: 'string' }
+    },
+    strict: true
+  })
+  const port = values.port === undefined ? 0 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw Object.assign(new Error(`--port: invalid value "${values.port}"`), { code: 'ERR_PARSE_ARGS_INVALID' })
+  const core = await AppCore.create({
+    userDataDir: defaultAppDataDir(io.env),
+    env: io.env,
+    secrets: new MemorySecretStore(),
+    demoStepEveryMs: values['demo-step-ms'] === undefined ? 20_000 : Number(values['demo-step-ms'])
+  })
+  const handlers = createHandlers(core, { openExternal: openInBrowser })
+  const bridge = await startBridge({
+    handlers,
+    rendererDir: RENDERER_DIR,
+    port,
+    subscribe: (event, listener) => {
+      const name = event === 'updaterState' ? 'updaterState' : 'status'
+      const wrapped = listener as (payload: unknown) => void
+      core.on(name, wrapped)
+      return () => core.off(name, wrapped)
+    }
+  })
+  if (values.demo) await core.startDemo(values['demo-workflows'] === undefined ? undefined : Number(values['demo-workflows']))
+  io.out(`${bridge.openUrl}\n`)
+  log.info(`open ${bridge.openUrl} in a browser on this machine; Ctrl-C to stop`)
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      done()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await bridge.close()
+  await core.close()
+  return 0
+}

@@ -1,0 +1,4 @@
+export * from './credentials'
+export * from './trust'
+export * from './errors'
+export * from './client'

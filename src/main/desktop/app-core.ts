@@ -1,0 +1,318 @@
+/**
+ * Everything the desktop does, without Electron: the active store (live or demo), the update job,
+ * the schedule, settings and secrets, exports. The IPC handlers are thin wrappers over this class;
+ * the Electron shell and the browser-mode bridge both serve it.
+ */
+import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
+import { loadConfig, type Stats2Config } from '../config/config'
+import { loadCredentials } from '../cmsweb/credentials'
+import { createLogger } from '../log/logger'
+import { createNotifier, openCmsweb, updaterOptions } from '../core/runtime'
+import { CouchStore } from '../store/couch-store'
+import { WorkflowSearch } from '../search/search'
+import { runUpdate, type RunOptions } from '../updater/update-run'
+import { UpdateJob, type JobRunner } from '../updater/update-job'
+import type {
+  AppStatus, ConnectionCheck, ExportFile, ExportFormat, SettingsPatch, SettingsView, UpdaterState
+} from '../../shared/ipc-contract'
+import type { SearchField, SearchQuery, SearchResult } from '../../shared/search-types'
+import type { WorkflowDoc } from '../../shared/stats2-doc'
+import type { UpdateScope } from '../../shared/update-types'
+import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
+import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
+import { DesktopSettingsFile, credentialsConfigured, effectiveConfig, settingsView } from './desktop-settings'
+import type { SecretStore } from './secrets'
+import { startDemo, type DemoSession } from './demo'
+import { testConnection } from './connection-test'
+
+const log = createLogger('app')
+
+export class NotFoundError extends Error {
+  override name = 'NotFoundError'
+}
+
+export interface AppCoreOptions {
+  userDataDir: string
+  env?: Record<string, string | undefined>
+  secrets: SecretStore
+  /** Demo: advance the simulated cmsweb every N ms and update after each step (0 = by hand). */
+  demoStepEveryMs?: number
+}
+
+type Events = { status: [AppStatus]; updaterState: [UpdaterState] }
+
+export class AppCore extends EventEmitter<Events> {
+  readonly job: UpdateJob
+  private liveStore: CouchStore | undefined
+  private liveStoreOpening: Promise<CouchStore> | undefined
+  private demo: DemoSession | undefined
+  private demoTimer: NodeJS.Timeout | undefined
+  private scheduleTimer: NodeJS.Timeout | undefined
+  private nextScheduledRun: number | undefined
+  private readonly env: Record<string, string | undefined>
+
+  private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
+    super()
+    this.env = options.env ?? process.env
+    this.job = new UpdateJob(this.runner)
+    this.job.on('state', (state) => {
+      this.emit('updaterState', state)
+      if (state.state !== 'running') void this.emitStatus()
+    })
+  }
+
+  static async create(options: AppCoreOptions): Promise<AppCore> {
+    const core = new AppCore(options, await DesktopSettingsFile.open(options.userDataDir))
+    core.reschedule()
+    return core
+  }
+
+  /** The configuration the live (non-demo) mode uses. */
+  liveConfig(): Stats2Config {
+    return effectiveConfig(loadConfig(this.env), this.settings.current, this.options.secrets, this.env)
+  }
+
+  private activeConfig(): Stats2Config {
+    return this.demo ? this.demo.config : this.liveConfig()
+  }
+
+  /** The demo simulator (tests drive its steps). */
+  get demoSession(): DemoSession | undefined {
+    return this.demo
+  }
+
+  async activeStore(): Promise<CouchStore> {
+    if (this.demo) return this.demo.store
+    if (this.liveStore) return this.liveStore
+    this.liveStoreOpening ??= CouchStore.open(this.liveConfig().db).then(
+      (store) => {
+        this.liveStore = store
+        this.liveStoreOpening = undefined
+        return store
+      },
+      (error: unknown) => {
+        this.liveStoreOpening = undefined
+        throw error
+      }
+    )
+    return this.liveStoreOpening
+  }
+
+  private readonly runner: JobRunner = async (scope, runOptions, hooks) => {
+    const config = this.activeConfig()
+    const store = await this.activeStore()
+    const cmsweb = await openCmsweb(config)
+    const notifier = runOptions.triggerProd || runOptions.triggerDev ? await createNotifier(config) : undefined
+    try {
+      return await runUpdate(scope, runOptions, {
+        services: cmsweb.services(hooks.signal),
+        store,
+        notifier,
+        options: updaterOptions(config),
+        signal: hooks.signal,
+        onProgress: hooks.onProgress,
+        onWorkflow: hooks.onWorkflow
+      })
+    } finally {
+      await notifier?.close()
+      await cmsweb.close()
+    }
+  }
+
+  // ---- queries ----------------------------------------------------------------------------------
+
+  async search(query: SearchQuery): Promise<SearchResult> {
+    return new WorkflowSearch(await this.activeStore()).search(query)
+  }
+
+  async getWorkflow(name: string): Promise<WorkflowDoc> {
+    const doc = await (await this.activeStore()).getWorkflow(name)
+    if (!doc) throw new NotFoundError(`No workflow named ${name} in the store`)
+    return doc
+  }
+
+  async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
+    const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
+    return aggregateHistory(result.workflows)
+  }
+
+  async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {
+    const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
+    const base = `stats2-${(text || 'all').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80)}`
+    switch (format) {
+      case 'markdown':
+        return { filename: `${base}.md`, mimeType: 'text/markdown', content: toMarkdown(result.workflows) }
+      case 'csv':
+        return { filename: `${base}.csv`, mimeType: 'text/csv', content: toCsv(result.workflows) }
+      case 'json':
+        return { filename: `${base}.json`, mimeType: 'application/json', content: toJson(result.workflows) }
+    }
+  }
+
+  async exportWorkflow(name: string): Promise<ExportFile> {
+    const doc = await this.getWorkflow(name)
+    return { filename: `${name}.json`, mimeType: 'application/json', content: JSON.stringify(doc, null, 2) + '\n' }
+  }
+
+  async status(): Promise<AppStatus> {
+    const config = this.activeConfig()
+    const mode: AppStatus['mode'] = this.demo ? 'demo' : credentialsConfigured(config) ? 'live' : 'unconfigured'
+    const status: AppStatus = {
+      mode,
+      store: { url: '', embedded: !config.db.url, workflows: 0 },
+      failed: [],
+      schedule: { everyMinutes: this.settings.current.scheduleMinutes, ...(this.nextScheduledRun ? { nextRunAt: this.nextScheduledRun } : {}) }
+    }
+    if (this.demo) {
+      status.demo = { scenario: this.demo.scenarioName, step: this.demo.sim.step, steps: this.demo.steps, workflows: this.demo.workflows }
+    }
+    try {
+      const store = await this.activeStore()
+      const info = await store.info()
+      const requests = info.databases.requests
+      status.store = { url: info.url, embedded: info.embedded, workflows: info.workflows, fileSize: requests?.fileSize, activeSize: requests?.activeSize }
+      const settings = await store.getSettings()
+      status.lastUpdate = settings.last_dbs_update_date
+      status.lastSequence = settings.last_reqmgr_sequence
+      status.failed = (settings.failed_workflows ?? []).map((name) => ({ name, reason: settings.failed_reasons?.[name] ?? 'failed in an earlier run' }))
+    } catch (error) {
+      status.store.error = (error as Error).message
+    }
+    if (mode !== 'unconfigured') {
+      try {
+        const credentials = await loadCredentials(config.credentials)
+        status.credentials = { kind: credentials.kind, subject: credentials.subject, notAfter: Math.floor(credentials.notAfter.getTime() / 1000) }
+      } catch (error) {
+        status.credentials = { error: (error as Error).message }
+      }
+    }
+    return status
+  }
+
+  private async emitStatus(): Promise<void> {
+    try {
+      this.emit('status', await this.status())
+    } catch (error) {
+      log.warn(`status refresh failed: ${(error as Error).message}`)
+    }
+  }
+
+  // ---- updates ----------------------------------------------------------------------------------
+
+  private notifyOptions(request: RunOptions): RunOptions {
+    const saved = this.settings.current.notifications
+    return { triggerProd: request.triggerProd ?? saved.prod, triggerDev: request.triggerDev ?? saved.dev }
+  }
+
+  startUpdate(scope: UpdateScope, request: RunOptions = {}): UpdaterState {
+    return this.job.start(scope, this.notifyOptions(request))
+  }
+
+  // ---- settings ---------------------------------------------------------------------------------
+
+  settingsView(): SettingsView {
+    return settingsView(this.settings.current, this.options.secrets, this.env)
+  }
+
+  async setSettings(patch: SettingsPatch): Promise<SettingsView> {
+    const databaseChanges = patch.database !== undefined || patch.databasePassword !== undefined
+    if (databaseChanges && this.job.isRunning) {
+      throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })
+    }
+    const remember = patch.rememberPassphrase ?? true
+    if (patch.passphrase !== undefined) await this.options.secrets.set('passphrase', patch.passphrase, remember)
+    if (patch.databasePassword !== undefined) await this.options.secrets.set('databasePassword', patch.databasePassword, remember)
+    await this.settings.apply(patch)
+    if (databaseChanges) await this.closeLiveStore()
+    this.reschedule()
+    void this.emitStatus()
+    return this.settingsView()
+  }
+
+  async testConnection(): Promise<ConnectionCheck[]> {
+    return testConnection(this.activeConfig(), () => this.activeStore())
+  }
+
+  private async closeLiveStore(): Promise<void> {
+    const store = this.liveStore ?? (await this.liveStoreOpening?.catch(() => undefined))
+    this.liveStore = undefined
+    this.liveStoreOpening = undefined
+    await store?.close()
+  }
+
+  // ---- schedule ---------------------------------------------------------------------------------
+
+  private reschedule(): void {
+    if (this.scheduleTimer) clearInterval(this.scheduleTimer)
+    this.scheduleTimer = undefined
+    this.nextScheduledRun = undefined
+    const minutes = this.settings.current.scheduleMinutes
+    if (!minutes) return
+    const period = minutes * 60_000
+    this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
+    this.scheduleTimer = setInterval(() => {
+      this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
+      if (this.job.isRunning) return log.info('scheduled update skipped: one is already running')
+      log.info('scheduled update all')
+      try {
+        this.startUpdate({ kind: 'all' })
+      } catch (error) {
+        log.warn(`scheduled update not started: ${(error as Error).message}`)
+      }
+    }, period)
+    this.scheduleTimer.unref()
+  }
+
+  // ---- demo -------------------------------------------------------------------------------------
+
+  async startDemo(workflows = 300): Promise<AppStatus> {
+    if (this.job.isRunning) throw Object.assign(new Error('Wait for the running update to finish before starting the demo.'), { code: 'busy' })
+    if (!this.demo) {
+      this.demo = await startDemo(this.liveConfig(), {
+        workflows,
+        tlsDir: join(this.options.userDataDir, 'demo-tls'),
+        stepEveryMs: this.options.demoStepEveryMs ?? 0
+      })
+      log.info(`demo started: ${workflows} generated workflows served at ${this.demo.sim.url}`)
+      this.startUpdate({ kind: 'all' }, { triggerProd: false, triggerDev: false })
+      const every = this.options.demoStepEveryMs ?? 0
+      if (every > 0) {
+        this.demoTimer = setInterval(() => {
+          if (!this.demo || this.job.isRunning) return
+          this.demo.sim.advance()
+          this.startUpdate({ kind: 'all' }, { triggerProd: false, triggerDev: false })
+        }, every)
+        this.demoTimer.unref()
+      }
+    }
+    const status = await this.status()
+    this.emit('status', status)
+    return status
+  }
+
+  async stopDemo(): Promise<AppStatus> {
+    if (this.demoTimer) clearInterval(this.demoTimer)
+    this.demoTimer = undefined
+    if (this.job.isRunning) {
+      this.job.cancel()
+      await this.job.wait()
+    }
+    const demo = this.demo
+    this.demo = undefined
+    await demo?.close()
+    const status = await this.status()
+    this.emit('status', status)
+    return status
+  }
+
+  async close(): Promise<void> {
+    if (this.scheduleTimer) clearInterval(this.scheduleTimer)
+    if (this.demoTimer) clearInterval(this.demoTimer)
+    this.job.cancel()
+    await this.job.wait()
+    await this.demo?.close()
+    this.demo = undefined
+    await this.closeLiveStore()
+  }
+}

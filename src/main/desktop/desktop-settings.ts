@@ -1,0 +1,122 @@
+/**
+ * The operator's saved desktop settings (`<userData>/settings.json`, no secrets in it) and how they
+ * overlay the environment: what the environment sets (USERCRT, DB_URL, …) wins and is shown read-only.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import type { Stats2Config } from '../config/config'
+import type { DesktopSettings, SettingsPatch, SettingsView } from '../../shared/ipc-contract'
+import type { SecretStore } from './secrets'
+
+export const DEFAULT_SETTINGS: DesktopSettings = {
+  credentials: { kind: 'auto' },
+  database: { kind: 'embedded' },
+  cmsweb: { url: 'https://cmsweb.cern.ch', dbsUrl: 'https://cmsweb-prod.cern.ch:8443' },
+  concurrency: 8,
+  notifications: { prod: false, dev: false },
+  scheduleMinutes: 0
+}
+
+type Env = Record<string, string | undefined>
+
+/** Environment variables that fix a part of the settings. */
+export function environmentOverrides(env: Env): string[] {
+  const names = [
+    'USERCRT', 'USERKEY', 'X509_USER_CERT', 'X509_USER_KEY', 'X509_USER_PROXY', 'STATS2_USER_P12', 'STATS2_KEY_PASSPHRASE',
+    'STATS2_KEY_PASSPHRASE_FILE', 'CMSWEB_CA', 'DB_URL', 'STATS_DB_AUTH_HEADER', 'STATS2_DATA_DIR', 'CMSWEB_URL',
+    'CMSWEB_PROD_URL', 'STATS2_CONCURRENCY'
+  ]
+  return names.filter((name) => (env[name] ?? '').trim() !== '')
+}
+
+export class DesktopSettingsFile {
+  private constructor(private readonly file: string, private settings: DesktopSettings) {}
+
+  static async open(userDataDir: string): Promise<DesktopSettingsFile> {
+    const file = join(userDataDir, 'settings.json')
+    let saved: Partial<DesktopSettings> = {}
+    try {
+      saved = JSON.parse(await readFile(file, 'utf8')) as Partial<DesktopSettings>
+    } catch {
+      // first start, or an unreadable file: defaults (the file is rewritten on the next save)
+    }
+    return new DesktopSettingsFile(file, { ...structuredClone(DEFAULT_SETTINGS), ...saved })
+  }
+
+  get current(): DesktopSettings {
+    return structuredClone(this.settings)
+  }
+
+  async apply(patch: SettingsPatch): Promise<DesktopSettings> {
+    const next = structuredClone(this.settings)
+    if (patch.credentials) next.credentials = patch.credentials
+    if (patch.caPath !== undefined) {
+      if (patch.caPath === '') delete next.caPath
+      else next.caPath = patch.caPath
+    }
+    if (patch.database) next.database = patch.database
+    if (patch.cmsweb) next.cmsweb = patch.cmsweb
+    if (patch.concurrency !== undefined) next.concurrency = patch.concurrency
+    if (patch.notifications) next.notifications = patch.notifications
+    if (patch.scheduleMinutes !== undefined) next.scheduleMinutes = patch.scheduleMinutes
+    await mkdir(dirname(this.file), { recursive: true })
+    const temp = `${this.file}.tmp`
+    await writeFile(temp, JSON.stringify(next, null, 2), { mode: 0o600 })
+    await rename(temp, this.file)
+    this.settings = next
+    return this.current
+  }
+}
+
+/** The effective configuration: environment first, then the saved settings and secrets. */
+export function effectiveConfig(base: Stats2Config, settings: DesktopSettings, secrets: SecretStore, env: Env): Stats2Config {
+  const config = structuredClone(base)
+  const fixed = new Set(environmentOverrides(env))
+  const credentialFromEnv = ['USERCRT', 'USERKEY', 'X509_USER_CERT', 'X509_USER_KEY', 'X509_USER_PROXY', 'STATS2_USER_P12'].some((n) => fixed.has(n))
+  if (!credentialFromEnv) {
+    const { kind, certPath, keyPath, p12Path, proxyPath } = settings.credentials
+    config.credentials = {}
+    if (kind === 'pem') Object.assign(config.credentials, { certPath, keyPath })
+    if (kind === 'p12') config.credentials.p12Path = p12Path
+    if (kind === 'proxy') config.credentials.proxyPath = proxyPath
+  }
+  if (!fixed.has('STATS2_KEY_PASSPHRASE') && !fixed.has('STATS2_KEY_PASSPHRASE_FILE')) {
+    config.credentials.passphrase = secrets.get('passphrase')
+  }
+  if (!fixed.has('CMSWEB_CA') && settings.caPath) config.cmsweb.caPath = settings.caPath
+  if (!fixed.has('CMSWEB_URL')) config.cmsweb.url = settings.cmsweb.url.replace(/\/+$/, '')
+  if (!fixed.has('CMSWEB_PROD_URL')) config.cmsweb.dbsUrl = settings.cmsweb.dbsUrl.replace(/\/+$/, '')
+  if (!fixed.has('STATS2_CONCURRENCY')) config.cmsweb.concurrency = settings.concurrency
+  if (!fixed.has('DB_URL')) {
+    if (settings.database.kind === 'url' && settings.database.url) {
+      config.db.url = settings.database.url.replace(/\/+$/, '')
+      const password = secrets.get('databasePassword')
+      if (!fixed.has('STATS_DB_AUTH_HEADER') && settings.database.user && password !== undefined) {
+        config.db.authHeader = 'Basic ' + Buffer.from(`${settings.database.user}:${password}`).toString('base64')
+      }
+    } else {
+      config.db.url = undefined
+      if (!fixed.has('STATS2_DATA_DIR') && settings.database.dataDir) config.db.dataDir = settings.database.dataDir
+    }
+  }
+  return config
+}
+
+/** True when some certificate is configured or the grid default (~/.globus) exists. */
+export function credentialsConfigured(config: Stats2Config, home = homedir()): boolean {
+  const c = config.credentials
+  if (c.certPath || c.keyPath || c.p12Path || c.proxyPath) return true
+  return existsSync(join(home, '.globus', 'usercert.pem')) && existsSync(join(home, '.globus', 'userkey.pem'))
+}
+
+export function settingsView(settings: DesktopSettings, secrets: SecretStore, env: Env): SettingsView {
+  return {
+    ...settings,
+    passphraseStored: secrets.get('passphrase') !== undefined,
+    databasePasswordStored: secrets.get('databasePassword') !== undefined,
+    secureStorage: secrets.persistent,
+    fromEnvironment: environmentOverrides(env)
+  }
+}

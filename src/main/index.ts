@@ -1,0 +1,165 @@
+/**
+ * The Electron shell: one window, locked down (context isolation, sandbox, no Node in the renderer,
+ * strict CSP, no navigation, no new windows, links out only to the CMS allow-list), the contract's
+ * handlers on IPC, and the certificate, key and passphrase kept here in main. Everything else lives
+ * in Electron-free modules tested under plain Node.
+ */
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  app, BrowserWindow, ipcMain, safeStorage, session, shell,
+  type BrowserWindowConstructorOptions, type WebContents
+} from 'electron'
+import { AppCore } from './desktop/app-core'
+import { EncryptedSecretStore, MemorySecretStore, type SecretStore } from './desktop/secrets'
+import { createHandlers } from './ipc/handlers'
+import { RENDERER_CSP } from './ipc/bridge-server'
+import { registerIpc, sendEvent } from './ipc/register'
+import { createLogger } from './log/logger'
+import { isAllowedExternalUrl } from '../shared/rules/links'
+
+const log = createLogger('desktop')
+
+export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+  return {
+    width: 1440,
+    height: 900,
+    minWidth: 1024,
+    minHeight: 640,
+    show: false,
+    title: 'Stats2',
+    backgroundColor: '#f6f7f9',
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false
+    }
+  }
+}
+
+/** The page the window may show: the built renderer file, or the dev server in `electron-vite dev`. */
+export function isAppUrl(url: string, rendererUrl: string): boolean {
+  try {
+    const page = new URL(url)
+    const app = new URL(rendererUrl)
+    if (app.protocol === 'file:') return page.protocol === 'file:' && page.pathname === app.pathname
+    return page.origin === app.origin
+  } catch {
+    return false
+  }
+}
+
+/** No navigation, no new windows, no webviews, no permissions; allowed links open in the system browser. */
+export function hardenContents(contents: WebContents, rendererUrl: string, openExternal: (url: string) => Promise<void>): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url, rendererUrl)) {
+      event.preventDefault()
+      log.warn(`navigation blocked: ${url.slice(0, 200)}`)
+    }
+  })
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url, rendererUrl)) event.preventDefault()
+  })
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isAllowedExternalUrl(url)) void openExternal(url)
+    else log.warn(`window.open blocked: ${url.slice(0, 200)}`)
+    return { action: 'deny' }
+  })
+}
+
+/** CSP on every response (the dev server's too) and every permission request refused. */
+export function hardenSession(target: Pick<Electron.Session, 'webRequest' | 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>): void {
+  target.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] } })
+  })
+  target.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+  target.setPermissionCheckHandler(() => false)
+}
+
+/** OS-encrypted secrets, refusing Chromium's plain-text fallback (Linux without a keyring). */
+export async function openSecretStore(userData: string): Promise<SecretStore> {
+  const backend = process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : 'os'
+  if (!safeStorage.isEncryptionAvailable() || backend === 'basic_text' || backend === 'unknown') {
+    log.warn('no OS secret storage: passphrases are kept for this session only')
+    return new MemorySecretStore()
+  }
+  return EncryptedSecretStore.open(userData, {
+    encrypt: (plain) => safeStorage.encryptString(plain),
+    decrypt: (encrypted) => safeStorage.decryptString(encrypted)
+  })
+}
+
+function rendererUrl(): string {
+  const devServer = process.env.ELECTRON_RENDERER_URL
+  if (!app.isPackaged && devServer) return devServer
+  return pathToFileURL(join(__dirname, '..', 'renderer', 'index.html')).toString()
+}
+
+export async function startDesktop(): Promise<void> {
+  app.setName('Stats2')
+  if (!app.requestSingleInstanceLock()) {
+    app.quit()
+    return
+  }
+  await app.whenReady()
+  hardenSession(session.defaultSession)
+  const openExternal = (url: string): Promise<void> => shell.openExternal(url)
+  const core = await AppCore.create({
+    userDataDir: app.getPath('userData'),
+    secrets: await openSecretStore(app.getPath('userData')),
+    demoStepEveryMs: 20_000
+  })
+  const url = rendererUrl()
+  registerIpc(ipcMain, createHandlers(core, { openExternal }), (frameUrl) => isAppUrl(frameUrl, url))
+
+  let window: BrowserWindow | undefined
+  const open = (): void => {
+    if (window && !window.isDestroyed()) {
+      if (window.isMinimized()) window.restore()
+      window.focus()
+      return
+    }
+    window = new BrowserWindow(windowOptions(join(__dirname, '..', 'preload', 'index.js')))
+    hardenContents(window.webContents, url, openExternal)
+    window.once('ready-to-show', () => window?.show())
+    void (url.startsWith('file:') ? window.loadFile(join(__dirname, '..', 'renderer', 'index.html')) : window.loadURL(url))
+  }
+  core.on('updaterState', (state) => sendEvent(window?.webContents, 'updaterState', state))
+  core.on('status', (status) => sendEvent(window?.webContents, 'statusChanged', status))
+  app.on('second-instance', open)
+  app.on('activate', open)
+  // Closing the window does not stop a running update: the app stays until it ends, and a window
+  // opened meanwhile (second launch) shows its progress.
+  app.on('window-all-closed', () => {
+    if (process.platform === 'darwin') return
+    if (core.job.isRunning) {
+      log.info('window closed during an update: finishing it before quitting')
+      void core.job.wait().then(() => app.quit())
+      return
+    }
+    app.quit()
+  })
+  let closing = false
+  app.on('before-quit', (event) => {
+    if (closing) return
+    closing = true
+    event.preventDefault()
+    void core.close().finally(() => app.exit(0))
+  })
+  open()
+}
+
+if (process.versions.electron) {
+  startDesktop().catch((error: unknown) => {
+    log.error(`start failed: ${error instanceof Error ? error.stack : String(error)}`)
+    app.exit(1)
+  })
+}

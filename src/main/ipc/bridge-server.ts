@@ -1,0 +1,181 @@
+/**
+ * Browser mode (`stats2 ui`): serves the built renderer on 127.0.0.1 and answers the contract over
+ * HTTP — `POST /api/<channel>` with the `x-stats2-token` header, events as Server-Sent Events on
+ * `/api/events?token=…`. Loopback only, a random token per start, Host and Origin checked (no DNS
+ * rebinding), the renderer's strict CSP sent as a header.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { readFile, stat } from 'node:fs/promises'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import { EVENT_NAMES, type EventName, type PayloadOf } from '../../shared/ipc-contract'
+import { createLogger } from '../log/logger'
+import { dispatch, type Handlers } from './handlers'
+
+const log = createLogger('bridge')
+
+export const RENDERER_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json'
+}
+
+const MAX_BODY = 1 << 20
+
+export interface BridgeOptions {
+  handlers: Handlers
+  rendererDir: string
+  /** Subscribes to an app event; returns the unsubscribe function. */
+  subscribe: <E extends EventName>(event: E, listener: (payload: PayloadOf<E>) => void) => () => void
+  port?: number
+  token?: string
+}
+
+export interface Bridge {
+  url: string
+  /** The URL to open: the page with its token. */
+  openUrl: string
+  token: string
+  close(): Promise<void>
+}
+
+function sameToken(given: string | undefined, token: string): boolean {
+  if (!given) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'application/json'): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer'
+  })
+  res.end(body)
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY) throw new Error('request body too large')
+    chunks.push(chunk as Buffer)
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  return text === '' ? {} : JSON.parse(text)
+}
+
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const token = options.token ?? randomBytes(24).toString('hex')
+  const root = resolve(options.rendererDir)
+  await stat(join(root, 'index.html')).catch(() => {
+    throw new Error(`The built renderer is missing (${join(root, 'index.html')}); run "npm run build" first.`)
+  })
+  let port = 0
+  const allowedHosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`])
+  const streams = new Set<ServerResponse>()
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      log.error(`request failed: ${(error as Error).message}`)
+      if (!res.headersSent) send(res, 500, JSON.stringify({ ok: false, error: { code: 'internal', message: 'bridge error' } }))
+      else res.end()
+    })
+  })
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!allowedHosts().has(req.headers.host ?? '')) return send(res, 403, 'wrong host', 'text/plain')
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`)
+    if (url.pathname.startsWith('/api/')) {
+      const origin = req.headers.origin
+      if (origin && !allowedHosts().has(origin.replace(/^http:\/\//, ''))) return send(res, 403, 'wrong origin', 'text/plain')
+      if (url.pathname === '/api/events') return events(req, res, url)
+      if (req.method !== 'POST') return send(res, 405, 'POST only', 'text/plain')
+      if (!sameToken(req.headers['x-stats2-token'] as string | undefined, token)) {
+        return send(res, 401, JSON.stringify({ ok: false, error: { code: 'forbidden', message: 'missing or wrong token' } }))
+      }
+      let body: unknown
+      try {
+        body = await readBody(req)
+      } catch (error) {
+        return send(res, 400, JSON.stringify({ ok: false, error: { code: 'invalid-argument', message: (error as Error).message } }))
+      }
+      const result = await dispatch(options.handlers, decodeURIComponent(url.pathname.slice('/api/'.length)), body)
+      return send(res, 200, JSON.stringify(result))
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET only', 'text/plain')
+    return staticFile(res, url.pathname)
+  }
+
+  async function staticFile(res: ServerResponse, pathname: string): Promise<void> {
+    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '')
+    const file = resolve(root, relative === '' ? 'index.html' : relative)
+    if (file !== root && !file.startsWith(root + sep)) return send(res, 403, 'outside the renderer', 'text/plain')
+    let content: Buffer
+    try {
+      content = await readFile((await stat(file)).isDirectory() ? join(file, 'index.html') : file)
+    } catch {
+      return send(res, 404, 'not found', 'text/plain')
+    }
+    res.writeHead(200, {
+      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': RENDERER_CSP,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'x-frame-options': 'DENY'
+    })
+    res.end(content)
+  }
+
+  function events(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (!sameToken(url.searchParams.get('token') ?? undefined, token)) return send(res, 401, 'missing or wrong token', 'text/plain')
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+    res.write(': stats2 events\n\n')
+    streams.add(res)
+    const unsubscribes = EVENT_NAMES.map((event) =>
+      options.subscribe(event, (payload) => res.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`))
+    )
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+    req.on('close', () => {
+      clearInterval(keepAlive)
+      for (const unsubscribe of unsubscribes) unsubscribe()
+      streams.delete(res)
+    })
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`127.0.0.1:${options.port} is already in use; choose another --port`) : error)
+    )
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen())
+  })
+  port = (server.address() as { port: number }).port
+  const url = `http://127.0.0.1:${port}`
+  log.info(`dashboard served at ${url}`)
+  return {
+    url,
+    openUrl: `${url}/?token=${token}`,
+    token,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const stream of streams) stream.end()
+        server.closeAllConnections()
+        server.close(() => done())
+      })
+  }
+}

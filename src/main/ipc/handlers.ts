@@ -1,0 +1,94 @@
+/**
+ * The contract's handlers, Electron-free: each validates its argument with the contract's schema
+ * and answers a Result. Registered on ipcMain by the Electron shell and served over HTTP by the
+ * browser-mode bridge — the same code either way.
+ */
+import { CHANNELS, CHANNEL_NAMES, type ChannelName, type ParsedRequestOf, type ResponseOf } from '../../shared/ipc-contract'
+import { fail, ok, type ErrorCode, type Result } from '../../shared/result'
+import { isAllowedExternalUrl } from '../../shared/rules/links'
+import { createLogger } from '../log/logger'
+import type { AppCore } from '../desktop/app-core'
+
+const log = createLogger('ipc')
+
+export type Handlers = { [C in ChannelName]: (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> }
+
+export class ForbiddenError extends Error {
+  override name = 'ForbiddenError'
+}
+
+export interface HandlerOptions {
+  /** Opens an allowed URL in the operator's browser (Electron's shell.openExternal, or refused in browser mode). */
+  openExternal: (url: string) => Promise<void>
+}
+
+export function createHandlers(core: AppCore, options: HandlerOptions): Handlers {
+  return {
+    search: (request) => core.search(request),
+    getWorkflow: ({ name }) => core.getWorkflow(name),
+    getSearchHistory: ({ text, field }) => core.searchHistory(text, field),
+    updateSelected: async ({ names, triggerProd, triggerDev }) => core.startUpdate({ kind: 'names', names }, { triggerProd, triggerDev }),
+    updateAll: async ({ triggerProd, triggerDev }) => core.startUpdate({ kind: 'all' }, { triggerProd, triggerDev }),
+    cancelUpdate: async () => core.job.cancel(),
+    getUpdaterState: async () => core.job.state(),
+    getStatus: () => core.status(),
+    getSettings: async () => core.settingsView(),
+    setSettings: (patch) => core.setSettings(patch),
+    testConnection: () => core.testConnection(),
+    exportSearch: ({ text, field, format }) => core.exportSearch(text, field, format),
+    exportWorkflow: ({ name }) => core.exportWorkflow(name),
+    openExternal: async ({ url }) => {
+      if (!isAllowedExternalUrl(url)) throw new ForbiddenError(`Not opening ${url.slice(0, 200)}: only https links to CMS services are allowed`)
+      await options.openExternal(url)
+      return null
+    },
+    startDemo: ({ workflows }) => core.startDemo(workflows),
+    stopDemo: () => core.stopDemo()
+  }
+}
+
+const ERROR_CODES: Record<string, ErrorCode> = {
+  SearchError: 'invalid-argument',
+  ConfigError: 'invalid-argument',
+  NotFoundError: 'not-found',
+  BusyError: 'busy',
+  CredentialError: 'credentials',
+  CmswebError: 'cmsweb',
+  MalformedResponseError: 'cmsweb',
+  StoreError: 'store',
+  StoreInUseError: 'store',
+  EmbeddedCouchError: 'store',
+  ForbiddenError: 'forbidden',
+  AbortError: 'cancelled'
+}
+
+export function errorCodeOf(error: unknown): ErrorCode {
+  const code = (error as { code?: unknown })?.code
+  if (code === 'busy') return 'busy'
+  const name = error instanceof Error ? error.name : ''
+  return ERROR_CODES[name] ?? 'internal'
+}
+
+function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message))
+    .join('; ')
+}
+
+/** Validates and runs one call; never throws. */
+export async function dispatch(handlers: Handlers, channel: string, request: unknown): Promise<Result<unknown>> {
+  if (!(CHANNEL_NAMES as readonly string[]).includes(channel)) return fail('invalid-argument', `Unknown channel ${channel.slice(0, 80)}`)
+  const name = channel as ChannelName
+  const parsed = CHANNELS[name].request.safeParse(request ?? {})
+  if (!parsed.success) return fail('invalid-argument', describeIssues(parsed.error.issues))
+  try {
+    const handler = handlers[name] as (request: unknown) => Promise<unknown>
+    return ok(await handler(parsed.data))
+  } catch (error) {
+    const code = errorCodeOf(error)
+    const message = error instanceof Error ? error.message : String(error)
+    if (code === 'internal') log.error(`${name} failed: ${error instanceof Error ? error.stack : message}`)
+    return fail(code, message)
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The one search box (spec §9): the text is tried, in order, as a PrepID, output dataset, input
+ * dataset, campaign, request type, processing string and task request; otherwise as a workflow
+ * name. New here: when nothing matches exactly, names, PrepIDs and datasets are matched by prefix.
+ */
+import type { CouchStore } from '../store/couch-store'
+import type { ViewName } from '../store/design-docs'
+import type { WorkflowDoc } from '../../shared/stats2-doc'
+import { byRequestDateTime } from '../../shared/rules/request-name'
+import { SEARCH_FIELDS, type SearchField, type SearchQuery, type SearchResult } from '../../shared/search-types'
+
+export const PAGE_SIZE = 100
+/** Beyond this many matches a prefix search asks for more letters instead of listing them all. */
+const PREFIX_MATCH_LIMIT = 10_000
+
+const VIEW_OF: Record<Exclude<SearchField, 'any' | 'workflow'>, ViewName> = {
+  prepid: 'prepids',
+  output_dataset: 'outputDatasets',
+  input_dataset: 'inputDatasets',
+  campaign: 'campaigns',
+  type: 'types',
+  processing_string: 'processingStrings',
+  request: 'requests'
+}
+
+/** The seed's resolution order. */
+const RESOLUTION_ORDER: Array<keyof typeof VIEW_OF> = [
+  'prepid', 'output_dataset', 'input_dataset', 'campaign', 'type', 'processing_string', 'request'
+]
+
+/** Searches ordered by the date-time part of the RequestName (spec §9); the others by name. */
+const DATE_ORDERED = new Set<SearchField>(['prepid', 'output_dataset', 'input_dataset', 'request'])
+
+/** Prefix matching applies to these fields (names, PrepIDs, datasets). */
+const PREFIX_FIELDS: SearchField[] = ['workflow', 'prepid', 'output_dataset', 'input_dataset']
+
+export class SearchError extends Error {
+  override name = 'SearchError'
+}
+
+/** The highest code point CouchDB collates: `startkey=p, endkey=p + HIGH` covers every key starting with p. */
+const HIGH = '\ufff0'
+
+/** Rejects what no Stats2 value can be, with a message the operator can act on. */
+export function validateSearchText(text: string): string {
+  const trimmed = text.trim()
+  if (trimmed.length > 500) throw new SearchError(`The search text is ${trimmed.length} characters long; names, PrepIDs and datasets are under 500.`)
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw new SearchError('The search text contains control characters (a paste of several lines?). Search for one value at a time.')
+  return trimmed
+}
+
+export class WorkflowSearch {
+  constructor(private readonly store: CouchStore) {}
+
+  async search(query: SearchQuery): Promise<SearchResult> {
+    const text = validateSearchText(query.text)
+    const page = Math.max(0, Math.floor(query.page ?? 0))
+    const pageSize = Math.min(Math.max(1, Math.floor(query.pageSize ?? PAGE_SIZE)), 1000)
+    const field = query.field ?? 'any'
+    if (!SEARCH_FIELDS.includes(field)) throw new SearchError(`Unknown search field ${String(field)}`)
+
+    if (text === '') return this.everything(page, pageSize)
+
+    const resolved = field === 'any' ? await this.resolveExact(text) : { field, names: await this.exactNames(field, text) }
+    if (resolved && resolved.names.length > 0) {
+      return this.pageOf(resolved.field, text, false, resolved.names, page, pageSize)
+    }
+    const prefixFields = field === 'any' ? PREFIX_FIELDS : PREFIX_FIELDS.includes(field) ? [field] : []
+    for (const prefixField of prefixFields) {
+      const names = await this.prefixNames(prefixField, text)
+      if (names.length > 0) return this.pageOf(prefixField, text, true, names, page, pageSize)
+    }
+    return { text, field: field === 'any' ? 'workflow' : field, prefix: false, page, pageSize, total: 0, workflows: [] }
+  }
+
+  private async everything(page: number, pageSize: number): Promise<SearchResult> {
+    const total = await this.store.countWorkflows()
+    const { names } = await this.store.listNames({ startkey: '', skip: page * pageSize, limit: pageSize + 50 })
+    const workflows = await this.load(names.slice(0, pageSize))
+    return { text: '', field: 'any', prefix: false, page, pageSize, total, workflows }
+  }
+
+  private async resolveExact(text: string): Promise<{ field: SearchField; names: string[] } | undefined> {
+    for (const field of RESOLUTION_ORDER) {
+      const names = await this.exactNames(field, text)
+      if (names.length > 0) return { field, names }
+    }
+    const names = await this.exactNames('workflow', text)
+    return names.length > 0 ? { field: 'workflow', names } : undefined
+  }
+
+  private async exactNames(field: SearchField, text: string): Promise<string[]> {
+    if (field === 'workflow') return (await this.store.getWorkflow(text)) ? [text] : []
+    if (field === 'any') throw new SearchError('internal: "any" is resolved before a lookup')
+    return this.store.namesByViewKey(VIEW_OF[field], text)
+  }
+
+  private async prefixNames(field: SearchField, text: string): Promise<string[]> {
+    const range = { startkey: text, endkey: text + HIGH, limit: PREFIX_MATCH_LIMIT + 1 }
+    let names: string[]
+    if (field === 'workflow') {
+      names = (await this.store.listNames(range)).names
+    } else {
+      const { rows } = await this.store.queryView(VIEW_OF[field as keyof typeof VIEW_OF], range)
+      names = [...new Set(rows.map((row) => row.id))]
+    }
+    if (names.length > PREFIX_MATCH_LIMIT) {
+      throw new SearchError(`More than ${PREFIX_MATCH_LIMIT} workflows start with "${text}"; type more of it.`)
+    }
+    return names
+  }
+
+  private async pageOf(field: SearchField, text: string, prefix: boolean, names: string[], page: number, pageSize: number): Promise<SearchResult> {
+    const ordered = [...new Set(names)].sort(DATE_ORDERED.has(field) ? byRequestDateTime : undefined)
+    const slice = ordered.slice(page * pageSize, (page + 1) * pageSize)
+    return { text, field, prefix, page, pageSize, total: ordered.length, workflows: await this.load(slice) }
+  }
+
+  private async load(names: string[]): Promise<WorkflowDoc[]> {
+    const docs = await this.store.getWorkflows(names)
+    return names.map((name) => docs.get(name)).filter((doc): doc is WorkflowDoc => doc !== undefined)
+  }
+
+  /** Every matching workflow (exports, summed charts), not one page. */
+  async searchAll(query: Omit<SearchQuery, 'page' | 'pageSize'>, limit = 20_000): Promise<SearchResult> {
+    const first = await this.search({ ...query, page: 0, pageSize: 1 })
+    if (first.total > limit) throw new SearchError(`${first.total} workflows match; narrow the search to under ${limit}.`)
+    if (first.total <= 1) return first
+    const workflows: WorkflowDoc[] = []
+    for (let page = 0; page * 1000 < first.total; page++) {
+      const result = await this.search({ ...query, page, pageSize: 1000 })
+      workflows.push(...result.workflows)
+    }
+    return { ...first, page: 0, pageSize: workflows.length, workflows }
+  }
+}

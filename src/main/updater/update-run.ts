@@ -1,0 +1,531 @@
+/**
+ * One Stats2 update (spec §6): "update all" from the ReqMgr2 changes feed, or named workflows.
+ *
+ * Differences from the old Stats2, all deliberate:
+ * - the changes feed is read in pages and its position checkpointed after each page together with
+ *   the retry list and the workflows still owed a history recalculation, so a run stopped at any
+ *   moment resumes without missing or double-counting a workflow;
+ * - cmsweb and CouchDB calls run concurrently and in batches (switchable off, to measure against
+ *   the old one-call-at-a-time pattern);
+ * - a changed workflow that cannot be read or stored goes to the retry list with its reason and the
+ *   run continues (the old code crashed on it in the recalculation step);
+ * - a 409 conflict with another updater is merged (history union, newer ReqMgr2 fields) and retried.
+ */
+import type { CmswebServices } from '../cmsweb/services'
+import type { CouchStore, WriteResult } from '../store/couch-store'
+import type { Notifier, NotifyTargets } from '../notify/notifier'
+import { createLogger, type Logger } from '../log/logger'
+import type { SettingsDoc, WorkflowDoc } from '../../shared/stats2-doc'
+import type { UpdatePhase, UpdateProgress, UpdateReport, UpdateScope } from '../../shared/update-types'
+import { chunk, mapPool } from '../util/pool'
+import { canonicalJson } from './canonical-json'
+import { appendIfChanged, newHistoryEntry } from './history'
+import { RunLookups } from './lookups'
+import { mergeWorkflowDocs } from './merge'
+import { maintainStore } from '../store/maintenance'
+import { assertUsableRequest, buildWorkflowDoc, isRecord } from './reqmgr-doc'
+import { usesLumis } from '../../shared/rules/completion'
+
+export interface UpdaterOptions {
+  concurrency: number
+  batching: boolean
+  changesPageSize: number
+  datasetListBatch: number
+  dbBatch: number
+}
+
+export type WorkflowStage = 'update' | 'recalculate' | 'delete'
+
+export interface WorkflowEvent {
+  name: string
+  stage: WorkflowStage
+  outcome: 'written' | 'unchanged' | 'failed' | 'deleted' | 'history-added' | 'skipped'
+  reason?: string
+}
+
+export interface UpdaterDeps {
+  services: CmswebServices
+  store: CouchStore
+  notifier?: Notifier
+  options: UpdaterOptions
+  /** Unix seconds; injectable for tests. */
+  now?: () => number
+  signal?: AbortSignal
+  onProgress?: (progress: UpdateProgress) => void
+  onWorkflow?: (event: WorkflowEvent) => void
+  logger?: Logger
+}
+
+export interface RunOptions {
+  triggerProd?: boolean
+  triggerDev?: boolean
+}
+
+/** Extra keys of `all_settings` (ignored by the old Stats2, which reads only its own). */
+interface CheckpointSettings extends SettingsDoc {
+  pending_recalculation?: string[]
+}
+
+/** Seconds before the last run's start that DBS modifications are asked for (spec §6.4). */
+const DBS_LOOKBACK_SECONDS = 300
+const MAX_CONFLICT_RETRIES = 8
+
+function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return String(error)
+}
+
+function isAbort(error: unknown, signal?: AbortSignal): boolean {
+  return Boolean(signal?.aborted) || (error instanceof Error && error.name === 'AbortError')
+}
+
+function withoutVolatile(doc: WorkflowDoc): unknown {
+  const { LastUpdate: _lastUpdate, _rev: _revision, ...rest } = doc
+  return rest
+}
+
+export async function runUpdate(scope: UpdateScope, options: RunOptions, deps: UpdaterDeps): Promise<UpdateReport> {
+  return new UpdateRun(scope, options, deps).run()
+}
+
+class UpdateRun {
+  private readonly log: Logger
+  private readonly lookups: RunLookups
+  private readonly now: () => number
+  private readonly targets: NotifyTargets
+  private readonly report: UpdateReport
+  /** This run's failures (name → reason) and successes, folded into `failed_workflows` at checkpoints. */
+  private readonly failures = new Map<string, string>()
+  private readonly succeeded = new Set<string>()
+  private readonly deletedNames = new Set<string>()
+  /** Workflows whose history was recalculated after their last update in this run. */
+  private readonly recalculated = new Set<string>()
+  private readonly notifiedThisPhase = new Set<string>()
+  private readonly notifications: Promise<void>[] = []
+  private progress: UpdateProgress = { phase: 'starting', done: 0, total: 0 }
+
+  constructor(private readonly scope: UpdateScope, options: RunOptions, private readonly deps: UpdaterDeps) {
+    this.log = deps.logger ?? createLogger('updater')
+    this.lookups = new RunLookups(deps.services, {
+      batching: deps.options.batching,
+      datasetListBatch: deps.options.datasetListBatch
+    })
+    this.now = deps.now ?? (() => Math.floor(Date.now() / 1000))
+    this.targets = { prod: Boolean(options.triggerProd), dev: Boolean(options.triggerDev) }
+    this.report = {
+      scope: scope.kind,
+      startedAt: Date.now(),
+      finishedAt: 0,
+      changed: 0,
+      deleted: 0,
+      written: 0,
+      unchanged: 0,
+      recalculated: 0,
+      historyAdded: 0,
+      failed: [],
+      notifications: { sent: 0, failed: 0 },
+      warnings: [],
+      cancelled: false
+    }
+  }
+
+  private get concurrency(): number {
+    return this.deps.options.batching ? this.deps.options.concurrency : 1
+  }
+
+  private setProgress(phase: UpdatePhase, done: number, total: number, current?: string): void {
+    this.progress = current === undefined ? { phase, done, total } : { phase, done, total, current }
+    this.deps.onProgress?.(this.progress)
+  }
+
+  private tick(current?: string): void {
+    this.setProgress(this.progress.phase, this.progress.done + 1, Math.max(this.progress.total, this.progress.done + 1), current)
+  }
+
+  private emit(event: WorkflowEvent): void {
+    this.deps.onWorkflow?.(event)
+  }
+
+  private fail(name: string, stage: WorkflowStage, error: unknown): void {
+    const reason = reasonOf(error)
+    if (!this.failures.has(name)) this.failures.set(name, `${stage}: ${reason}`)
+    this.log.warn(`${stage} of ${name} failed: ${reason}`)
+    this.emit({ name, stage, outcome: 'failed', reason })
+  }
+
+  async run(): Promise<UpdateReport> {
+    if (this.notifyWanted()) {
+      const missing = this.deps.notifier?.missingSettings(this.targets) ?? 'no notifier configured'
+      if (missing) this.report.warnings.push(`not notifying PdmV services: ${missing}`)
+    }
+    try {
+      if (this.scope.kind === 'all') await this.updateAll()
+      else await this.updateNamed(this.scope.names)
+    } catch (error) {
+      if (!isAbort(error, this.deps.signal)) throw error
+      this.report.cancelled = true
+      this.log.warn('update cancelled; the next run resumes from the last checkpoint')
+    } finally {
+      await Promise.allSettled(this.notifications)
+    }
+    this.report.failed = [...this.failures].map(([name, reason]) => ({ name, reason }))
+    this.report.finishedAt = Date.now()
+    return this.report
+  }
+
+  private notifyWanted(): boolean {
+    return this.targets.prod || this.targets.dev
+  }
+
+  // ---- update all -------------------------------------------------------------------------------
+
+  private async updateAll(): Promise<void> {
+    const { services, store, options } = this.deps
+    const runStart = this.now()
+    const settings = (await store.getSettings()) as CheckpointSettings
+    let since: string | number = settings.last_reqmgr_sequence ?? 0
+    const previouslyFailed = [...new Set(settings.failed_workflows ?? [])]
+    const owed = new Set(settings.pending_recalculation ?? [])
+    this.log.info(`update all since ${String(since)}; ${previouslyFailed.length} to retry, ${owed.size} owed a recalculation`)
+    this.setProgress('changes', 0, 0)
+
+    let first = true
+    for (;;) {
+      this.deps.signal?.throwIfAborted()
+      const page = await services.changes(since, options.batching ? { limit: options.changesPageSize, includeDocs: true } : {})
+      const changed = new Set<string>()
+      const deleted = new Set<string>()
+      const feedDocs = new Map<string, Record<string, unknown> | undefined>()
+      for (const result of page.results) {
+        if (result.id.includes('_design')) continue
+        if (result.deleted) {
+          deleted.add(result.id)
+          changed.delete(result.id)
+        } else {
+          changed.add(result.id)
+          if (result.doc !== undefined) feedDocs.set(result.id, result.doc && isRecord(result.doc) ? result.doc : undefined)
+        }
+      }
+      if (first) {
+        for (const name of previouslyFailed) if (!deleted.has(name)) changed.add(name)
+        first = false
+      }
+      this.report.changed += changed.size
+      this.log.info(`changes page: ${changed.size} to update, ${deleted.size} deleted, pending ${page.pending ?? 0}`)
+
+      await this.deleteWorkflows([...deleted])
+      for (const name of deleted) owed.delete(name)
+
+      const stored = await this.updateAndRecalculate([...changed], feedDocs)
+      const related = await this.relatedWorkflows(stored)
+      for (const name of related) if (!this.recalculated.has(name)) owed.add(name)
+
+      since = page.last_seq
+      await this.checkpoint({ last_reqmgr_sequence: page.last_seq }, owed)
+      this.report.lastSequence = page.last_seq
+      const more = options.batching && page.results.length >= options.changesPageSize && (page.pending ?? 1) > 0
+      if (!more) break
+    }
+
+    // Workflows whose datasets DBS modified, and those WMStats lists as active (spec §6.4).
+    const lastDbsUpdate = settings.last_dbs_update_date ?? 0
+    const modified = await services.datasetsModifiedSince(lastDbsUpdate - DBS_LOOKBACK_SECONDS)
+    const fromDbs = await store.namesByOutputDatasets(modified)
+    this.log.info(`DBS modified ${modified.length} datasets since ${lastDbsUpdate - DBS_LOOKBACK_SECONDS}: ${fromDbs.size} stored workflows`)
+    let active: string[] = []
+    try {
+      active = await services.activeWorkflows()
+    } catch (error) {
+      if (isAbort(error, this.deps.signal)) throw error
+      const warning = `WMStats unreachable, skipped: ${reasonOf(error)}`
+      this.log.error(warning)
+      this.report.warnings.push(warning)
+    }
+    const targets = new Set([...owed, ...fromDbs, ...active])
+    for (const name of this.recalculated) targets.delete(name)
+    for (const name of this.deletedNames) targets.delete(name)
+    await this.recalculateInChunks([...targets])
+
+    this.setProgress('finishing', 0, 1)
+    await this.checkpoint({ last_dbs_update_date: runStart }, new Set(), true)
+    try {
+      const maintenance = await maintainStore(store)
+      if (maintenance.compacted.length > 0) this.log.info(`compacted ${maintenance.compacted.join(', ')}`)
+    } catch (error) {
+      this.report.warnings.push(`store maintenance skipped: ${reasonOf(error)}`)
+    }
+    this.setProgress('finishing', 1, 1)
+  }
+
+  /** Stored workflows sharing an output dataset with the given ones (spec §6.4). */
+  private async relatedWorkflows(docs: Map<string, WorkflowDoc>): Promise<Set<string>> {
+    const datasets = new Set<string>()
+    for (const doc of docs.values()) for (const dataset of doc.OutputDatasets ?? []) datasets.add(dataset)
+    if (datasets.size === 0) return new Set()
+    const names = await this.deps.store.namesByOutputDatasets([...datasets])
+    for (const name of docs.keys()) names.delete(name)
+    return names
+  }
+
+  private async checkpoint(fields: Partial<CheckpointSettings>, owed: Set<string>, final = false): Promise<void> {
+    const failures = new Map(this.failures)
+    const succeeded = new Set([...this.succeeded].filter((name) => !failures.has(name)))
+    const deleted = new Set(this.deletedNames)
+    await this.deps.store.updateSettings((doc) => {
+      const settings = doc as CheckpointSettings
+      const failed = new Set(settings.failed_workflows ?? [])
+      for (const name of failures.keys()) failed.add(name)
+      for (const name of succeeded) failed.delete(name)
+      for (const name of deleted) failed.delete(name)
+      const reasons = { ...(settings.failed_reasons ?? {}) }
+      for (const [name, reason] of failures) reasons[name] = reason
+      for (const name of Object.keys(reasons)) if (!failed.has(name)) delete reasons[name]
+      const next: CheckpointSettings = { ...settings, ...fields, failed_workflows: [...failed], failed_reasons: reasons }
+      if (final || owed.size === 0) delete next.pending_recalculation
+      else next.pending_recalculation = [...owed]
+      return next
+    })
+  }
+
+  // ---- named workflows --------------------------------------------------------------------------
+
+  private async updateNamed(names: string[]): Promise<void> {
+    const unique = [...new Set(names)]
+    this.report.changed = unique.length
+    await this.updateAndRecalculate(unique, new Map())
+    await this.checkpoint({}, new Set(), true)
+  }
+
+  // ---- steps ------------------------------------------------------------------------------------
+
+  private async deleteWorkflows(names: string[]): Promise<void> {
+    if (names.length === 0) return
+    this.setProgress('deleting', 0, names.length)
+    const deleted = await this.deps.store.deleteWorkflows(names)
+    for (const name of names) {
+      this.deletedNames.add(name)
+      this.recalculated.delete(name)
+    }
+    for (const name of deleted) this.emit({ name, stage: 'delete', outcome: 'deleted' })
+    this.report.deleted += deleted.length
+    this.setProgress('deleting', names.length, names.length)
+  }
+
+  /**
+   * Updates the workflows from ReqMgr2 and recalculates their history, chunk by chunk so memory stays
+   * bounded. Returns the stored documents of those that exist afterwards.
+   */
+  private async updateAndRecalculate(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, WorkflowDoc>> {
+    const current = new Map<string, WorkflowDoc>()
+    const size = this.deps.options.batching ? this.deps.options.dbBatch : Math.max(1, names.length)
+    this.setProgress('updating', 0, names.length)
+    for (const part of chunk(names, size)) {
+      this.deps.signal?.throwIfAborted()
+      const docs = await this.updateChunk(part, feedDocs)
+      for (const [name, doc] of docs) current.set(name, doc)
+    }
+    this.setProgress('recalculating', 0, names.length)
+    for (const part of chunk(names, size)) {
+      this.deps.signal?.throwIfAborted()
+      await this.recalculateChunk(part, current)
+    }
+    return current
+  }
+
+  private async fetchRequests(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, unknown>> {
+    const raws = new Map<string, unknown>()
+    const missing = names.filter((name) => !feedDocs.has(name))
+    for (const name of names) if (feedDocs.has(name)) raws.set(name, feedDocs.get(name))
+    if (this.deps.options.batching && missing.length > 1) {
+      for (const part of chunk(missing, 100)) {
+        try {
+          const docs = await this.deps.services.requests(part)
+          for (const name of part) raws.set(name, docs.get(name))
+        } catch (error) {
+          if (isAbort(error, this.deps.signal)) throw error
+          // A bad batch answer must not fail the whole batch: fall back to one call each.
+          this.log.warn(`bulk read of ${part.length} ReqMgr2 documents failed (${reasonOf(error)}); reading them one by one`)
+        }
+      }
+    }
+    return raws
+  }
+
+  private async updateChunk(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, WorkflowDoc>> {
+    const { store } = this.deps
+    const batching = this.deps.options.batching
+    const raws = batching ? await this.fetchRequests(names, feedDocs) : new Map<string, unknown>()
+    const stored = batching ? await store.getWorkflows(names) : new Map<string, WorkflowDoc>()
+    const current = new Map<string, WorkflowDoc>()
+    const toWrite: WorkflowDoc[] = []
+
+    await mapPool(names, this.concurrency, async (name) => {
+      try {
+        const raw = raws.has(name) ? raws.get(name) : await this.readRequest(name)
+        if (raw === undefined) throw new Error(`ReqMgr2 has no document for ${name}`)
+        assertUsableRequest(raw, name)
+        const totals = await this.lookups.expectedTotals(raw)
+        const next = buildWorkflowDoc(raw, name, totals)
+        const old = batching ? stored.get(name) : await store.getWorkflow(name)
+        if (old) {
+          next.EventNumberHistory = old.EventNumberHistory ?? []
+          if (old._rev) next._rev = old._rev
+          current.set(name, old)
+        }
+        if (old && canonicalJson(withoutVolatile(old)) === canonicalJson(withoutVolatile(next))) {
+          this.succeeded.add(name)
+          this.report.unchanged++
+          this.emit({ name, stage: 'update', outcome: 'unchanged' })
+        } else {
+          next.LastUpdate = this.now()
+          if (batching) toWrite.push(next)
+          else await this.write([next], 'update', current)
+        }
+      } catch (error) {
+        if (isAbort(error, this.deps.signal)) throw error
+        this.fail(name, 'update', error)
+      }
+      this.tick(name)
+    }, this.deps.signal)
+    if (toWrite.length > 0) await this.write(toWrite, 'update', current)
+    return current
+  }
+
+  private async readRequest(name: string): Promise<unknown> {
+    try {
+      return await this.deps.services.request(name)
+    } catch (error) {
+      const status = (error as { status?: number }).status
+      if (status === 404) throw new Error(`ReqMgr2 has no document for ${name} (404)`)
+      throw error
+    }
+  }
+
+  /**
+   * Writes documents; a conflict is re-read, merged and retried. Successful writes update `current`
+   * (with their new revision), count in the report and are announced to the PdmV services.
+   */
+  private async write(docs: WorkflowDoc[], stage: WorkflowStage, current: Map<string, WorkflowDoc>): Promise<void> {
+    let pending = docs
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let results: WriteResult[]
+      try {
+        results = await this.deps.store.saveWorkflows(pending)
+      } catch (error) {
+        for (const doc of pending) this.fail(doc._id, stage, error)
+        return
+      }
+      const byId = new Map(pending.map((doc) => [doc._id, doc]))
+      const conflicts: WorkflowDoc[] = []
+      for (const result of results) {
+        const doc = byId.get(result.id)
+        if (!doc) continue
+        if (result.ok) {
+          doc._rev = result.rev
+          current.set(doc._id, doc)
+          this.written(doc, stage)
+        } else if (result.error === 'conflict' && attempt < MAX_CONFLICT_RETRIES) {
+          conflicts.push(doc)
+        } else {
+          this.fail(doc._id, stage, new Error(`CouchDB refused the write: ${result.error ?? ''} ${result.reason ?? ''}`.trim()))
+        }
+      }
+      if (conflicts.length === 0) return
+      this.log.info(`${conflicts.length} write conflicts (another updater?): merging and retrying`)
+      const theirs = await this.deps.store.getWorkflows(conflicts.map((doc) => doc._id))
+      pending = conflicts.map((doc) => mergeWorkflowDocs(doc, theirs.get(doc._id)))
+    }
+  }
+
+  private written(doc: WorkflowDoc, stage: WorkflowStage): void {
+    if (stage === 'update') {
+      this.report.written++
+      this.succeeded.add(doc._id)
+      this.recalculated.delete(doc._id)
+      this.emit({ name: doc._id, stage, outcome: 'written' })
+    } else {
+      this.report.historyAdded++
+      this.emit({ name: doc._id, stage, outcome: 'history-added' })
+    }
+    this.queueNotification(doc)
+  }
+
+  private queueNotification(doc: WorkflowDoc): void {
+    const notifier = this.deps.notifier
+    if (!notifier || !this.notifyWanted() || notifier.missingSettings(this.targets)) return
+    const key = `${doc._id}@${doc._rev ?? ''}`
+    if (this.notifiedThisPhase.has(key)) return
+    this.notifiedThisPhase.add(key)
+    this.notifications.push(
+      notifier.notify(doc, this.targets).then((outcomes) => {
+        for (const outcome of outcomes) {
+          if (outcome.ok) this.report.notifications.sent++
+          else this.report.notifications.failed++
+        }
+      })
+    )
+  }
+
+  private async recalculateInChunks(names: string[]): Promise<void> {
+    this.setProgress('recalculating', 0, names.length)
+    const size = this.deps.options.batching ? this.deps.options.dbBatch : Math.max(1, names.length)
+    for (const part of chunk(names, size)) {
+      this.deps.signal?.throwIfAborted()
+      await this.recalculateChunk(part, new Map())
+    }
+  }
+
+  /** Appends a history entry to each workflow whose DBS numbers changed (spec §4). */
+  private async recalculateChunk(names: string[], known: Map<string, WorkflowDoc>): Promise<void> {
+    const { store } = this.deps
+    const batching = this.deps.options.batching
+    const unknown = names.filter((name) => !known.has(name))
+    const loaded = batching && unknown.length > 0 ? await store.getWorkflows(unknown) : new Map<string, WorkflowDoc>()
+    const docOf = async (name: string): Promise<WorkflowDoc | undefined> =>
+      known.get(name) ?? (batching ? loaded.get(name) : await store.getWorkflow(name))
+
+    if (batching) {
+      // One datasetlist per batch of datasets for the whole chunk, instead of one per workflow.
+      const datasets = new Set<string>()
+      for (const name of names) for (const dataset of (await docOf(name))?.OutputDatasets ?? []) datasets.add(dataset)
+      try {
+        await this.lookups.datasetInfos([...datasets])
+      } catch (error) {
+        if (isAbort(error, this.deps.signal)) throw error
+        // Failed lookups are forgotten by the cache; each workflow below retries its own and fails alone.
+      }
+    }
+
+    const toWrite: WorkflowDoc[] = []
+    const current = new Map<string, WorkflowDoc>()
+    await mapPool(names, this.concurrency, async (name) => {
+      try {
+        const doc = await docOf(name)
+        if (!doc) {
+          this.emit({ name, stage: 'recalculate', outcome: 'skipped', reason: 'not in the store' })
+          return
+        }
+        const infos = await this.lookups.datasetInfos(doc.OutputDatasets ?? [])
+        const entry = newHistoryEntry(doc.OutputDatasets ?? [], (dataset) => infos.get(dataset)!, usesLumis(doc), this.now())
+        const history = appendIfChanged(doc.EventNumberHistory ?? [], entry)
+        this.recalculated.add(name)
+        this.report.recalculated++
+        if (!this.failures.has(name)) this.succeeded.add(name)
+        if (!history) {
+          this.emit({ name, stage: 'recalculate', outcome: 'unchanged' })
+          return
+        }
+        const next: WorkflowDoc = { ...doc, EventNumberHistory: history, LastUpdate: this.now() }
+        if (batching) toWrite.push(next)
+        else await this.write([next], 'recalculate', current)
+      } catch (error) {
+        if (isAbort(error, this.deps.signal)) throw error
+        this.succeeded.delete(name)
+        this.fail(name, 'recalculate', error)
+      } finally {
+        this.tick(name)
+      }
+    }, this.deps.signal)
+    if (toWrite.length > 0) await this.write(toWrite, 'recalculate', current)
+  }
+}

@@ -1,0 +1,151 @@
+/** Chart series from stored history (the renderer's charts, the summed search chart). Pure. */
+import type { WorkflowDoc } from '../stats2-doc'
+import { expectedTotal, type CompletionUnit } from './completion'
+
+export interface SeriesPoint {
+  /** Unix seconds. */
+  t: number
+  v: number
+  type: string
+}
+
+export interface DatasetSeries {
+  dataset: string
+  points: SeriesPoint[]
+  /** Unix seconds at which the recent trend reaches the expected total; undefined without a rising trend. */
+  eta?: number
+}
+
+export interface WorkflowSeries {
+  unit: CompletionUnit
+  /** Undefined when ReqMgr2 gave no expected total (-1). */
+  expected?: number
+  datasets: DatasetSeries[]
+}
+
+/** Seconds of history the ETA trend is fitted on. */
+export const ETA_WINDOW_SECONDS = 2 * 86_400
+
+/**
+ * When a rising series reaches `expected`, by a least-squares line over its points in the last
+ * `windowSeconds` (at least two). Undefined when done, flat or falling.
+ */
+export function etaFromTrend(points: readonly SeriesPoint[], expected: number | undefined, windowSeconds = ETA_WINDOW_SECONDS): number | undefined {
+  if (expected === undefined || points.length < 2) return undefined
+  const last = points[points.length - 1]!
+  if (last.v >= expected) return undefined
+  const recent = points.filter((p) => p.t >= last.t - windowSeconds)
+  if (recent.length < 2) return undefined
+  const n = recent.length
+  const meanT = recent.reduce((s, p) => s + p.t, 0) / n
+  const meanV = recent.reduce((s, p) => s + p.v, 0) / n
+  let num = 0
+  let den = 0
+  for (const p of recent) {
+    num += (p.t - meanT) * (p.v - meanV)
+    den += (p.t - meanT) ** 2
+  }
+  if (den === 0) return undefined
+  const slope = num / den
+  if (!(slope > 0)) return undefined
+  return Math.round(last.t + (expected - last.v) / slope)
+}
+
+/** Events (or lumis for lumi-based workflows) over time, one series per output dataset, in document order. */
+export function workflowSeries(doc: WorkflowDoc): WorkflowSeries {
+  const { unit, total } = expectedTotal(doc)
+  const expected = total > 0 ? total : undefined
+  const history = [...(doc.EventNumberHistory ?? [])].sort((a, b) => (a.Time ?? 0) - (b.Time ?? 0))
+  const names = [...(doc.OutputDatasets ?? [])]
+  for (const entry of history) for (const name of Object.keys(entry.Datasets ?? {})) if (!names.includes(name)) names.push(name)
+  const datasets = names.map((dataset): DatasetSeries => {
+    const points: SeriesPoint[] = []
+    for (const entry of history) {
+      const stat = entry.Datasets?.[dataset]
+      if (!stat) continue
+      points.push({ t: entry.Time, v: unit === 'lumis' ? (stat.Lumis ?? 0) : stat.Events, type: stat.Type })
+    }
+    const eta = etaFromTrend(points, expected)
+    return eta === undefined ? { dataset, points } : { dataset, points, eta }
+  })
+  return { unit, expected, datasets }
+}
+
+/** pMp-like summed progress of many workflows, split by the Type of the counted dataset. */
+export interface AggregateSeries {
+  times: number[]
+  valid: number[]
+  production: number[]
+  invalid: number[]
+  other: number[]
+  /** Sum of the expected events of the workflows counted (constant over time). */
+  expected: number
+  workflows: number
+  /** Workflows left out: no history, or no expected events. */
+  skipped: number
+}
+
+/** The dataset a workflow's progress is counted on: its last output in tier order (the final product). */
+export function finalDataset(doc: WorkflowDoc): string | undefined {
+  const outputs = doc.OutputDatasets ?? []
+  return outputs[outputs.length - 1]
+}
+
+/**
+ * Sums, at every time any counted workflow changed, the events of each workflow's final dataset as
+ * of that time. At most `maxPoints` times are kept (evenly thinned; the last one always).
+ */
+export function aggregateHistory(docs: readonly WorkflowDoc[], maxPoints = 2000): AggregateSeries {
+  interface Track { times: number[]; values: number[]; types: string[] }
+  const tracks: Track[] = []
+  let expected = 0
+  let skipped = 0
+  for (const doc of docs) {
+    const dataset = finalDataset(doc)
+    const history = [...(doc.EventNumberHistory ?? [])].sort((a, b) => (a.Time ?? 0) - (b.Time ?? 0))
+    const track: Track = { times: [], values: [], types: [] }
+    for (const entry of history) {
+      const stat = dataset ? entry.Datasets?.[dataset] : undefined
+      if (!stat) continue
+      track.times.push(entry.Time)
+      track.values.push(stat.Events)
+      track.types.push(stat.Type)
+    }
+    if (track.times.length === 0 || !(doc.TotalEvents > 0)) {
+      skipped++
+      continue
+    }
+    expected += doc.TotalEvents
+    tracks.push(track)
+  }
+  let times = [...new Set(tracks.flatMap((track) => track.times))].sort((a, b) => a - b)
+  if (times.length > maxPoints) {
+    const step = times.length / maxPoints
+    const thinned = Array.from({ length: maxPoints - 1 }, (_, i) => times[Math.floor(i * step)]!)
+    thinned.push(times[times.length - 1]!)
+    times = [...new Set(thinned)]
+  }
+  const result: AggregateSeries = {
+    times,
+    valid: new Array<number>(times.length).fill(0),
+    production: new Array<number>(times.length).fill(0),
+    invalid: new Array<number>(times.length).fill(0),
+    other: new Array<number>(times.length).fill(0),
+    expected,
+    workflows: tracks.length,
+    skipped
+  }
+  for (const track of tracks) {
+    let cursor = -1
+    times.forEach((time, index) => {
+      while (cursor + 1 < track.times.length && track.times[cursor + 1]! <= time) cursor++
+      if (cursor < 0) return
+      const value = track.values[cursor]!
+      const type = track.types[cursor]!
+      const bucket = type === 'VALID' ? result.valid : type === 'PRODUCTION' ? result.production
+        : type === 'INVALID' || type === 'DELETED' ? result.invalid : result.other
+      bucket[index]! += value
+    })
+  }
+  return result
+}

@@ -132,8 +132,8 @@ export async function startDesktop(): Promise<void> {
     window.once('ready-to-show', () => window?.show())
     void (url.startsWith('file:') ? window.loadFile(join(__dirname, '..', 'renderer', 'index.html')) : window.loadURL(url))
   }
-  core.on('updaterState', (state) => sendEvent(window?.webContents, 'updaterState', state))
-  core.on('status', (status) => sendEvent(window?.webContents, 'statusChanged', status))
+  core.subscribe('updaterState', (state) => sendEvent(window?.webContents, 'updaterState', state))
+  core.subscribe('statusChanged', (status) => sendEvent(window?.webContents, 'statusChanged', status))
   app.on('second-instance', open)
   app.on('activate', open)
   // Closing the window does not stop a running update: the app stays until it ends, and a window

@@ -1,20 +1,24 @@
 /**
- * Conformance with the old Stats2: for every scenario under ../shared/conformance and every step,
- * the cmsweb simulator (real HTTPS with client certificates) serves the step, `stats2 update` runs
- * against the embedded CouchDB-protocol server, and every stored document must equal the expected
- * one (conformance README). Set STATS2_CONFORMANCE_DIR to run other scenario folders.
+ * Conformance with the old Stats2: for every scenario under ../shared/conformance and under
+ * tests/scenarios (the project's own, hand-derived from the spec) and every step, the cmsweb
+ * simulator (real HTTPS with client certificates) serves the step, `stats2 update` runs against the
+ * embedded CouchDB-protocol server, and every stored document must equal the expected one
+ * (conformance README). Set STATS2_CONFORMANCE_DIR to run another folder instead of ../shared/conformance.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/main/cli/main'
 import { loadScenario, startSimulator, type Simulator } from '../../src/main/sim'
-import { CONFORMANCE_DIR } from '../helpers/paths'
+import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers/paths'
 import { comparable, expectedDocs, listScenarios } from '../helpers/conformance'
 
-const ROOT = process.env.STATS2_CONFORMANCE_DIR ?? CONFORMANCE_DIR
-const scenarios = listScenarios(ROOT)
+const ROOT = resolve(process.env.STATS2_CONFORMANCE_DIR ?? CONFORMANCE_DIR)
+/** The project's own scenarios (tests/scenarios/README.md). */
+const PROJECT_SCENARIOS = resolve(REPO_ROOT, 'tests', 'scenarios')
+const ROOTS = [...new Set([ROOT, PROJECT_SCENARIOS])]
+const scenarios = ROOTS.flatMap((root) => listScenarios(root))
 
 async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
   let out = ''
@@ -24,10 +28,13 @@ async function cli(args: string[], env: Record<string, string>): Promise<{ code:
 }
 
 describe('conformance scenarios are present', () => {
-  it(`finds scenarios under ${ROOT}`, () => {
-    expect(scenarios.length).toBeGreaterThan(0)
-    for (const scenario of scenarios) expect(scenario.steps.length).toBeGreaterThan(0)
-  })
+  for (const root of ROOTS) {
+    it(`finds scenarios under ${root}`, () => {
+      const found = listScenarios(root)
+      expect(found.length).toBeGreaterThan(0)
+      for (const scenario of found) expect(scenario.steps.length).toBeGreaterThan(0)
+    })
+  }
 })
 
 for (const scenario of scenarios) {

@@ -8,10 +8,13 @@ import { loadConfig, type Stats2Config } from '../config/config'
 import { createLogger } from '../log/logger'
 import { createNotifier, openCmsweb, openStore, updaterOptions } from '../core/runtime'
 import { runUpdate } from '../updater/update-run'
+import { maintainStore } from '../store/maintenance'
 import { WorkflowSearch } from '../search/search'
 import { SEARCH_FIELDS, SEARCH_FIELD_LABELS, type SearchField } from '../../shared/search-types'
 import type { UpdateReport } from '../../shared/update-types'
 import { runSimCommand } from './sim-command'
+import { promptHidden } from './prompt'
+import { CredentialError } from '../cmsweb/credentials'
 import { runUiCommand } from './ui-command'
 
 const log = createLogger('cli')
@@ -105,7 +108,7 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
   let cmsweb: Awaited<ReturnType<typeof openCmsweb>> | undefined
   const notifier = values['trigger-prod'] || values['trigger-dev'] ? await createNotifier(config) : undefined
   try {
-    cmsweb = await openCmsweb(config)
+    cmsweb = await openCmswebAsking(config)
     const names = values.name ?? []
     const report = await runUpdate(
       names.length > 0 ? { kind: 'names', names } : { kind: 'all' },
@@ -119,6 +122,7 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
       }
     )
     io.out(values.json ? JSON.stringify(report, null, 1) + '\n' : summary(report))
+    if (report.scope === 'all' && !report.cancelled) await maintainQuietly(store)
     log.info(`workflows in the store: ${await store.countWorkflows()}`)
     return report.cancelled ? 130 : 0
   } finally {
@@ -127,6 +131,27 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
     await notifier?.close()
     await cmsweb?.close()
     await store.close()
+  }
+}
+
+/** Opens cmsweb; an encrypted key without a configured passphrase is asked for on a terminal. */
+async function openCmswebAsking(config: Stats2Config): Promise<Awaited<ReturnType<typeof openCmsweb>>> {
+  try {
+    return await openCmsweb(config)
+  } catch (error) {
+    if (!(error instanceof CredentialError) || error.code !== 'passphrase-required' || !process.stdin.isTTY) throw error
+    const passphrase = await promptHidden('Passphrase of your grid key: ')
+    return openCmsweb({ ...config, credentials: { ...config.credentials, passphrase } })
+  }
+}
+
+/** After an update-all: compact when fragmented and warm the views (the old Stats2 needed a cron for this). */
+async function maintainQuietly(store: Awaited<ReturnType<typeof openStore>>): Promise<void> {
+  try {
+    const { compacted, warmedMs } = await maintainStore(store)
+    log.info(`store maintenance: ${compacted.length > 0 ? `compacted ${compacted.join(', ')}, ` : ''}views warmed in ${warmedMs} ms`)
+  } catch (error) {
+    log.warn(`store maintenance skipped: ${(error as Error).message}`)
   }
 }
 

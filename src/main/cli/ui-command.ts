@@ -52,12 +52,7 @@ export async function runUiCommand(args: string[], _config: Stats2Config, io: Cl
     handlers,
     rendererDir: RENDERER_DIR,
     port,
-    subscribe: (event, listener) => {
-      const name = event === 'updaterState' ? 'updaterState' : 'status'
-      const wrapped = listener as (payload: unknown) => void
-      core.on(name, wrapped)
-      return () => core.off(name, wrapped)
-    }
+    subscribe: (event, listener) => core.subscribe(event, listener)
   })
   if (values.demo) await core.startDemo(values['demo-workflows'] === undefined ? undefined : Number(values['demo-workflows']))
   io.out(`${bridge.openUrl}\n`)

@@ -10,11 +10,12 @@ import { loadCredentials } from '../cmsweb/credentials'
 import { createLogger } from '../log/logger'
 import { createNotifier, openCmsweb, updaterOptions } from '../core/runtime'
 import { CouchStore } from '../store/couch-store'
+import { maintainStore } from '../store/maintenance'
 import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
 import { UpdateJob, type JobRunner } from '../updater/update-job'
 import type {
-  AppStatus, ConnectionCheck, ExportFile, ExportFormat, SettingsPatch, SettingsView, UpdaterState
+  AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
 import type { SearchField, SearchQuery, SearchResult } from '../../shared/search-types'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
@@ -40,7 +41,7 @@ export interface AppCoreOptions {
   demoStepEveryMs?: number
 }
 
-type Events = { status: [AppStatus]; updaterState: [UpdaterState] }
+type Events = { [E in EventName]: [PayloadOf<E>] }
 
 export class AppCore extends EventEmitter<Events> {
   readonly job: UpdateJob
@@ -51,6 +52,8 @@ export class AppCore extends EventEmitter<Events> {
   private scheduleTimer: NodeJS.Timeout | undefined
   private nextScheduledRun: number | undefined
   private readonly env: Record<string, string | undefined>
+  /** Store maintenance after an update-all; awaited before the store is closed. */
+  private maintenance: Promise<void> = Promise.resolve()
 
   private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
     super()
@@ -58,7 +61,9 @@ export class AppCore extends EventEmitter<Events> {
     this.job = new UpdateJob(this.runner)
     this.job.on('state', (state) => {
       this.emit('updaterState', state)
-      if (state.state !== 'running') void this.emitStatus()
+      if (state.state === 'running') return
+      void this.emitStatus()
+      if (state.state === 'done' && state.scope === 'all') this.maintenance = this.maintain()
     })
   }
 
@@ -75,6 +80,14 @@ export class AppCore extends EventEmitter<Events> {
 
   private activeConfig(): Stats2Config {
     return this.demo ? this.demo.config : this.liveConfig()
+  }
+
+  /** Follows a contract event (`updaterState`, `statusChanged`); returns the unsubscribe function. */
+  subscribe<E extends EventName>(event: E, listener: (payload: PayloadOf<E>) => void): () => void {
+    // EventEmitter's typing cannot follow the generic event name; the Events map above keeps them paired.
+    const emitter = this as unknown as EventEmitter
+    emitter.on(event, listener)
+    return () => emitter.off(event, listener)
   }
 
   /** The demo simulator (tests drive its steps). */
@@ -117,6 +130,17 @@ export class AppCore extends EventEmitter<Events> {
     } finally {
       await notifier?.close()
       await cmsweb.close()
+    }
+  }
+
+  /** Compaction when fragmented and view warming after an update-all, off the update's clock. */
+  private async maintain(): Promise<void> {
+    try {
+      const { compacted } = await maintainStore(await this.activeStore())
+      if (compacted.length > 0) log.info(`compacted ${compacted.join(', ')}`)
+      await this.emitStatus()
+    } catch (error) {
+      log.warn(`store maintenance skipped: ${(error as Error).message}`)
     }
   }
 
@@ -192,7 +216,7 @@ export class AppCore extends EventEmitter<Events> {
 
   private async emitStatus(): Promise<void> {
     try {
-      this.emit('status', await this.status())
+      this.emit('statusChanged', await this.status())
     } catch (error) {
       log.warn(`status refresh failed: ${(error as Error).message}`)
     }
@@ -224,7 +248,10 @@ export class AppCore extends EventEmitter<Events> {
     if (patch.passphrase !== undefined) await this.options.secrets.set('passphrase', patch.passphrase, remember)
     if (patch.databasePassword !== undefined) await this.options.secrets.set('databasePassword', patch.databasePassword, remember)
     await this.settings.apply(patch)
-    if (databaseChanges) await this.closeLiveStore()
+    if (databaseChanges) {
+      await this.maintenance
+      await this.closeLiveStore()
+    }
     this.reschedule()
     void this.emitStatus()
     return this.settingsView()
@@ -287,7 +314,7 @@ export class AppCore extends EventEmitter<Events> {
       }
     }
     const status = await this.status()
-    this.emit('status', status)
+    this.emit('statusChanged', status)
     return status
   }
 
@@ -298,11 +325,12 @@ export class AppCore extends EventEmitter<Events> {
       this.job.cancel()
       await this.job.wait()
     }
+    await this.maintenance
     const demo = this.demo
     this.demo = undefined
     await demo?.close()
     const status = await this.status()
-    this.emit('status', status)
+    this.emit('statusChanged', status)
     return status
   }
 
@@ -311,6 +339,7 @@ export class AppCore extends EventEmitter<Events> {
     if (this.demoTimer) clearInterval(this.demoTimer)
     this.job.cancel()
     await this.job.wait()
+    await this.maintenance
     await this.demo?.close()
     this.demo = undefined
     await this.closeLiveStore()

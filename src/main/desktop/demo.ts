@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import type { Stats2Config } from '../config/config'
-import { generateScenario, startSimulator, type Simulator } from '../sim'
+import { generateScenario, startSimulator, type Scenario, type Simulator } from '../sim'
 import { CouchStore } from '../store/couch-store'
 
 export interface DemoOptions {
@@ -17,6 +17,8 @@ export interface DemoOptions {
 
 export interface DemoSession {
   readonly sim: Simulator
+  /** What the simulator serves, step by step. */
+  readonly scenario: Scenario
   readonly store: CouchStore
   readonly scenarioName: string
   readonly steps: number
@@ -53,6 +55,7 @@ export async function startDemo(base: Stats2Config, options: DemoOptions): Promi
   const openStore = store
   return {
     sim,
+    scenario,
     store: openStore,
     scenarioName: scenario.name,
     steps: scenario.steps.length,

@@ -75,9 +75,8 @@ export class WorkflowSearch {
   }
 
   private async everything(page: number, pageSize: number): Promise<SearchResult> {
-    const total = await this.store.countWorkflows()
-    const { names } = await this.store.listNames({ startkey: '', skip: page * pageSize, limit: pageSize + 50 })
-    const workflows = await this.load(names.slice(0, pageSize))
+    const { names, total } = await this.store.listNames({ skip: page * pageSize, limit: pageSize })
+    const workflows = await this.load(names)
     return { text: '', field: 'any', prefix: false, page, pageSize, total, workflows }
   }
 

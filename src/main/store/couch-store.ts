@@ -54,6 +54,10 @@ export interface StoreInfo {
   embedded: boolean
   workflows: number
   /** Bytes on disk and bytes of live data per database, when the server reports them. */
+  /**
+   * Per database: bytes of file and of live data when the server reports them (CouchDB 2+:
+   * `sizes.file`/`sizes.active`; the embedded PouchDB server only has `disk_size`, without views).
+   */
   databases: Record<string, { fileSize?: number; activeSize?: number; docCount: number; deletedCount: number }>
 }
 
@@ -162,6 +166,7 @@ export class CouchStore {
         await this.server.request({ db, method: 'put' })
         log.info(`created database ${db} on ${this.url}`)
       } catch (error) {
+        // 412: it exists (perhaps created a moment ago by another process).
         const e = error as NanoError
         if (e?.statusCode !== 412) throw describeCouchError(error, `create database ${db}`, this.url)
       }
@@ -171,21 +176,29 @@ export class CouchStore {
   }
 
   private async putDesignDoc(db: string, wanted: { _id: string } & Record<string, unknown>): Promise<void> {
-    const existing = await this.getDoc<Record<string, unknown>>(db, wanted._id)
     const comparable = (doc: Record<string, unknown>): string => {
       const { _id: _ignoredId, _rev: _ignoredRev, ...rest } = doc
       return JSON.stringify(rest, Object.keys(rest).sort())
     }
-    if (existing && comparable(existing) === comparable(wanted)) return
-    // Keep what other tools added to an existing design document; only our keys are set.
-    const doc = existing ? { ...existing, ...wanted, _rev: existing._rev } : wanted
-    if (existing && wanted._id === DESIGN_DOC_ID) {
-      const views = { ...((existing.views as Record<string, unknown>) ?? {}), ...(wanted.views as Record<string, unknown>) }
-      ;(doc as Record<string, unknown>).views = views
-      if (comparable({ ...existing, views }) === comparable(existing)) return
+    // Two processes starting at once (the app and a cron job on one DB_URL) race here: on a
+    // conflict, read again and re-check.
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.getDoc<Record<string, unknown>>(db, wanted._id)
+      // Keep what other tools added to an existing design document; only our keys are set.
+      const doc: Record<string, unknown> = existing ? { ...existing, ...wanted, _rev: existing._rev } : { ...wanted }
+      if (existing && wanted._id === DESIGN_DOC_ID) {
+        doc.views = { ...((existing.views as Record<string, unknown>) ?? {}), ...(wanted.views as Record<string, unknown>) }
+      }
+      if (existing && comparable(doc) === comparable(existing)) return
+      try {
+        await this.server.request({ db, doc: wanted._id, method: 'put', body: doc })
+        log.info(`${existing ? 'updated' : 'created'} ${wanted._id} in ${db}`)
+        return
+      } catch (error) {
+        if ((error as NanoError)?.statusCode === 409 && attempt < 5) continue
+        throw describeCouchError(error, `write ${wanted._id} in ${db}`, this.url)
+      }
     }
-    await this.request(`write ${wanted._id} in ${db}`, { db, doc: wanted._id, method: 'put', body: doc })
-    log.info(`${existing ? 'updated' : 'created'} ${wanted._id} in ${db}`)
   }
 
   private async getDoc<T>(db: string, id: string): Promise<T | undefined> {
@@ -292,17 +305,27 @@ export class CouchStore {
     return names
   }
 
-  /** Workflow names in id order, for prefix search and paging: `_all_docs` without design documents. */
+  /**
+   * Workflow names in id order, for prefix search and paging: `_all_docs` without the design
+   * documents, which collate in the middle of the names (`_` sorts between upper and lower case);
+   * `skip` counts workflows only. (PouchDB reports no `offset`, so the design documents are counted
+   * and filtered out rather than skipped by position.)
+   */
   async listNames(options: { startkey?: string; endkey?: string; limit?: number; skip?: number } = {}): Promise<{ names: string[]; total: number }> {
+    const design = await this.request<{ rows: unknown[]; total_rows: number }>('list design documents', {
+      db: REQUESTS_DB, path: '_all_docs', method: 'get', qs: { startkey: '_design/', endkey: '_design0' }
+    })
+    const skip = options.skip ?? 0
     const qs: Record<string, unknown> = {}
     if (options.startkey !== undefined) qs.startkey = options.startkey
     if (options.endkey !== undefined) qs.endkey = options.endkey
-    if (options.limit !== undefined) qs.limit = options.limit
-    if (options.skip) qs.skip = options.skip
-    const answer = await this.request<{ rows: Array<{ id: string }>; total_rows: number }>('list workflows', {
+    if (options.limit !== undefined) qs.limit = skip + options.limit + design.rows.length
+    const answer = await this.request<{ rows: Array<{ id: string }> }>('list workflows', {
       db: REQUESTS_DB, path: '_all_docs', method: 'get', qs
     })
-    return { names: answer.rows.map((row) => row.id).filter((id) => !id.startsWith('_design/')), total: answer.total_rows }
+    const names = answer.rows.map((row) => row.id).filter((id) => !id.startsWith('_design/'))
+    const page = names.slice(skip, options.limit === undefined ? undefined : skip + options.limit)
+    return { names: page, total: design.total_rows - design.rows.length }
   }
 
   /** Every stored workflow, in pages, without design documents. */
@@ -337,10 +360,10 @@ export class CouchStore {
    * Read-modify-write of `all_settings`; on a conflict (another updater wrote meanwhile) the change is
    * re-applied to the fresh document, so neither writer's intent is lost.
    */
-  async updateSettings(change: (doc: SettingsDoc) => SettingsDoc): Promise<SettingsDoc> {
+  async updateSettings(change: (doc: SettingsDoc) => SettingsDoc | Promise<SettingsDoc>): Promise<SettingsDoc> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.getSettings()
-      const next = change(structuredClone(current))
+      const next = await change(structuredClone(current))
       if (JSON.stringify(next) === JSON.stringify(current)) return current
       try {
         const answer = await this.server.request({ db: SETTINGS_DB, doc: SETTINGS_DOC_ID, method: 'put', body: next })

@@ -11,7 +11,7 @@
  *   run continues (the old code crashed on it in the recalculation step);
  * - a 409 conflict with another updater is merged (history union, newer ReqMgr2 fields) and retried.
  */
-import type { CmswebServices } from '../cmsweb/services'
+import type { ChangesPage, CmswebServices } from '../cmsweb/services'
 import type { CouchStore, WriteResult } from '../store/couch-store'
 import type { Notifier, NotifyTargets } from '../notify/notifier'
 import { createLogger, type Logger } from '../log/logger'
@@ -22,7 +22,6 @@ import { canonicalJson } from './canonical-json'
 import { appendIfChanged, newHistoryEntry } from './history'
 import { RunLookups } from './lookups'
 import { mergeWorkflowDocs } from './merge'
-import { maintainStore } from '../store/maintenance'
 import { assertUsableRequest, buildWorkflowDoc, isRecord } from './reqmgr-doc'
 import { usesLumis } from '../../shared/rules/completion'
 
@@ -189,10 +188,20 @@ class UpdateRun {
     this.log.info(`update all since ${String(since)}; ${previouslyFailed.length} to retry, ${owed.size} owed a recalculation`)
     this.setProgress('changes', 0, 0)
 
+    // Pipelined: the next feed page is read, DBS is asked about a chunk's datasets, and the view
+    // lookup of related workflows runs while the current page is still being written.
+    const readPage = (from: string | number): Promise<ChangesPage> => {
+      const page = services.changes(from, options.batching ? { limit: options.changesPageSize, includeDocs: true } : {})
+      page.catch(() => undefined)
+      return page
+    }
+    let nextPage = readPage(since)
     let first = true
     for (;;) {
       this.deps.signal?.throwIfAborted()
-      const page = await services.changes(since, options.batching ? { limit: options.changesPageSize, includeDocs: true } : {})
+      const page = await nextPage
+      const more = options.batching && page.results.length >= options.changesPageSize && (page.pending ?? 1) > 0
+      if (more) nextPage = readPage(page.last_seq)
       const changed = new Set<string>()
       const deleted = new Set<string>()
       const feedDocs = new Map<string, Record<string, unknown> | undefined>()
@@ -216,14 +225,16 @@ class UpdateRun {
       await this.deleteWorkflows([...deleted])
       for (const name of deleted) owed.delete(name)
 
-      const stored = await this.updateAndRecalculate([...changed], feedDocs)
-      const related = await this.relatedWorkflows(stored)
-      for (const name of related) if (!this.recalculated.has(name)) owed.add(name)
+      const names = [...changed]
+      const stored = await this.updateWorkflows(names, feedDocs)
+      const related = this.relatedWorkflows(stored)
+      related.catch(() => undefined)
+      await this.recalculateWorkflows(names, stored)
+      for (const name of await related) if (!this.recalculated.has(name)) owed.add(name)
 
       since = page.last_seq
       await this.checkpoint({ last_reqmgr_sequence: page.last_seq }, owed)
       this.report.lastSequence = page.last_seq
-      const more = options.batching && page.results.length >= options.changesPageSize && (page.pending ?? 1) > 0
       if (!more) break
     }
 
@@ -248,12 +259,6 @@ class UpdateRun {
 
     this.setProgress('finishing', 0, 1)
     await this.checkpoint({ last_dbs_update_date: runStart }, new Set(), true)
-    try {
-      const maintenance = await maintainStore(store)
-      if (maintenance.compacted.length > 0) this.log.info(`compacted ${maintenance.compacted.join(', ')}`)
-    } catch (error) {
-      this.report.warnings.push(`store maintenance skipped: ${reasonOf(error)}`)
-    }
     this.setProgress('finishing', 1, 1)
   }
 
@@ -292,7 +297,8 @@ class UpdateRun {
   private async updateNamed(names: string[]): Promise<void> {
     const unique = [...new Set(names)]
     this.report.changed = unique.length
-    await this.updateAndRecalculate(unique, new Map())
+    const stored = await this.updateWorkflows(unique, new Map())
+    await this.recalculateWorkflows(unique, stored)
     await this.checkpoint({}, new Set(), true)
   }
 
@@ -311,25 +317,37 @@ class UpdateRun {
     this.setProgress('deleting', names.length, names.length)
   }
 
-  /**
-   * Updates the workflows from ReqMgr2 and recalculates their history, chunk by chunk so memory stays
-   * bounded. Returns the stored documents of those that exist afterwards.
-   */
-  private async updateAndRecalculate(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, WorkflowDoc>> {
+  private chunkSize(names: string[]): number {
+    return this.deps.options.batching ? this.deps.options.dbBatch : Math.max(1, names.length)
+  }
+
+  /** Updates the workflows from ReqMgr2, chunk by chunk; returns the stored documents of those that exist. */
+  private async updateWorkflows(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, WorkflowDoc>> {
     const current = new Map<string, WorkflowDoc>()
-    const size = this.deps.options.batching ? this.deps.options.dbBatch : Math.max(1, names.length)
     this.setProgress('updating', 0, names.length)
-    for (const part of chunk(names, size)) {
+    for (const part of chunk(names, this.chunkSize(names))) {
       this.deps.signal?.throwIfAborted()
       const docs = await this.updateChunk(part, feedDocs)
       for (const [name, doc] of docs) current.set(name, doc)
     }
+    return current
+  }
+
+  /** Recalculates the history of the workflows just updated (`current` holds their documents). */
+  private async recalculateWorkflows(names: string[], current: Map<string, WorkflowDoc>): Promise<void> {
     this.setProgress('recalculating', 0, names.length)
-    for (const part of chunk(names, size)) {
+    for (const part of chunk(names, this.chunkSize(names))) {
       this.deps.signal?.throwIfAborted()
       await this.recalculateChunk(part, current)
     }
-    return current
+  }
+
+  /** Starts the DBS lookups of these documents' datasets without waiting (batching only); the per-run cache keeps the answers. */
+  private prefetchDatasets(docs: Iterable<WorkflowDoc>): void {
+    if (!this.deps.options.batching) return
+    const datasets = new Set<string>()
+    for (const doc of docs) for (const dataset of doc.OutputDatasets ?? []) datasets.add(dataset)
+    if (datasets.size > 0) this.lookups.datasetInfos([...datasets]).catch(() => undefined)
   }
 
   private async fetchRequests(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, unknown>> {
@@ -387,6 +405,7 @@ class UpdateRun {
       }
       this.tick(name)
     }, this.deps.signal)
+    this.prefetchDatasets([...toWrite, ...current.values()])
     if (toWrite.length > 0) await this.write(toWrite, 'update', current)
     return current
   }
@@ -468,8 +487,7 @@ class UpdateRun {
 
   private async recalculateInChunks(names: string[]): Promise<void> {
     this.setProgress('recalculating', 0, names.length)
-    const size = this.deps.options.batching ? this.deps.options.dbBatch : Math.max(1, names.length)
-    for (const part of chunk(names, size)) {
+    for (const part of chunk(names, this.chunkSize(names))) {
       this.deps.signal?.throwIfAborted()
       await this.recalculateChunk(part, new Map())
     }

@@ -1,0 +1,497 @@
+/**
+ * The embedded CouchDB-protocol server: when the operator has no DB_URL, the app and the CLI serve
+ * their store with express-pouchdb (pouchdb-core 9, LevelDB on disk or memdown in memory) on
+ * 127.0.0.1 and talk to it with nano exactly as to a real CouchDB.
+ *
+ * - Writes need the generated server admin (`<dataDir>/admin.json`, mode 0600), reads are
+ *   anonymous: the same split as Stats2's production CouchDB (whose `validate_write` design
+ *   document the store layer creates).
+ * - One process per data folder (`<dataDir>/stats2.lock`, see store-lock.ts).
+ * - Routes that crash express-pouchdb are guarded (couch-guards.ts).
+ *
+ * What this server answers, measured with express-pouchdb 4.2.0 + pouchdb 9 (LevelDB):
+ * - `GET /<db>`: `{db_name, doc_count, update_seq (a number), backend_adapter: "LevelDOWN",
+ *   adapter: "leveldb", auto_compaction: false, disk_size, instance_start_time}`. There is no
+ *   `sizes` object (no `sizes.file`, `sizes.active`, `sizes.external`) and no `data_size`.
+ *   `disk_size` is the byte size of the database's LevelDB folder only (view indexes live in
+ *   separate `<dataDir>/<db>-mrview-<hash>` folders and are not counted). In memory:
+ *   `adapter: "memory"`, `backend_adapter: "MemDOWN"` and no `disk_size` at all.
+ * - `POST /<db>/_compact` (admin, JSON content type): runs PouchDB's compaction (drops the bodies of
+ *   non-leaf revisions) and answers 202 `{"ok":true}` only once it has finished (0.75 s for 2 000
+ *   documents of 3 KB with 5 revisions each). `disk_size` shrinks at once but not fully (10.8 MB
+ *   to 5.7 MB there, 4.9 MB after LevelDB's own compaction on the next open). In memory it answers
+ *   202 too. `POST /<db>/_compact/<ddoc>` is not supported (400 only_multipart_accepted).
+ * - `POST /<db>/_view_cleanup` (admin): 200 `{"ok":true}`, deletes the index folders of views that
+ *   no design document defines any more.
+ * - Both answer 401 `unauthorized` for non-admins.
+ */
+import { randomBytes } from 'node:crypto'
+import { promises as fs, constants as fsConstants, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { type AddressInfo, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve, sep } from 'node:path'
+import express from 'express'
+import expressPouchDB from 'express-pouchdb'
+import { getOrCreateDB } from 'express-pouchdb/lib/create-or-delete-dbs'
+import PouchDBCore from 'pouchdb-core'
+import LevelAdapter from 'pouchdb-adapter-leveldb'
+import MemoryAdapter from 'pouchdb-adapter-memory'
+import MapReduce from 'pouchdb-mapreduce'
+import Replication from 'pouchdb-replication'
+import { createLogger } from '../log/logger'
+import {
+  couchErrorHandler,
+  couchGuard,
+  DB_NAME_PATTERN,
+  type DesignDocLookup,
+  guardChangesFeed,
+  localHostOnly,
+  viewErrorReporter
+} from './couch-guards'
+import { acquireStoreLock, lockHolderPid, readLock, StoreInUseError, type StoreLock } from './store-lock'
+
+export { StoreInUseError } from './store-lock'
+
+export interface EmbeddedCouch {
+  /** http://127.0.0.1:<port>, without credentials. */
+  url: string
+  adminUser: string
+  adminPassword: string
+  /** 'Basic ' + base64(user:password) */
+  authHeader: string
+  /** '' for in-memory. */
+  dataDir: string
+  /** Stops listening, closes every PouchDB, releases the lock; idempotent. */
+  close(): Promise<void>
+}
+
+export interface EmbeddedCouchOptions {
+  dataDir: string
+  inMemory?: boolean
+  /** 0 = a free port (default). */
+  port?: number
+}
+
+/** The server could not start: port in use, unwritable folder, … */
+export class EmbeddedCouchError extends Error {
+  override name = 'EmbeddedCouchError'
+}
+
+export const ADMIN_USER = 'stats2-admin'
+export const ADMIN_FILE = 'admin.json'
+const LOG_FILE = 'express-pouchdb.log'
+
+const log = createLogger('store')
+
+// ---------------------------------------------------------------------------------------------
+// PouchDB
+
+/** The members of a PouchDB instance used here. */
+interface PouchInstance {
+  name: string
+  info(): Promise<Record<string, unknown>>
+  get(id: string): Promise<Record<string, unknown>>
+  close(): Promise<void>
+  destroy(): Promise<unknown>
+  on(event: string, listener: (...args: unknown[]) => void): unknown
+  once(event: string, listener: (...args: unknown[]) => void): unknown
+}
+
+/** A PouchDB class (the constructor also works without `new`). */
+interface PouchClass {
+  new (name: string, options?: Record<string, unknown>): PouchInstance
+  prototype: object
+  defaults(options: Record<string, unknown>): PouchClass
+  allDbs?: (callback?: (error: unknown, names?: string[]) => void) => Promise<string[]>
+  [key: string]: unknown
+}
+
+let basePouch: PouchClass | undefined
+
+/** pouchdb-core with the adapters and plugins; plugins land on PouchDB's (global) prototype once. */
+function pouchWithPlugins(): PouchClass {
+  if (!basePouch) {
+    const core = PouchDBCore as { plugin(plugin: unknown): typeof core }
+    basePouch = core.plugin(LevelAdapter).plugin(MemoryAdapter).plugin(MapReduce).plugin(Replication) as unknown as PouchClass
+  }
+  return basePouch
+}
+
+interface ScopedPouch {
+  PouchDB: PouchClass
+  /** Every instance created through this server's class and not yet closed or destroyed. */
+  instances: Set<PouchInstance>
+  /** The databases of this server. */
+  names: Set<string>
+}
+
+const isIndexDb = (name: string): boolean => name.includes('-mrview-')
+
+/**
+ * A PouchDB class of this server only. PouchDB keeps some state process-wide (its event emitter,
+ * its plugins), and pouchdb-all-dbs, the list of databases express-pouchdb uses by default, learns
+ * about new databases from that global emitter: two embedded servers in one process would list each
+ * other's databases. This class keeps its own list (seeded from the data folder) and knows its
+ * instances, so that close() can close all of them.
+ */
+function scopedPouch(prefix: string, adapter: 'leveldb' | 'memory', existing: string[]): ScopedPouch {
+  const WithDefaults = pouchWithPlugins().defaults({ prefix, adapter })
+  const instances = new Set<PouchInstance>()
+  const names = new Set(existing)
+  const reportViewError = viewErrorReporter(log)
+
+  const track = (db: PouchInstance): void => {
+    instances.add(db)
+    db.once('created', () => {
+      if (!isIndexDb(db.name)) names.add(db.name)
+    })
+    db.on('destroyed', (fromConstructor: unknown) => {
+      // PouchDB tells every open instance of that *name* in the process (from_constructor = true),
+      // other servers' databases included: only the instance that was destroyed counts.
+      if (fromConstructor) return
+      instances.delete(db)
+      names.delete(db.name)
+    })
+    db.once('closed', () => instances.delete(db))
+    // A map/reduce function that throws: logged once, instead of PouchDB's console output.
+    db.on('error', (error: unknown) => reportViewError(db.name, error))
+  }
+
+  const Scoped = function (this: PouchInstance, name: string, options?: Record<string, unknown>) {
+    if (!(this instanceof Scoped)) return new (Scoped as unknown as PouchClass)(name, options)
+    ;(WithDefaults as unknown as (this: PouchInstance, ...args: unknown[]) => void).call(this, name, options)
+    track(this)
+  } as unknown as PouchClass
+
+  Scoped.prototype = Object.create(WithDefaults.prototype, {
+    constructor: { value: Scoped, writable: true, configurable: true }
+  }) as object
+  for (const key of Object.keys(WithDefaults)) {
+    if (!(key in Scoped)) Scoped[key] = WithDefaults[key]
+  }
+  // express-pouchdb installs pouchdb-all-dbs only if allDbs() is missing or fails.
+  Scoped.allDbs = (callback?: (error: unknown, names?: string[]) => void) => {
+    const list = [...names].sort()
+    if (callback) queueMicrotask(() => callback(null, list))
+    return Promise.resolve(list)
+  }
+  return { PouchDB: Scoped, instances, names }
+}
+
+/** Databases already in a LevelDB data folder (each one is a LevelDB folder of that name). */
+async function existingDatabases(dataDir: string): Promise<string[]> {
+  const found: string[] = []
+  for (const entry of await fs.readdir(dataDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || isIndexDb(entry.name)) continue
+    if (!DB_NAME_PATTERN.test(entry.name) && !entry.name.startsWith('_')) continue
+    const isLevelDb = await fs.access(join(dataDir, entry.name, 'CURRENT')).then(() => true, () => false)
+    if (isLevelDb) found.push(entry.name)
+  }
+  return found
+}
+
+function isLevelDbLockError(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error)
+  return /\block\b/i.test(message) && /(already held|temporarily unavailable|in use|locked)/i.test(message)
+}
+
+/** Waits for `promise` at most `ms`; failures and timeouts are logged, never thrown. */
+async function withTimeout(promise: Promise<unknown> | undefined, ms: number, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>((done) => {
+    timer = setTimeout(() => done('timeout'), ms)
+  })
+  try {
+    const result = await Promise.race([Promise.resolve(promise).then(() => 'ok' as const), timeout])
+    if (result === 'timeout') log.warn(`Gave up ${what} after ${ms} ms`)
+  } catch (error) {
+    log.debug(`${what}: ${(error as Error).message ?? String(error)}`)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin credentials
+
+interface AdminCredentials {
+  user: string
+  password: string
+}
+
+function generateAdmin(): AdminCredentials {
+  return { user: ADMIN_USER, password: randomBytes(24).toString('base64url') }
+}
+
+/** Reads `<dataDir>/admin.json`, or writes a new one (mode 0600) if it is missing or unreadable. */
+async function loadOrCreateAdmin(dataDir: string): Promise<AdminCredentials> {
+  const path = join(dataDir, ADMIN_FILE)
+  try {
+    const value = JSON.parse(await fs.readFile(path, 'utf8')) as Partial<AdminCredentials>
+    if (typeof value.user === 'string' && /^[^:\s]+$/.test(value.user) && typeof value.password === 'string' && value.password.length >= 16) {
+      const mode = (await fs.stat(path)).mode & 0o777
+      if (mode & 0o077) await fs.chmod(path, 0o600)
+      return { user: value.user, password: value.password }
+    }
+    log.warn(`${path} does not hold a usable admin; writing a new one`)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT') log.warn(`${path} is unreadable (${code ?? (error as Error).message}); writing a new admin`)
+  }
+  const admin = generateAdmin()
+  const temp = `${path}.${process.pid}.tmp`
+  await fs.writeFile(temp, JSON.stringify(admin, null, 2) + '\n', { mode: 0o600 })
+  await fs.chmod(temp, 0o600) // in case the umask or an old file got in the way
+  await fs.rename(temp, path)
+  return admin
+}
+
+// ---------------------------------------------------------------------------------------------
+// express-pouchdb
+
+/** The parts of express-pouchdb's app used here. */
+interface ExpressPouchApp extends express.Express {
+  setPouchDB(PouchDB: PouchClass): Promise<void>
+  couchConfig: {
+    set(section: string, key: string, value: unknown, callback: (error?: unknown) => void): void
+  }
+  dbWrapper: { registerWrapper(wrapper: (name: string, db: unknown, next: () => unknown) => unknown): void }
+  daemonManager: { _daemons: Array<{ start?: (PouchDB: PouchClass) => unknown; stop?: (PouchDB: PouchClass) => unknown }> }
+  couchLogger?: { _stream?: { end(callback?: () => void): void } }
+}
+
+interface RouterLayer {
+  route?: unknown
+}
+
+/**
+ * Puts `handler` into express-pouchdb's router just before its first route, i.e. after the
+ * authentication middleware that sets `req.couchSession` (express 4 router internals).
+ */
+function insertBeforeRoutes(app: ExpressPouchApp, handler: express.RequestHandler): void {
+  app.use(handler)
+  const stack = (app as unknown as { _router?: { stack?: RouterLayer[] } })._router?.stack
+  const index = stack?.findIndex((layer) => layer.route !== undefined) ?? -1
+  if (!stack || index < 0) throw new EmbeddedCouchError('express-pouchdb has an unexpected router layout: cannot install the guards')
+  const layer = stack.pop() as RouterLayer
+  stack.splice(index, 0, layer)
+}
+
+function setConfig(app: ExpressPouchApp, section: string, key: string, value: unknown): Promise<void> {
+  return new Promise((done, fail) => app.couchConfig.set(section, key, value, (error) => (error ? fail(error) : done())))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.removeListener('listening', onListening)
+      if (error.code === 'EADDRINUSE') fail(new EmbeddedCouchError(`127.0.0.1:${port} is already in use`))
+      else if (error.code === 'EACCES') fail(new EmbeddedCouchError(`Not allowed to listen on 127.0.0.1:${port}`))
+      else fail(new EmbeddedCouchError(`Cannot listen on 127.0.0.1:${port}: ${error.message}`))
+    }
+    const onListening = (): void => {
+      server.removeListener('error', onError)
+      done((server.address() as AddressInfo).port)
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen(port, '127.0.0.1')
+  })
+}
+
+function folderError(dataDir: string, error: unknown): EmbeddedCouchError {
+  const err = error as NodeJS.ErrnoException
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOTDIR: 'a part of the path is a file',
+    ENOSPC: 'the disk is full'
+  }
+  return new EmbeddedCouchError(`Cannot use ${dataDir} as the store folder: ${why[err.code ?? ''] ?? err.message}`)
+}
+
+export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise<EmbeddedCouch> {
+  const started = Date.now()
+  const inMemory = options.inMemory === true
+  const port = options.port ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EmbeddedCouchError(`Invalid port ${String(options.port)}`)
+  if (!inMemory && !options.dataDir) throw new EmbeddedCouchError('No data folder given for the store')
+  const dataDir = inMemory ? '' : resolve(options.dataDir)
+
+  // Everything acquired so far, undone in reverse order by close() or by a failed start.
+  const cleanups: Array<() => Promise<void>> = []
+  const cleanup = async (): Promise<void> => {
+    while (cleanups.length > 0) {
+      const step = cleanups.pop() as () => Promise<void>
+      await step().catch((error: unknown) => log.warn(`Closing the store: ${(error as Error).message ?? String(error)}`))
+    }
+  }
+
+  try {
+    // 1. Folder, lock, admin.
+    let filesDir: string // express-pouchdb's log file (and its never-written config.json)
+    let lock: StoreLock | undefined
+    let admin: AdminCredentials
+    if (inMemory) {
+      const temp = await fs.mkdtemp(join(tmpdir(), 'stats2-store-'))
+      // Removed by close(), or at exit if the process ends without it.
+      const removeAtExit = (): void => rmSync(temp, { recursive: true, force: true })
+      process.on('exit', removeAtExit)
+      cleanups.push(async () => {
+        process.removeListener('exit', removeAtExit)
+        await fs.rm(temp, { recursive: true, force: true })
+      })
+      filesDir = temp
+      admin = generateAdmin()
+    } else {
+      try {
+        await fs.mkdir(dataDir, { recursive: true, mode: 0o700 })
+        await fs.access(dataDir, fsConstants.W_OK)
+      } catch (error) {
+        throw folderError(dataDir, error)
+      }
+      try {
+        lock = await acquireStoreLock(dataDir, log)
+      } catch (error) {
+        if (error instanceof StoreInUseError) throw error
+        throw folderError(dataDir, error)
+      }
+      const held = lock
+      cleanups.push(() => held.release())
+      filesDir = dataDir
+      admin = await loadOrCreateAdmin(dataDir).catch((error: unknown) => {
+        throw folderError(dataDir, error)
+      })
+    }
+
+    // 2. PouchDB. Open _users first: LevelDB's own lock says whether another process has the folder.
+    const prefix = inMemory ? `stats2-mem-${randomBytes(8).toString('hex')}/` : dataDir + sep
+    const scoped = scopedPouch(prefix, inMemory ? 'memory' : 'leveldb', inMemory ? [] : await existingDatabases(dataDir))
+    cleanups.push(async () => {
+      const all = [...scoped.instances]
+      scoped.instances.clear()
+      // Let every instance finish opening first: closing the LevelDB store an instance is still
+      // opening on leaves that open (and the close after it) waiting forever.
+      await withTimeout(Promise.all(all.map((db) => db.info().catch(() => undefined))), 5_000, 'opening databases')
+      const byName = new Map<string, PouchInstance[]>()
+      for (const db of all) byName.set(db.name, [...(byName.get(db.name) ?? []), db])
+      // View indexes (`<db>-mrview-…`) are destroyed with their database: destroying one of them
+      // afterwards (or before) waits forever on memdown, so only the databases themselves go.
+      for (const [name, dbs] of byName) {
+        if (inMemory && name.includes('-mrview-')) continue
+        if (inMemory) {
+          // memdown keeps the data in a process-wide map until the database is destroyed. The
+          // instances of one name share one store: destroying one is enough (a second destroy hangs).
+          await withTimeout(dbs[0]?.destroy(), 5_000, `destroying ${name}`)
+        } else {
+          for (const db of dbs) await withTimeout(db.close(), 5_000, `closing ${name}`)
+        }
+      }
+    })
+    const usersDb = new scoped.PouchDB('_users')
+    try {
+      await usersDb.info()
+    } catch (error) {
+      if (!isLevelDbLockError(error)) throw new EmbeddedCouchError(`Cannot open the store in ${dataDir}: ${(error as Error).message}`)
+      const holder = await lockHolderPid(join(dataDir, '_users', 'LOCK'))
+      const recorded = await readLock(dataDir)
+      const pid = holder || (recorded && recorded.pid !== process.pid ? recorded.pid : 0)
+      throw new StoreInUseError({ dataDir, pid, url: recorded?.pid === pid ? recorded.url : undefined, detail: 'its database is locked' })
+    }
+
+    // 3. express-pouchdb, with its files inside the data folder and without the parts not needed.
+    const app = expressPouchDB({
+      mode: 'fullCouchDB',
+      configPath: join(filesDir, 'express-pouchdb-config.json'),
+      inMemoryConfig: true, // the admin comes from admin.json on every start
+      logPath: join(filesDir, LOG_FILE),
+      overrideMode: {
+        exclude: [
+          'routes/http-log', // one log line per request in the log file
+          'routes/special-test-auth', // a config switch that makes everyone admin
+          'replicator', // the _replicator daemon (anyone may write to _replicator)
+          'routes/list' // crashes on a missing list function; Stats2 has none
+        ]
+      }
+    }) as ExpressPouchApp
+    cleanups.push(
+      () =>
+        new Promise<void>((done) => {
+          const stream = app.couchLogger?._stream
+          if (stream) stream.end(() => done())
+          else done()
+        })
+    )
+    // Registered after express-pouchdb's own wrappers, so it wraps theirs.
+    app.dbWrapper.registerWrapper((_name, db, next) => {
+      guardChangesFeed(db as Parameters<typeof guardChangesFeed>[0])
+      return next()
+    })
+    const lookup: DesignDocLookup = async (name, id) => {
+      if (!scoped.names.has(name)) return undefined
+      // express-pouchdb's cached instance of that database (the one its routes use).
+      const db = (await getOrCreateDB(scoped.PouchDB, name)) as PouchInstance
+      return db.get(id).catch(() => undefined)
+    }
+    insertBeforeRoutes(app, couchGuard(lookup))
+    await app.setPouchDB(scoped.PouchDB)
+    // daemonManager.stop() gives up at the first daemon without a stop(), leaving the others'
+    // listeners on PouchDB's process-wide event emitter: stop each one here.
+    cleanups.push(async () => {
+      for (const daemon of [...app.daemonManager._daemons].reverse()) {
+        if (daemon.stop) await Promise.resolve(daemon.stop(scoped.PouchDB))
+      }
+    })
+    await setConfig(app, 'log', 'level', 'error')
+    await setConfig(app, 'admins', admin.user, admin.password) // hashed in memory by express-pouchdb
+
+    const root = express()
+    root.disable('x-powered-by')
+    root.use(localHostOnly())
+    root.use(app)
+    root.use(couchErrorHandler(log))
+
+    // 4. Listen on 127.0.0.1 only.
+    const server = createServer(root)
+    server.keepAliveTimeout = 60_000
+    const sockets = new Set<Socket>()
+    server.on('connection', (socket) => {
+      sockets.add(socket)
+      socket.once('close', () => sockets.delete(socket))
+    })
+    const actualPort = await listen(server, port)
+    cleanups.push(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done())
+          for (const socket of sockets) socket.destroy() // long-poll feeds and idle keep-alives
+        })
+    )
+    const url = `http://127.0.0.1:${actualPort}`
+    await lock?.setUrl(url)
+
+    log.info(`Store ${inMemory ? 'in memory' : `in ${dataDir}`} served on ${url} (started in ${Date.now() - started} ms)`)
+
+    let closing: Promise<void> | undefined
+    return {
+      url,
+      adminUser: admin.user,
+      adminPassword: admin.password,
+      authHeader: 'Basic ' + Buffer.from(`${admin.user}:${admin.password}`).toString('base64'),
+      dataDir,
+      close() {
+        closing ??= cleanup().then(() => log.info(`Store on ${url} closed`))
+        return closing
+      }
+    }
+  } catch (error) {
+    await cleanup()
+    if (error instanceof StoreInUseError || error instanceof EmbeddedCouchError) throw error
+    throw new EmbeddedCouchError(`Cannot start the store${dataDir ? ` in ${dataDir}` : ''}: ${(error as Error).message ?? String(error)}`)
+  }
+}

@@ -1,0 +1,153 @@
+import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react'
+import type { SearchField } from '../../shared/search-types'
+import { getApi } from './api'
+import { AppHeader } from './components/AppHeader'
+import { FailedDialog } from './components/FailedDialog'
+import { ResultsPanel } from './components/ResultsPanel'
+import { SearchBar } from './components/SearchBar'
+import { SettingsDialog } from './components/SettingsDialog'
+import { UpdaterBar } from './components/UpdaterBar'
+import { WelcomeCard } from './components/WelcomeCard'
+import { WorkflowPanel } from './components/WorkflowPanel'
+import { useNotify } from './hooks/notices'
+import { SearchNavigationContext } from './hooks/searchNavigation'
+import { useGlobalKeys } from './hooks/useGlobalKeys'
+import { useHashQuery } from './hooks/useHashQuery'
+import { useNow } from './hooks/useNow'
+import { useSearch } from './hooks/useSearch'
+import { useStatus } from './hooks/useStatus'
+import { useUpdater } from './hooks/useUpdater'
+import { attributeQuery } from './lib/hash-query'
+import { MAX_SELECTED, isRunning, progressByName } from './lib/updater-view'
+
+export function App(): ReactNode {
+  const notify = useNotify()
+  const now = useNow()
+  const { status, error: statusError, refresh: refreshStatus, setStatus } = useStatus()
+  const { query, nonce, navigate } = useHashQuery()
+  const [refreshKey, setRefreshKey] = useState(0)
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set())
+  const [openName, setOpenName] = useState<string>()
+  const [settingsOpen, setSettingsOpen] = useState(false)
+  const [failedOpen, setFailedOpen] = useState(false)
+  const searchRef = useRef<HTMLInputElement>(null)
+
+  const refreshAll = useCallback(() => {
+    setRefreshKey((value) => value + 1)
+    refreshStatus()
+  }, [refreshStatus])
+
+  const updater = useUpdater(refreshAll)
+  const running = isRunning(updater.state)
+  const unconfigured = status?.mode === 'unconfigured'
+  // Without a certificate an empty store has nothing to show: the welcome card replaces the results.
+  const welcomeOnly = unconfigured && !(status.store.workflows > 0)
+  const search = useSearch(query, `${refreshKey}:${nonce}`, !welcomeOnly)
+  const progress = useMemo(() => (updater.state?.scope === 'names' ? progressByName(updater.state) : new Map()), [updater.state])
+
+  const searchFor = useCallback((text: string, field: SearchField) => navigate(attributeQuery(text, field, query.pageSize)), [navigate, query.pageSize])
+
+  const onSelect = useCallback((names: string[], value: boolean) => {
+    setSelected((previous) => {
+      const next = new Set(previous)
+      for (const name of names) {
+        if (value) next.add(name)
+        else next.delete(name)
+      }
+      return next
+    })
+  }, [])
+
+  const updateSelected = (names: string[]): void => {
+    if (names.length > MAX_SELECTED) {
+      notify(`Select at most ${MAX_SELECTED} workflows for one update.`, 'error')
+      return
+    }
+    void updater.updateSelected(names)
+  }
+
+  const stopDemo = async (): Promise<void> => {
+    const result = await getApi().stopDemo({})
+    if (result.ok) {
+      setStatus(result.value)
+      setOpenName(undefined)
+      setSelected(new Set())
+      setRefreshKey((value) => value + 1)
+    } else {
+      notify(`The demo could not stop: ${result.error.message}`, 'error')
+    }
+  }
+
+  useGlobalKeys({
+    focusSearch: () => {
+      searchRef.current?.focus()
+      searchRef.current?.select()
+    },
+    escape: () => {
+      if (settingsOpen || failedOpen || document.querySelector('dialog[open]')) return false
+      if (openName) {
+        setOpenName(undefined)
+        return true
+      }
+      return false
+    }
+  })
+
+  return (
+    <SearchNavigationContext.Provider value={searchFor}>
+      <div className={`app${openName ? ' has-detail' : ''}`}>
+        <AppHeader
+          status={status}
+          statusError={statusError}
+          now={now}
+          updater={updater}
+          onUpdateAll={() => void updater.updateAll()}
+          onOpenFailed={() => setFailedOpen(true)}
+          onOpenSettings={() => setSettingsOpen(true)}
+          onStopDemo={() => void stopDemo()}
+        />
+        <UpdaterBar state={updater.state} error={updater.error} onCancel={() => void updater.cancel()} onDismissError={updater.clearError} />
+        <div className="search-row">
+          <SearchBar query={query} onSearch={(text, field) => navigate({ text, field, page: 0, pageSize: query.pageSize })} inputRef={searchRef} loading={search.loading} />
+        </div>
+        <main className="app-main">
+          {welcomeOnly ? (
+            <div className="results-pane">
+              <WelcomeCard onOpenSettings={() => setSettingsOpen(true)} onDemoStarted={refreshAll} />
+            </div>
+          ) : (
+            <ResultsPanel
+              banner={unconfigured ? <WelcomeCard compact onOpenSettings={() => setSettingsOpen(true)} onDemoStarted={refreshAll} /> : null}
+              query={query}
+              search={search}
+              refreshKey={refreshKey}
+              now={now}
+              selected={selected}
+              onSelect={onSelect}
+              onClearSelection={() => setSelected(new Set())}
+              openName={openName}
+              onOpen={setOpenName}
+              progress={progress}
+              updateRunning={running}
+              onUpdateSelected={() => updateSelected([...selected])}
+              onNavigate={navigate}
+            />
+          )}
+          {openName ? <WorkflowPanel name={openName} now={now} refreshKey={refreshKey} onClose={() => setOpenName(undefined)} /> : null}
+        </main>
+      </div>
+      {settingsOpen ? <SettingsDialog onClose={() => setSettingsOpen(false)} /> : null}
+      {failedOpen && status ? (
+        <FailedDialog
+          failed={status.failed}
+          updateRunning={running}
+          onClose={() => setFailedOpen(false)}
+          onRetry={(names) => {
+            setFailedOpen(false)
+            updateSelected(names)
+          }}
+        />
+      ) : null}
+    </SearchNavigationContext.Provider>
+  )
+}

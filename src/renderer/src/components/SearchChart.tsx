@@ -1,0 +1,98 @@
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
+import type { ChartConfiguration, TooltipItem } from 'chart.js'
+import type { AggregateSeries } from '../../../shared/rules/series'
+import type { SearchField } from '../../../shared/search-types'
+import { formatPercent } from '../../../shared/rules/completion'
+import { groupDigits } from '../../../shared/rules/size'
+import { formatUtc } from '../../../shared/rules/time-ago'
+import { getApi } from '../api'
+import { baseLineOptions, whiteBackground } from '../chart-setup'
+import { useLineChart } from '../hooks/useChart'
+import { searchChartData, type XY } from '../lib/chart-data'
+import { workflowsWord } from '../lib/search-summary'
+
+interface Props {
+  text: string
+  field: SearchField
+  /** Changes when the rows were refreshed (after an update), to reload the sums. */
+  refreshKey: number
+}
+
+/** pMp-like summed progress of every workflow the search matches: stacked areas by Type and the expected total. */
+export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
+  const canvasRef = useRef<HTMLCanvasElement>(null)
+  const [series, setSeries] = useState<AggregateSeries>()
+  const [error, setError] = useState<string>()
+  const [loading, setLoading] = useState(true)
+
+  useEffect(() => {
+    let current = true
+    setLoading(true)
+    void getApi().getSearchHistory({ text, field }).then((result) => {
+      if (!current) return
+      setLoading(false)
+      if (result.ok) {
+        setSeries(result.value)
+        setError(undefined)
+      } else {
+        setSeries(undefined)
+        setError(result.error.message)
+      }
+    })
+    return () => {
+      current = false
+    }
+  }, [text, field, refreshKey])
+
+  const config = useMemo((): ChartConfiguration<'line', XY[]> | undefined => {
+    if (!series || series.times.length === 0) return undefined
+    const options = baseLineOptions()
+    options.scales!.y!.stacked = true
+    if (series.times.length === 1) {
+      // One moment only (a first update): an hour either side, so the stacked point shows.
+      options.scales!.x!.min = series.times[0]! - 3600
+      options.scales!.x!.max = series.times[0]! + 3600
+    }
+    options.scales!.y!.title = { display: true, text: 'Events (final datasets)' }
+    options.interaction = { mode: 'index', intersect: false }
+    const expected = series.expected
+    options.plugins!.tooltip = {
+      callbacks: {
+        title: (items) => (items[0] ? `${formatUtc(items[0].parsed.x ?? 0)} UTC` : ''),
+        label: (item: TooltipItem<'line'>) => {
+          const value = item.parsed.y ?? 0
+          const label = item.dataset.label ?? ''
+          if (label.startsWith('Expected')) return label
+          return `${label}: ${groupDigits(value)}${expected > 0 ? ` (${formatPercent((value / expected) * 100)})` : ''}`
+        }
+      }
+    }
+    return { type: 'line', data: { datasets: searchChartData(series) }, options, plugins: [whiteBackground] }
+  }, [series])
+
+  const { zoomed, resetZoom, exportPng } = useLineChart(canvasRef, config)
+
+  return (
+    <section className="search-chart" aria-label="Summed progress of this search">
+      <div className="chart-toolbar">
+        <span className="chart-caption">
+          {series
+            ? `Summed events of the final output dataset of ${workflowsWord(series.workflows)}${series.skipped > 0 ? ` (${groupDigits(series.skipped)} without history or expected events left out)` : ''}`
+            : loading ? 'Summing the history of the matching workflows…' : ''}
+        </span>
+        <span className="spacer-flex" />
+        {config ? (
+          <>
+            <button type="button" className="button small" onClick={resetZoom} disabled={!zoomed}>Reset zoom</button>
+            <button type="button" className="button small" onClick={() => exportPng(`stats2-${text || 'all'}-progress`)}>Export PNG</button>
+          </>
+        ) : null}
+      </div>
+      {error ? <p className="inline-error" role="alert">The summed chart is not available: {error}</p> : null}
+      {series && series.times.length === 0 && !error ? <p className="empty-note">None of these workflows has event history yet.</p> : null}
+      <div className={`chart-frame${config || (loading && !error) ? '' : ' is-empty'}`}>
+        <canvas ref={canvasRef} data-testid="search-chart" role="img" aria-label="Summed events over time by dataset Type, with the expected total" />
+      </div>
+    </section>
+  )
+}

@@ -1,0 +1,93 @@
+import { useEffect, useRef, useState, type ReactNode } from 'react'
+import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import { getApi } from '../api'
+import { HistoryTable } from './HistoryTable'
+import { RawJson } from './RawJson'
+import { WorkflowChart } from './WorkflowChart'
+import { WorkflowLinks } from './WorkflowLinks'
+import { WorkflowSummary } from './WorkflowSummary'
+
+type Tab = 'chart' | 'history' | 'json'
+
+interface Props {
+  name: string
+  now: number
+  /** Changes after an update ended: reload the document. */
+  refreshKey: number
+  onClose: () => void
+}
+
+/** One workflow in detail: its fields, the history chart, the table of history entries, the raw JSON. */
+export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactNode {
+  const [doc, setDoc] = useState<WorkflowDoc>()
+  const [error, setError] = useState<string>()
+  const [tab, setTab] = useState<Tab>('chart')
+  const closeRef = useRef<HTMLButtonElement>(null)
+
+  useEffect(() => {
+    let current = true
+    void getApi().getWorkflow({ name }).then((result) => {
+      if (!current) return
+      if (result.ok) {
+        setDoc(result.value)
+        setError(undefined)
+      } else {
+        setError(result.error.message)
+      }
+    })
+    return () => {
+      current = false
+    }
+  }, [name, refreshKey])
+
+  useEffect(() => {
+    closeRef.current?.focus({ preventScroll: true })
+  }, [name])
+
+  const shown = doc && (doc.RequestName ?? doc._id) === name ? doc : undefined
+  const tabs: Array<{ id: Tab; label: string }> = [
+    { id: 'chart', label: 'Chart' },
+    { id: 'history', label: `History${shown ? ` (${shown.EventNumberHistory?.length ?? 0})` : ''}` },
+    { id: 'json', label: 'Raw JSON' }
+  ]
+  return (
+    <aside className="detail-panel" data-testid="detail-panel" aria-label={`Workflow ${name}`}>
+      <header className="detail-head">
+        <h2 className="mono detail-title" title={name}>{name}</h2>
+        <button type="button" ref={closeRef} className="button ghost close" onClick={onClose} aria-label="Close the workflow panel (Esc)" data-testid="detail-close">×</button>
+      </header>
+      {error ? <p className="alert alert-error" role="alert">{error}</p> : null}
+      {!shown && !error ? <p className="muted detail-body">Loading…</p> : null}
+      {shown ? (
+        <div className="detail-body">
+          <div className="detail-links"><WorkflowLinks doc={shown} name={name} /></div>
+          <div className="detail-summary">
+            <WorkflowSummary doc={shown} now={now} datasets={(shown.EventNumberHistory?.length ?? 0) === 0} />
+          </div>
+          <div className="tabs" role="tablist" aria-label="Workflow views">
+            {tabs.map(({ id, label }) => (
+              <button
+                key={id}
+                type="button"
+                role="tab"
+                id={`tab-${id}`}
+                aria-selected={tab === id}
+                aria-controls={`tabpanel-${id}`}
+                className={`tab${tab === id ? ' is-active' : ''}`}
+                data-testid={`tab-${id}`}
+                onClick={() => setTab(id)}
+              >
+                {label}
+              </button>
+            ))}
+          </div>
+          <div className="tab-panel" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
+            {tab === 'chart' ? <WorkflowChart doc={shown} now={now} /> : null}
+            {tab === 'history' ? <HistoryTable doc={shown} now={now} /> : null}
+            {tab === 'json' ? <RawJson name={name} refreshKey={refreshKey} /> : null}
+          </div>
+        </div>
+      ) : null}
+    </aside>
+  )
+}

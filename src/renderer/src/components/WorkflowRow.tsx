@@ -1,0 +1,60 @@
+import { memo, type ReactNode } from 'react'
+import type { WorkflowProgress } from '../../../shared/ipc-contract'
+import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import { workflowName } from '../lib/format'
+import { workflowProgressLabel, workflowProgressTone } from '../lib/updater-view'
+import { WorkflowLinks } from './WorkflowLinks'
+import { WorkflowSummary } from './WorkflowSummary'
+
+interface Props {
+  doc: WorkflowDoc
+  now: number
+  selected: boolean
+  open: boolean
+  progress: WorkflowProgress | undefined
+  onToggle: (name: string, selected: boolean) => void
+  onOpen: (name: string) => void
+  measureRef: (element: HTMLElement | null) => (() => void) | undefined
+}
+
+/** One workflow of the results: checkbox, name (opens the detail panel), links, fields, datasets. */
+export const WorkflowRow = memo(function WorkflowRow({ doc, now, selected, open, progress, onToggle, onOpen, measureRef }: Props): ReactNode {
+  const name = workflowName(doc)
+  return (
+    <article
+      className={`workflow-row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}`}
+      data-testid="workflow-row"
+      data-name={name}
+      data-key={name}
+      ref={measureRef}
+      aria-label={name}
+    >
+      <div className="row-head">
+        <input
+          type="checkbox"
+          className="row-check"
+          data-testid="workflow-select"
+          checked={selected}
+          onChange={(event) => onToggle(name, event.target.checked)}
+          aria-label={`Select ${name}`}
+        />
+        <button type="button" className="workflow-name mono" onClick={() => onOpen(name)} title="Show the history chart, table and raw JSON">
+          {name}
+        </button>
+        {progress ? (
+          <span
+            className={`progress-badge tone-${workflowProgressTone(progress)}`}
+            data-testid="workflow-progress"
+            data-outcome={progress.outcome ?? progress.stage}
+            title={progress.reason ?? workflowProgressLabel(progress)}
+          >
+            {workflowProgressLabel(progress)}
+            {progress.reason ? <span className="progress-reason">: {progress.reason}</span> : null}
+          </span>
+        ) : null}
+        <WorkflowLinks doc={doc} name={name} />
+      </div>
+      <WorkflowSummary doc={doc} now={now} />
+    </article>
+  )
+})

@@ -1,0 +1,154 @@
+/**
+ * Chart.js datasets built from stored history. Pure and exported, so a test can compare what the
+ * charts draw with the documents: one line per output dataset with a point per history entry
+ * (x = entry Time in unix seconds, y = Events, or Lumis for lumi-based workflows), plus the
+ * expected total as a horizontal line.
+ */
+import type { ChartDataset } from 'chart.js'
+import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import { workflowSeries, type AggregateSeries, type WorkflowSeries } from '../../../shared/rules/series'
+import type { CompletionUnit } from '../../../shared/rules/completion'
+import { tierOf } from '../../../shared/rules/tiers'
+import { groupDigits } from '../../../shared/rules/size'
+import { SERIES_PALETTE, TYPE_COLOURS, colourOfType, withAlpha } from './colours'
+
+export interface XY {
+  x: number
+  y: number
+}
+
+/** A line dataset with what the legend and tooltips need on top. */
+export type Stats2LineDataset = ChartDataset<'line', XY[]> & {
+  label: string
+  data: XY[]
+  stats2: {
+    kind: 'dataset' | 'expected' | 'type'
+    /** The output dataset (kind 'dataset'). */
+    dataset?: string
+    /** Type of each point (kind 'dataset'). */
+    types?: string[]
+    /** Unix seconds the trend reaches the expected total (kind 'dataset'). */
+    eta?: number
+    /** The Type bucket (kind 'type'). */
+    type?: 'VALID' | 'PRODUCTION' | 'INVALID' | 'other'
+  }
+}
+
+export interface WorkflowChartData {
+  unit: CompletionUnit
+  expected?: number
+  datasets: Stats2LineDataset[]
+  /** Earliest and latest history time, undefined without history. */
+  range?: { min: number; max: number }
+}
+
+export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
+  const datasets: Stats2LineDataset[] = []
+  let min = Infinity
+  let max = -Infinity
+  series.datasets.forEach((item, index) => {
+    if (item.points.length === 0) return
+    const colour = SERIES_PALETTE[index % SERIES_PALETTE.length]!
+    const types = item.points.map((point) => point.type)
+    for (const point of item.points) {
+      min = Math.min(min, point.t)
+      max = Math.max(max, point.t)
+    }
+    datasets.push({
+      label: item.dataset,
+      data: item.points.map((point) => ({ x: point.t, y: point.v })),
+      borderColor: colour,
+      backgroundColor: colour,
+      pointBackgroundColor: types.map(colourOfType),
+      pointBorderColor: types.map(colourOfType),
+      pointRadius: item.points.length > 200 ? 0 : 2.5,
+      pointHoverRadius: 5,
+      borderWidth: 2,
+      tension: 0,
+      fill: false,
+      stats2: { kind: 'dataset', dataset: item.dataset, types, ...(item.eta !== undefined ? { eta: item.eta } : {}) }
+    })
+  })
+  const range = datasets.length > 0 ? { min, max } : undefined
+  if (series.expected !== undefined && range) {
+    datasets.push({
+      label: `Expected: ${groupDigits(series.expected)} ${series.unit}`,
+      data: range.min === range.max ? [{ x: range.min, y: series.expected }] : [{ x: range.min, y: series.expected }, { x: range.max, y: series.expected }],
+      borderColor: '#6b7280',
+      backgroundColor: '#6b7280',
+      borderDash: [6, 4],
+      borderWidth: 1.5,
+      pointRadius: 0,
+      pointHoverRadius: 0,
+      pointStyle: 'line',
+      fill: false,
+      stats2: { kind: 'expected' }
+    })
+  }
+  return { unit: series.unit, ...(series.expected !== undefined ? { expected: series.expected } : {}), datasets, ...(range ? { range } : {}) }
+}
+
+/** The workflow chart: events (or lumis) per output dataset over time, and the expected total. */
+export function workflowChartData(doc: WorkflowDoc): WorkflowChartData {
+  return chartDataFromSeries(workflowSeries(doc))
+}
+
+const BUCKETS = [
+  { key: 'valid', type: 'VALID', label: 'VALID (done)', colour: TYPE_COLOURS.valid },
+  { key: 'production', type: 'PRODUCTION', label: 'PRODUCTION (produced)', colour: TYPE_COLOURS.production },
+  { key: 'invalid', type: 'INVALID', label: 'INVALID / DELETED', colour: TYPE_COLOURS.invalid },
+  { key: 'other', type: 'other', label: 'Other types', colour: TYPE_COLOURS.other }
+] as const
+
+/** pMp-like stacked areas (VALID at the bottom, then PRODUCTION, INVALID, other) and the expected line. */
+export function searchChartData(series: AggregateSeries): Stats2LineDataset[] {
+  const datasets: Stats2LineDataset[] = BUCKETS.map((bucket, index) => ({
+    label: bucket.label,
+    data: series.times.map((time, i) => ({ x: time, y: series[bucket.key][i] ?? 0 })),
+    borderColor: bucket.colour,
+    backgroundColor: withAlpha(bucket.colour, 0.55),
+    borderWidth: 1,
+    // A single moment draws no area: show it as points.
+    pointRadius: series.times.length === 1 ? 4 : 0,
+    pointHoverRadius: 3,
+    pointStyle: 'rect',
+    tension: 0,
+    stack: 'progress',
+    fill: index === 0 ? 'origin' : '-1',
+    stats2: { kind: 'type', type: bucket.type }
+  }))
+  if (series.times.length > 0 && series.expected > 0) {
+    const first = series.times[0]!
+    const last = series.times[series.times.length - 1]!
+    datasets.push({
+      label: `Expected: ${groupDigits(series.expected)} events`,
+      data: first === last ? [{ x: first, y: series.expected }] : [{ x: first, y: series.expected }, { x: last, y: series.expected }],
+      borderColor: '#111827',
+      backgroundColor: '#111827',
+      borderDash: [6, 4],
+      borderWidth: 1.5,
+      pointRadius: 0,
+      pointHoverRadius: 0,
+      pointStyle: 'line',
+      stack: 'expected',
+      fill: false,
+      stats2: { kind: 'expected' }
+    })
+  }
+  return datasets
+}
+
+/**
+ * Short legend text for a dataset line: its tier (plus the processed dataset when two outputs share
+ * a tier), and the ETA when there is one.
+ */
+export function legendLabel(dataset: Stats2LineDataset, formatEta: (eta: number) => string, all: readonly Stats2LineDataset[] = []): string {
+  if (dataset.stats2.kind !== 'dataset' || !dataset.stats2.dataset) return dataset.label
+  const name = dataset.stats2.dataset
+  const tier = tierOf(name)
+  const shared = all.some((other) => other !== dataset && other.stats2.kind === 'dataset' && other.stats2.dataset && tierOf(other.stats2.dataset) === tier)
+  const processed = name.split('/')[2] ?? ''
+  const short = processed.length > 40 ? `${processed.slice(0, 38)}…` : processed
+  const eta = dataset.stats2.eta !== undefined ? ` · ETA ${formatEta(dataset.stats2.eta)}` : ''
+  return `${tier}${shared ? ` (${short})` : ''}${eta}`
+}

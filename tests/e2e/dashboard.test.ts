@@ -1,0 +1,179 @@
+/**
+ * The dashboard end to end in Debian's Chromium: the built renderer, served by the browser-mode
+ * bridge, answered by the real main-process handlers over a demo store fed by the cmsweb simulator.
+ */
+import { join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Page } from 'playwright-core'
+import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
+import { workflowSeries } from '../../src/shared/rules/series'
+import type { WorkflowDoc } from '../../src/shared/stats2-doc'
+
+let h: Harness
+let page: Page
+
+async function search(text: string, field = 'any'): Promise<void> {
+  await page.getByTestId('search-field').selectOption(field)
+  await page.getByTestId('search').fill(text)
+  await page.getByTestId('search').press('Enter')
+  await page.getByTestId('search-summary').filter({ hasText: text.slice(0, 30) }).waitFor()
+}
+
+async function rowNames(): Promise<string[]> {
+  return page.getByTestId('workflow-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name') ?? ''))
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
+}
+
+beforeAll(async () => {
+  h = await startHarness({ demoWorkflows: 120 })
+  page = h.page
+  await page.goto(h.bridge.openUrl)
+  await page.getByTestId('demo-badge').waitFor()
+}, 120_000)
+
+afterAll(async () => {
+  await h?.close()
+})
+
+describe('dashboard in Chromium', () => {
+  it('searches a campaign and lists its workflows with completion bars', async () => {
+    const store = await h.core.activeStore()
+    const [first] = (await store.listNames({ limit: 1 })).names
+    expect(first).toBeDefined()
+    const doc = (await store.getWorkflow(first!))!
+    const campaign = String(doc.Campaigns[0])
+    const expected = await h.core.search({ text: campaign })
+    await search(campaign)
+    await expect.poll(() => page.getByTestId('search-summary').innerText()).toContain(String(expected.total))
+    const names = await rowNames()
+    expect(names.length).toBeGreaterThan(0)
+    const expectedNames = new Set(expected.workflows.map((w) => w._id))
+    for (const name of names) expect(expectedNames.has(name)).toBe(true)
+    expect(await page.locator('[data-testid="workflow-row"] [data-testid="dataset-line"]').count()).toBeGreaterThan(0)
+    await shot('search-results')
+  })
+
+  it('follows an attribute link: a PrepID lists the workflows sharing it', async () => {
+    const firstRow = page.getByTestId('workflow-row').first()
+    const link = firstRow.locator('a.search-link[href*="field=prepid"]').first()
+    const prepId = (await link.innerText()).trim()
+    await link.click()
+    await expect.poll(() => decodeURIComponent(new URL(page.url()).hash)).toContain('field=prepid')
+    const expected = await h.core.search({ text: prepId, field: 'prepid' })
+    await expect.poll(async () => (await rowNames()).sort().join(',')).toBe(expected.workflows.map((w) => w._id).sort().slice(0, 50).join(','))
+  })
+
+  it('selects three workflows and updates them with one click: their documents change in the store', async () => {
+    const demo = h.core.demoSession!
+    const store = await h.core.activeStore()
+    demo.sim.advance()
+    const next = demo.scenario.steps[demo.sim.step]!.reqmgr2
+    // A campaign whose first three listed workflows all change at the new step.
+    const campaigns = new Set<string>()
+    for await (const docs of store.allWorkflows()) for (const doc of docs) campaigns.add(String(doc.Campaigns[0]))
+    let chosen: { campaign: string; names: string[]; before: WorkflowDoc[] } | undefined
+    for (const campaign of campaigns) {
+      const result = await h.core.search({ text: campaign, field: 'campaign' })
+      const firstThree = result.workflows.slice(0, 3)
+      const changes = (doc: WorkflowDoc): boolean => {
+        const raw = next.get(doc._id) as { RequestTransition?: Array<{ Status: string }> } | undefined
+        return Boolean(raw) && raw!.RequestTransition!.length !== doc.RequestTransition.length
+      }
+      if (firstThree.length === 3 && firstThree.every(changes)) {
+        chosen = { campaign, names: firstThree.map((d) => d._id), before: firstThree }
+        break
+      }
+    }
+    expect(chosen, 'a campaign whose first workflows change at the next step').toBeDefined()
+    await search(chosen!.campaign, 'campaign')
+    await expect.poll(async () => (await rowNames()).slice(0, 3)).toEqual(chosen!.names)
+    const boxes = page.getByTestId('workflow-select')
+    for (let i = 0; i < 3; i++) await boxes.nth(i).check()
+    await page.getByTestId('update-selected').click()
+    await expect.poll(() => page.getByTestId('workflow-progress').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
+    await jobFinished(h.core)
+    const state = h.core.job.state()
+    expect(state).toMatchObject({ state: 'done', scope: 'names' })
+    expect(state.workflows?.map((w) => w.name).sort()).toEqual([...chosen!.names].sort())
+    for (const before of chosen!.before) {
+      const after = (await store.getWorkflow(before._id))!
+      expect(after._rev).not.toBe(before._rev)
+      const raw = next.get(before._id) as { RequestTransition: Array<{ Status: string; UpdateTime: number }> }
+      expect(after.RequestTransition).toEqual(raw.RequestTransition.map(({ Status, UpdateTime }) => ({ Status, UpdateTime })))
+    }
+    await expect.poll(() => page.locator('[data-testid="workflow-progress"][data-outcome="written"]').count()).toBeGreaterThanOrEqual(1)
+    await shot('update-selected')
+  })
+
+  it('updates everything with a progress bar and a final report', async () => {
+    h.core.demoSession!.sim.advance()
+    const before = (await h.core.activeStore()).getSettings()
+    await page.getByTestId('update-all').click()
+    await page.getByTestId('update-progress').waitFor({ timeout: 10_000 })
+    await jobFinished(h.core)
+    await page.getByTestId('update-result').waitFor({ timeout: 10_000 })
+    const settings = await (await h.core.activeStore()).getSettings()
+    expect(settings.last_reqmgr_sequence).not.toEqual((await before).last_reqmgr_sequence)
+    expect(h.core.job.state().report?.changed).toBeGreaterThan(0)
+    await shot('update-all')
+  })
+
+  it('charts a workflow: one line per output dataset matching the stored history, plus the expected total', async () => {
+    const store = await h.core.activeStore()
+    let doc: WorkflowDoc | undefined
+    for await (const docs of store.allWorkflows()) {
+      doc = docs.find((d) => d.EventNumberHistory.length >= 2 && d.TotalEvents > 0)
+      if (doc) break
+    }
+    expect(doc).toBeDefined()
+    await search(doc!._id)
+    await page.getByTestId('workflow-row').first().locator('button.workflow-name').click()
+    const canvas = page.getByTestId('history-chart')
+    await canvas.waitFor()
+    await expect.poll(() => canvas.getAttribute('data-series')).toBeTruthy()
+    const drawn = JSON.parse((await canvas.getAttribute('data-series'))!) as Array<{ label: string; data: Array<{ x: number; y: number }> }>
+    const series = workflowSeries(doc!)
+    for (const dataset of series.datasets) {
+      const line = drawn.find((d) => d.label === dataset.dataset)
+      expect(line, dataset.dataset).toBeDefined()
+      expect(line!.data).toEqual(dataset.points.map((p) => ({ x: p.t, y: p.v })))
+    }
+    const expectedLine = drawn.find((d) => d.data.every((p) => p.y === doc!.TotalEvents))
+    expect(expectedLine, 'the expected-total line').toBeDefined()
+    const box = await canvas.boundingBox()
+    expect(box!.width).toBeGreaterThan(300)
+    await shot('workflow-chart')
+    await page.getByTestId('detail-close').click()
+  })
+
+  it('exports the search as the Markdown table of the old Stats2', async () => {
+    const store = await h.core.activeStore()
+    const [name] = (await store.listNames({ limit: 1 })).names
+    const doc = (await store.getWorkflow(name!))!
+    const campaign = String(doc.Campaigns[0])
+    await search(campaign)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-markdown').click()])
+    const content = await readFile((await download.path())!, 'utf8')
+    const expected = await h.core.exportSearch(campaign, undefined, 'markdown')
+    expect(download.suggestedFilename()).toBe(expected.filename)
+    expect(content).toBe(expected.content)
+    expect(content.split('\n')[0]).toBe('| RequestName | InputDataset | OutputDatasets |')
+  })
+
+  it('says clearly what is wrong with a bad search (quotes, 5 kB of text) instead of failing', async () => {
+    await search('"HIG-Run3Summer22-00001"')
+    await expect.poll(async () => (await page.getByTestId('empty-result').count()) + (await page.getByTestId('search-error').count())).toBeGreaterThan(0)
+    const huge = 'x'.repeat(5000)
+    await page.getByTestId('search').fill(huge)
+    await page.getByTestId('search').press('Enter')
+    const alert = page.getByTestId('search-error')
+    await alert.waitFor()
+    expect(await alert.innerText()).toMatch(/500 characters/)
+    await shot('bad-search')
+    expect(h.pageErrors).toEqual([])
+  })
+})

@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { Agent, request } from 'undici'
 import { loadConfig, type Stats2Config } from '../src/main/config/config'
 import { CmswebClient } from '../src/main/cmsweb/client'
 import { CmswebServices } from '../src/main/cmsweb/services'
@@ -48,7 +49,7 @@ interface SimProcess {
   cert: string
   key: string
   child: ChildProcess
-  dispatcher: import('undici').Agent
+  dispatcher: Agent
 }
 
 async function startSimProcess(work: string): Promise<SimProcess> {
@@ -62,13 +63,11 @@ async function startSimProcess(work: string): Promise<SimProcess> {
     createInterface({ input: child.stdout! }).once('line', resolve)
   })
   const info = JSON.parse(line) as { url: string; ca: string; cert: string; key: string }
-  const { Agent } = await import('undici')
   const dispatcher = new Agent({ connect: { ca: await readFile(info.ca, 'utf8'), cert: await readFile(info.cert, 'utf8'), key: await readFile(info.key, 'utf8') } })
   return { ...info, child, dispatcher }
 }
 
 async function simCall<T>(sim: SimProcess, path: string, method = 'GET'): Promise<T> {
-  const { request } = await import('undici')
   const answer = await request(`${sim.url}${path}`, { method, dispatcher: sim.dispatcher })
   return (await answer.body.json()) as T
 }

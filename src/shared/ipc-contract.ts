@@ -34,7 +34,7 @@ export const searchQuerySchema = z.object({
   text: searchText,
   field: z.enum(SEARCH_FIELDS).optional(),
   page: z.number().int().min(0).max(100_000).optional(),
-  pageSize: z.number().int().min(1).max(1000).optional()
+  pageSize: z.number().int().min(1).max(2000).optional()
 }).strict()
 
 const notifySchema = z.object({ triggerProd: z.boolean().optional(), triggerDev: z.boolean().optional() }).strict()

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { main } from '../../src/main/cli/main'
+import { runCli, simulatorEnv } from '../helpers/cli'
 import { loadScenario, startSimulator, type Simulator } from '../../src/main/sim'
 import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers/paths'
 import { comparable, expectedDocs, listScenarios } from '../helpers/conformance'
@@ -19,13 +19,6 @@ const ROOT = resolve(process.env.STATS2_CONFORMANCE_DIR ?? CONFORMANCE_DIR)
 const PROJECT_SCENARIOS = resolve(REPO_ROOT, 'tests', 'scenarios')
 const ROOTS = [...new Set([ROOT, PROJECT_SCENARIOS])]
 const scenarios = ROOTS.flatMap((root) => listScenarios(root))
-
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), env })
-  return { code, out, err }
-}
 
 describe('conformance scenarios are present', () => {
   for (const root of ROOTS) {
@@ -46,16 +39,7 @@ for (const scenario of scenarios) {
     beforeAll(async () => {
       work = await mkdtemp(join(tmpdir(), 'stats2-conformance-'))
       sim = await startSimulator({ scenario: await loadScenario(scenario.dir), tlsDir: join(work, 'tls') })
-      env = {
-        HOME: work,
-        CMSWEB_URL: sim.url,
-        CMSWEB_PROD_URL: sim.url,
-        CMSWEB_CA: sim.tls.caCert,
-        USERCRT: sim.tls.clientCert,
-        USERKEY: sim.tls.clientKey,
-        STATS2_DATA_DIR: join(work, 'store'),
-        STATS2_RETRIES: '1'
-      }
+      env = { ...simulatorEnv(sim, work), STATS2_RETRIES: '1' }
     })
 
     afterAll(async () => {
@@ -67,13 +51,13 @@ for (const scenario of scenarios) {
       it(`step ${step}: stored documents equal the expected ones`, async () => {
         if (index > 0) sim.advance()
         expect(sim.step).toBe(index)
-        const update = await cli(['update', '--json'], env)
+        const update = await runCli(['update', '--json'], env)
         expect(update.err).toBe('')
         expect(update.code).toBe(0)
         // A scenario may hold a broken ReqMgr2 document on purpose: failures are judged by the documents below.
         expect(JSON.parse(update.out)).toHaveProperty('failed')
 
-        const dumped = await cli(['dump'], env)
+        const dumped = await runCli(['dump'], env)
         expect(dumped.code).toBe(0)
         const stored = new Map((JSON.parse(dumped.out) as Array<Record<string, unknown>>).map((doc) => [String(doc._id), doc]))
         const expected = expectedDocs(scenario.dir, step)

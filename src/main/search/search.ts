@@ -56,7 +56,7 @@ export class WorkflowSearch {
   async search(query: SearchQuery): Promise<SearchResult> {
     const text = validateSearchText(query.text)
     const page = Math.max(0, Math.floor(query.page ?? 0))
-    const pageSize = Math.min(Math.max(1, Math.floor(query.pageSize ?? PAGE_SIZE)), 1000)
+    const pageSize = Math.min(Math.max(1, Math.floor(query.pageSize ?? PAGE_SIZE)), 2000)
     const field = query.field ?? 'any'
     if (!SEARCH_FIELDS.includes(field)) throw new SearchError(`Unknown search field ${String(field)}`)
 

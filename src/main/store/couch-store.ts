@@ -3,6 +3,7 @@
  * DB_URL, or the embedded CouchDB-protocol server), spoken to over HTTP with nano.
  */
 import nano from 'nano'
+import { Agent } from 'undici'
 import type { DatabaseConfig } from '../config/config'
 import { createLogger } from '../log/logger'
 import {
@@ -139,7 +140,10 @@ export class CouchStore {
   }
 
   private static nanoFor(url: string, authHeader?: string): nano.ServerScope {
-    return nano({ url, headers: authHeader ? { Authorization: authHeader } : {} })
+    // No headers timeout: the first query of a view on a large store builds its index, which can
+    // take many minutes (200 000 documents on the embedded server); fetch's default 300 s would abort it.
+    const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connections: 32 })
+    return nano({ url, headers: authHeader ? { Authorization: authHeader } : {}, agentOptions: agent as unknown as nano.Configuration['agentOptions'] })
   }
 
   get isEmbedded(): boolean {

@@ -2,7 +2,7 @@
 import { SEARCH_FIELDS, type SearchField } from '../../../shared/search-types'
 
 export const DEFAULT_PAGE_SIZE = 100
-export const PAGE_SIZES = [100, 250, 500, 1000] as const
+export const PAGE_SIZES = [100, 250, 500, 1000, 2000] as const
 
 export interface QueryState {
   text: string

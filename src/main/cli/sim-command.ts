@@ -5,6 +5,7 @@ import { defaultAppDataDir } from '../config/config'
 import { createLogger } from '../log/logger'
 import { generateScenario, loadScenario, startSimulator } from '../sim'
 import type { CliIo } from './main'
+import { untilStopped } from './until-stopped'
 
 const log = createLogger('sim')
 
@@ -54,15 +55,7 @@ export async function runSimCommand(args: string[], io: CliIo): Promise<number> 
   })
   io.out(JSON.stringify({ url: sim.url, ca: sim.tls.caCert, cert: sim.tls.clientCert, key: sim.tls.clientKey, step: sim.step }) + '\n')
   log.info(`serving scenario "${scenario.name}" (${scenario.steps.length} steps) at ${sim.url}; POST ${sim.url}/_sim/step to advance`)
-  await new Promise<void>((done) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      done()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  await untilStopped()
   await sim.close()
   return 0
 }

@@ -9,6 +9,7 @@ import { createHandlers } from '../ipc/handlers'
 import { startBridge } from '../ipc/bridge-server'
 import { createLogger } from '../log/logger'
 import type { CliIo } from './main'
+import { untilStopped } from './until-stopped'
 
 const log = createLogger('ui')
 
@@ -57,15 +58,7 @@ export async function runUiCommand(args: string[], _config: Stats2Config, io: Cl
   if (values.demo) await core.startDemo(values['demo-workflows'] === undefined ? undefined : Number(values['demo-workflows']))
   io.out(`${bridge.openUrl}\n`)
   log.info(`open ${bridge.openUrl} in a browser on this machine; Ctrl-C to stop`)
-  await new Promise<void>((done) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      done()
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  await untilStopped()
   await bridge.close()
   await core.close()
   return 0

@@ -1,7 +1,8 @@
-import { useEffect, useState, type ReactNode } from 'react'
+import type { ReactNode } from 'react'
 import { getApi } from '../api'
 import { downloadText } from '../download'
 import { useNotify } from '../hooks/notices'
+import { useApiResult } from '../hooks/useApiResult'
 
 function pretty(content: string): string {
   try {
@@ -14,23 +15,8 @@ function pretty(content: string): string {
 /** The stored document of one workflow (`exportWorkflow`), pretty-printed, with Copy and Save. */
 export function RawJson({ name, refreshKey }: { name: string; refreshKey: number }): ReactNode {
   const notify = useNotify()
-  const [file, setFile] = useState<{ filename: string; mimeType: string; content: string }>()
-  const [error, setError] = useState<string>()
-  useEffect(() => {
-    let current = true
-    void getApi().exportWorkflow({ name }).then((result) => {
-      if (!current) return
-      if (result.ok) {
-        setFile({ ...result.value, content: pretty(result.value.content) })
-        setError(undefined)
-      } else {
-        setError(result.error.message)
-      }
-    })
-    return () => {
-      current = false
-    }
-  }, [name, refreshKey])
+  const { value, error } = useApiResult(() => getApi().exportWorkflow({ name }), `${name}#${refreshKey}`)
+  const file = value ? { ...value, content: pretty(value.content) } : undefined
 
   const copy = async (): Promise<void> => {
     if (!file) return

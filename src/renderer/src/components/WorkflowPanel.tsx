@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react'
 import type { WorkflowDoc } from '../../../shared/stats2-doc'
 import { getApi } from '../api'
+import { useApiResult } from '../hooks/useApiResult'
 import { HistoryTable } from './HistoryTable'
 import { RawJson } from './RawJson'
 import { WorkflowChart } from './WorkflowChart'
@@ -19,26 +20,9 @@ interface Props {
 
 /** One workflow in detail: its fields, the history chart, the table of history entries, the raw JSON. */
 export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactNode {
-  const [doc, setDoc] = useState<WorkflowDoc>()
-  const [error, setError] = useState<string>()
+  const { value: doc, error } = useApiResult<WorkflowDoc>(() => getApi().getWorkflow({ name }), `${name}#${refreshKey}`)
   const [tab, setTab] = useState<Tab>('chart')
   const closeRef = useRef<HTMLButtonElement>(null)
-
-  useEffect(() => {
-    let current = true
-    void getApi().getWorkflow({ name }).then((result) => {
-      if (!current) return
-      if (result.ok) {
-        setDoc(result.value)
-        setError(undefined)
-      } else {
-        setError(result.error.message)
-      }
-    })
-    return () => {
-      current = false
-    }
-  }, [name, refreshKey])
 
   useEffect(() => {
     closeRef.current?.focus({ preventScroll: true })

@@ -22,7 +22,7 @@ import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateScope } from '../../shared/update-types'
 import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
-import { DesktopSettingsFile, credentialsConfigured, effectiveConfig, settingsView } from './desktop-settings'
+import { DesktopSettingsFile, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
@@ -244,6 +244,7 @@ export class AppCore extends EventEmitter<Events> {
     if (databaseChanges && this.job.isRunning) {
       throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })
     }
+    await validatePatch(patch)
     const remember = patch.rememberPassphrase ?? true
     if (patch.passphrase !== undefined) await this.options.secrets.set('passphrase', patch.passphrase, remember)
     if (patch.databasePassword !== undefined) await this.options.secrets.set('databasePassword', patch.databasePassword, remember)

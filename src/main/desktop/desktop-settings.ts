@@ -3,9 +3,10 @@
  * overlay the environment: what the environment sets (USERCRT, DB_URL, …) wins and is shown read-only.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, isAbsolute, join } from 'node:path'
 import type { Stats2Config } from '../config/config'
 import type { DesktopSettings, SettingsPatch, SettingsView } from '../../shared/ipc-contract'
 import type { SecretStore } from './secrets'
@@ -68,6 +69,43 @@ export class DesktopSettingsFile {
     this.settings = next
     return this.current
   }
+}
+
+/** Settings that name something that is not there: `path: problem; …`, as the renderer maps them to fields. */
+export class SettingsError extends Error {
+  override name = 'SettingsError'
+}
+
+async function readable(path: string): Promise<string | undefined> {
+  try {
+    await access(path, constants.R_OK)
+    return undefined
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === 'ENOENT' ? `${path} does not exist` : `${path} cannot be read (${code ?? 'error'})`
+  }
+}
+
+/** Checks what a patch points at before anything is saved. */
+export async function validatePatch(patch: SettingsPatch): Promise<void> {
+  const problems: string[] = []
+  const need = async (field: string, path: string | undefined, what: string): Promise<void> => {
+    if (!path) return void problems.push(`${field}: ${what} is needed`)
+    if (!isAbsolute(path)) return void problems.push(`${field}: give the full path (${path} is relative)`)
+    const problem = await readable(path)
+    if (problem) problems.push(`${field}: ${problem}`)
+  }
+  const credentials = patch.credentials
+  if (credentials?.kind === 'pem') {
+    await need('credentials.certPath', credentials.certPath, 'the certificate (usercert.pem)')
+    await need('credentials.keyPath', credentials.keyPath, 'the key (userkey.pem)')
+  }
+  if (credentials?.kind === 'p12') await need('credentials.p12Path', credentials.p12Path, 'the .p12 bundle')
+  if (credentials?.kind === 'proxy') await need('credentials.proxyPath', credentials.proxyPath, 'the proxy file')
+  if (patch.caPath) await need('caPath', patch.caPath, 'the CA bundle or folder')
+  if (patch.database?.kind === 'url' && !patch.database.url) problems.push('database.url: the CouchDB URL is needed')
+  if (patch.database?.dataDir && !isAbsolute(patch.database.dataDir)) problems.push(`database.dataDir: give the full path (${patch.database.dataDir} is relative)`)
+  if (problems.length > 0) throw new SettingsError(problems.join('; '))
 }
 
 /** The effective configuration: environment first, then the saved settings and secrets. */

@@ -50,6 +50,7 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
 const ERROR_CODES: Record<string, ErrorCode> = {
   SearchError: 'invalid-argument',
   ConfigError: 'invalid-argument',
+  SettingsError: 'invalid-argument',
   NotFoundError: 'not-found',
   BusyError: 'busy',
   CredentialError: 'credentials',

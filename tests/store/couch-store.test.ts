@@ -3,13 +3,14 @@
  * views, admin-only writes, conflicts, bulk reads and writes, paging, and the messages an operator
  * sees when the database is unreachable or refuses a write.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CouchStore, StoreError } from '../../src/main/store/couch-store'
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
-import { DESIGN_DOC_ID, VALIDATE_WRITE_ID, VIEW_NAMES } from '../../src/main/store/design-docs'
+import { DESIGN_DOC_ID, VALIDATE_WRITE_ID, VIEW_MAPS, VIEW_NAMES } from '../../src/main/store/design-docs'
+import { SHARED_DIR } from '../helpers/paths'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
 let work: string
@@ -48,6 +49,34 @@ describe('schema', () => {
     await store.ensureSchema()
     const after = await store.raw<{ views: Record<string, unknown> }>('read', { db: 'requests', doc: DESIGN_DOC_ID, method: 'get' })
     expect(Object.keys(after.views)).toContain('byPmp')
+  })
+
+  it('stores the old Stats2 view code verbatim (as its README gives it)', async () => {
+    const readme = await readFile(join(SHARED_DIR, 'seeds', '000_8d199255ac47018b.txt'), 'utf8')
+    const squeeze = (code: string): string => code.replace(/\s+/g, ' ').trim()
+    for (const view of VIEW_NAMES) {
+      const match = new RegExp(`\\(view name:${view}\\):\\s*\\n\\s*(function \\(doc\\) \\{[\\s\\S]*?\\n\\})`).exec(readme)
+      expect(match, view).not.toBeNull()
+      expect(squeeze(VIEW_MAPS[view]), view).toBe(squeeze(match![1]!))
+    }
+  })
+
+  it('completes an existing design document without rewriting the views it has', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'stats2-store-ddoc-'))
+    const other = await startEmbeddedCouch({ dataDir: fresh, inMemory: true })
+    try {
+      const s = CouchStore.connect(other.url, other.authHeader)
+      await s.raw('create', { db: 'requests', method: 'put' })
+      const ownPrepids = 'function (doc) { if (doc.PrepID) emit(doc.PrepID, doc.RequestName); }'
+      await s.raw('write', { db: 'requests', doc: DESIGN_DOC_ID, method: 'put', body: { views: { prepids: { map: ownPrepids } } } })
+      await s.ensureSchema()
+      const design = await s.raw<{ views: Record<string, { map: string }> }>('read', { db: 'requests', doc: DESIGN_DOC_ID, method: 'get' })
+      expect(design.views.prepids!.map).toBe(ownPrepids)
+      expect(Object.keys(design.views).sort()).toEqual([...VIEW_NAMES].sort())
+    } finally {
+      await other.close()
+      await rm(fresh, { recursive: true, force: true })
+    }
   })
 
   it('emits the seed’s keys and values: each distinct campaign and task request once, datasets, PrepID, type, processing string', async () => {

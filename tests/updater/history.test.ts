@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { appendIfChanged, mergeHistories, newHistoryEntry, UNKNOWN_DATASET, type DatasetInfo } from '../../src/main/updater/history'
 import { mergeWorkflowDocs } from '../../src/main/updater/merge'
-import { canonicalJson } from '../../src/main/updater/canonical-json'
+import { canonicalJson } from '../../src/main/util/canonical-json'
 import type { HistoryEntry, WorkflowDoc } from '../../src/shared/stats2-doc'
 
 const info = (events: number, type = 'PRODUCTION'): DatasetInfo => ({ type, events, size: events * 10, lumis: events / 100 })

@@ -14,6 +14,7 @@ import {
 } from './design-docs'
 import { startEmbeddedCouch, type EmbeddedCouch } from './embedded-couch'
 import { chunk } from '../util/pool'
+import { canonicalJson } from '../util/canonical-json'
 
 const log = createLogger('store')
 
@@ -179,24 +180,35 @@ export class CouchStore {
     await this.putDesignDoc(REQUESTS_DB, searchDesignDoc())
   }
 
+  /**
+   * Creates a design document, or adds what it lacks (a missing view, a missing validation).
+   * Existing functions are left as they are, even when written differently: rewriting a view makes
+   * CouchDB rebuild its index, hours on a production-sized database.
+   */
   private async putDesignDoc(db: string, wanted: { _id: string } & Record<string, unknown>): Promise<void> {
-    const comparable = (doc: Record<string, unknown>): string => {
-      const { _id: _ignoredId, _rev: _ignoredRev, ...rest } = doc
-      return JSON.stringify(rest, Object.keys(rest).sort())
-    }
     // Two processes starting at once (the app and a cron job on one DB_URL) race here: on a
     // conflict, read again and re-check.
     for (let attempt = 1; ; attempt++) {
       const existing = await this.getDoc<Record<string, unknown>>(db, wanted._id)
-      // Keep what other tools added to an existing design document; only our keys are set.
-      const doc: Record<string, unknown> = existing ? { ...existing, ...wanted, _rev: existing._rev } : { ...wanted }
-      if (existing && wanted._id === DESIGN_DOC_ID) {
-        doc.views = { ...((existing.views as Record<string, unknown>) ?? {}), ...(wanted.views as Record<string, unknown>) }
+      let doc: Record<string, unknown>
+      if (!existing) {
+        doc = { ...wanted }
+      } else {
+        doc = { ...wanted, ...existing }
+        if (wanted.views) {
+          const existingViews = (existing.views as Record<string, { map?: unknown }> | undefined) ?? {}
+          const views = { ...(wanted.views as Record<string, unknown>), ...existingViews }
+          for (const [name, view] of Object.entries(existingViews)) {
+            if (typeof view?.map !== 'string') views[name] = (wanted.views as Record<string, unknown>)[name] ?? view
+          }
+          doc.views = views
+        }
+        if (wanted.validate_doc_update && typeof existing.validate_doc_update !== 'string') doc.validate_doc_update = wanted.validate_doc_update
+        if (canonicalJson(doc) === canonicalJson(existing)) return
       }
-      if (existing && comparable(doc) === comparable(existing)) return
       try {
         await this.server.request({ db, doc: wanted._id, method: 'put', body: doc })
-        log.info(`${existing ? 'updated' : 'created'} ${wanted._id} in ${db}`)
+        log.info(`${existing ? 'completed' : 'created'} ${wanted._id} in ${db}`)
         return
       } catch (error) {
         if ((error as NanoError)?.statusCode === 409 && attempt < 5) continue

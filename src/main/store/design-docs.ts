@@ -11,10 +11,14 @@ export const VIEW_NAMES = [
 ] as const
 export type ViewName = (typeof VIEW_NAMES)[number]
 
+/**
+ * Verbatim from the old Stats2 README, including its undeclared `addedCampaigns`/`addedRequests`:
+ * CouchDB runs view code in sloppy mode, and so does the embedded server (sandboxed-mapreduce.ts).
+ */
 export const VIEW_MAPS: Record<ViewName, string> = {
   campaigns: `function (doc) {
   if (doc.Campaigns) {
-    var addedCampaigns = {};
+    addedCampaigns = {};
     var i;
     for (i = 0; i < doc.Campaigns.length; i++) {
       if (!(doc.Campaigns[i] in addedCampaigns)) {
@@ -25,6 +29,7 @@ export const VIEW_MAPS: Record<ViewName, string> = {
   }
 }`,
   inputDatasets: `function (doc) {
+  var i;
   if (doc.InputDataset) {
     emit(doc.InputDataset, doc.RequestName);
   }
@@ -54,7 +59,7 @@ export const VIEW_MAPS: Record<ViewName, string> = {
 }`,
   requests: `function (doc) {
   if (doc.Requests) {
-    var addedRequests = {};
+    addedRequests = {};
     var i;
     for (i = 0; i < doc.Requests.length; i++) {
       if (!(doc.Requests[i] in addedRequests)) {

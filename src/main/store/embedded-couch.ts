@@ -37,7 +37,7 @@ import { getOrCreateDB } from 'express-pouchdb/lib/create-or-delete-dbs'
 import PouchDBCore from 'pouchdb-core'
 import LevelAdapter from 'pouchdb-adapter-leveldb'
 import MemoryAdapter from 'pouchdb-adapter-memory'
-import MapReduce from 'pouchdb-mapreduce'
+import { SandboxedMapReduce } from './sandboxed-mapreduce'
 import Replication from 'pouchdb-replication'
 import { createLogger } from '../log/logger'
 import {
@@ -113,7 +113,7 @@ let basePouch: PouchClass | undefined
 function pouchWithPlugins(): PouchClass {
   if (!basePouch) {
     const core = PouchDBCore as { plugin(plugin: unknown): typeof core }
-    basePouch = core.plugin(LevelAdapter).plugin(MemoryAdapter).plugin(MapReduce).plugin(Replication) as unknown as PouchClass
+    basePouch = core.plugin(LevelAdapter).plugin(MemoryAdapter).plugin(SandboxedMapReduce).plugin(Replication) as unknown as PouchClass
   }
   return basePouch
 }

@@ -1,6 +1,6 @@
 /** Event history entries (spec §4) and how they are merged when two updaters wrote at once. */
 import type { DatasetStat, HistoryEntry, WorkflowDoc } from '../../shared/stats2-doc'
-import { canonicalJson } from './canonical-json'
+import { canonicalJson } from '../util/canonical-json'
 
 /** What DBS says about one dataset during one run; `NONE` when DBS does not know it. */
 export interface DatasetInfo {

@@ -44,7 +44,8 @@ export interface WorkflowDoc {
   SizePerEvent?: number
   TimePerEvent?: number
   TotalEvents: number
-  TotalInputLumis: number
+  /** -1 when unknown; null when ReqMgr2 gave null (not yet estimated). */
+  TotalInputLumis: number | null
 }
 
 /** The `all_settings` document of the `settings` database. */

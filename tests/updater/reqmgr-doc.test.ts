@@ -152,3 +152,12 @@ describe('filter efficiency that is not a number', () => {
     expect(filterEfficiency({ FilterEfficiency: '0.5' })).toBe(0.5)
   })
 })
+
+describe('expected lumis of a non-Resubmission', () => {
+  it('keeps the document’s TotalInputLumis as it is (null until ReqMgr2 estimates it), -1 when absent', async () => {
+    const { ownExpectedLumis } = await import('../../src/main/updater/reqmgr-doc')
+    expect(ownExpectedLumis({ TotalInputLumis: 33 })).toBe(33)
+    expect(ownExpectedLumis({ TotalInputLumis: null })).toBeNull()
+    expect(ownExpectedLumis({})).toBe(-1)
+  })
+})

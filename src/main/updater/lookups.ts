@@ -108,7 +108,7 @@ export class RunLookups {
       case 'unknown':
         events = -1
     }
-    let lumis: number
+    let lumis: number | null
     if (isResubmission(raw)) {
       if (!('PrepID' in raw)) throw new MalformedRequestError('a Resubmission without PrepID: its original request cannot be found')
       lumis = typeof raw.PrepID === 'string' && raw.PrepID

@@ -216,7 +216,8 @@ export function resubmissionLumis(requests: PrepIdRequests | undefined): number 
 
 export interface ExpectedTotals {
   events: number
-  lumis: number
+  /** null only when ReqMgr2's own TotalInputLumis is null. */
+  lumis: number | null
 }
 
 /**
@@ -249,8 +250,12 @@ export function buildWorkflowDoc(raw: RawRequest, name: string, totals: Expected
   return doc as unknown as WorkflowDoc
 }
 
-/** Expected lumis for a non-Resubmission: the document's TotalInputLumis, or -1. */
-export function ownExpectedLumis(raw: RawRequest): number {
+/**
+ * Expected lumis for a non-Resubmission: the document's TotalInputLumis as it is (ReqMgr2 leaves it
+ * null until it has estimated it, and the old Stats2 stored that null), or -1 when absent.
+ */
+export function ownExpectedLumis(raw: RawRequest): number | null {
+  if (!('TotalInputLumis' in raw)) return -1
   const value = raw.TotalInputLumis
-  return value === undefined || value === null ? -1 : toInt(value, 'TotalInputLumis')
+  return value === null ? null : toInt(value, 'TotalInputLumis')
 }

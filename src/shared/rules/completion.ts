@@ -32,7 +32,7 @@ export interface DatasetCompletion {
 }
 
 export function expectedTotal(doc: Pick<WorkflowDoc, 'RequestType' | 'LumiList' | 'TotalInputLumis' | 'TotalEvents'>): { unit: CompletionUnit; total: number } {
-  return usesLumis(doc) ? { unit: 'lumis', total: doc.TotalInputLumis } : { unit: 'events', total: doc.TotalEvents }
+  return usesLumis(doc) ? { unit: 'lumis', total: doc.TotalInputLumis ?? -1 } : { unit: 'events', total: doc.TotalEvents }
 }
 
 export function percentOf(done: number, total: number): number | undefined {

@@ -67,9 +67,11 @@ export class WorkflowSearch {
       return this.pageOf(resolved.field, text, false, resolved.names, page, pageSize)
     }
     const prefixFields = field === 'any' ? PREFIX_FIELDS : PREFIX_FIELDS.includes(field) ? [field] : []
-    for (const prefixField of prefixFields) {
-      const names = await this.prefixNames(prefixField, text)
-      if (names.length > 0) return this.pageOf(prefixField, text, true, names, page, pageSize)
+    // Asked together, judged in order, as if asked one after the other (a "too many" error included).
+    const prefixed = await Promise.allSettled(prefixFields.map((prefixField) => this.prefixNames(prefixField, text)))
+    for (const [index, outcome] of prefixed.entries()) {
+      if (outcome.status === 'rejected') throw outcome.reason
+      if (outcome.value.length > 0) return this.pageOf(prefixFields[index]!, text, true, outcome.value, page, pageSize)
     }
     return { text, field: field === 'any' ? 'workflow' : field, prefix: false, page, pageSize, total: 0, workflows: [] }
   }
@@ -80,13 +82,12 @@ export class WorkflowSearch {
     return { text: '', field: 'any', prefix: false, page, pageSize, total, workflows }
   }
 
+  /** Every field at once (one round trip's latency, not eight), then the first in the seed's order. */
   private async resolveExact(text: string): Promise<{ field: SearchField; names: string[] } | undefined> {
-    for (const field of RESOLUTION_ORDER) {
-      const names = await this.exactNames(field, text)
-      if (names.length > 0) return { field, names }
-    }
-    const names = await this.exactNames('workflow', text)
-    return names.length > 0 ? { field: 'workflow', names } : undefined
+    const fields: SearchField[] = [...RESOLUTION_ORDER, 'workflow']
+    const found = await Promise.all(fields.map((field) => this.exactNames(field, text)))
+    const index = found.findIndex((names) => names.length > 0)
+    return index < 0 ? undefined : { field: fields[index]!, names: found[index]! }
   }
 
   private async exactNames(field: SearchField, text: string): Promise<string[]> {

@@ -8,24 +8,15 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CouchStore } from '../../src/main/store/couch-store'
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
+import { VIEW_MAPS } from '../../src/main/store/design-docs'
 
 let work: string
 let couch: EmbeddedCouch
 let store: CouchStore
 
-// Verbatim from the old Stats2 README: `addedCampaigns` is never declared.
-const SEED_CAMPAIGNS = `function (doc) {
-  if (doc.Campaigns) {
-    addedCampaigns = {};
-    var i;
-    for (i = 0; i < doc.Campaigns.length; i++) {
-      if (!(doc.Campaigns[i] in addedCampaigns)) {
-        emit(doc.Campaigns[i], doc.RequestName);
-        addedCampaigns[doc.Campaigns[i]] = true;
-      }
-    }
-  }
-}`
+// The old Stats2's campaigns view, verbatim (couch-store.test.ts checks it against its README):
+// `addedCampaigns` is never declared.
+const SEED_CAMPAIGNS = VIEW_MAPS.campaigns
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'stats2-mapreduce-'))

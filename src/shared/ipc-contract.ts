@@ -168,6 +168,7 @@ const empty = z.object({}).strict()
 const response = <T>(): T => undefined as unknown as T
 
 export const CHANNELS = {
+  /** A page of workflows, each with only its newest history entry (getWorkflow has the whole history). */
   search: { request: searchQuerySchema, response: response<SearchResult>() },
   getWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<WorkflowDoc>() },
   /** Summed progress over every workflow a search matches (pMp-like chart). */

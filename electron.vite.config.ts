@@ -1,6 +1,18 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import react from '@vitejs/plugin-react'
+import type { Plugin } from 'vite'
+import { META_CSP } from './src/shared/csp'
+
+/** The strict CSP in the built page only: the dev server needs its inline refresh script. */
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'stats2-content-security-policy',
+    apply: 'build',
+    transformIndexHtml: (html) =>
+      html.replace('<head>', `<head>\n    <meta http-equiv="Content-Security-Policy" content="${META_CSP}" />`)
+  }
+}
 
 export default defineConfig({
   main: {
@@ -24,6 +36,6 @@ export default defineConfig({
         input: { index: resolve(__dirname, 'src/renderer/index.html') }
       }
     },
-    plugins: [react()]
+    plugins: [react(), contentSecurityPolicy()]
   }
 })

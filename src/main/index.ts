@@ -13,7 +13,7 @@ import {
 import { AppCore } from './desktop/app-core'
 import { EncryptedSecretStore, MemorySecretStore, type SecretStore } from './desktop/secrets'
 import { createHandlers } from './ipc/handlers'
-import { RENDERER_CSP } from './ipc/bridge-server'
+import { DEV_SERVER_CSP, RENDERER_CSP } from '../shared/csp'
 import { registerIpc, sendEvent } from './ipc/register'
 import { createLogger } from './log/logger'
 import { isAllowedExternalUrl } from '../shared/rules/links'
@@ -76,9 +76,12 @@ export function hardenContents(contents: WebContents, rendererUrl: string, openE
 }
 
 /** CSP on every response (the dev server's too) and every permission request refused. */
-export function hardenSession(target: Pick<Electron.Session, 'webRequest' | 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>): void {
+export function hardenSession(
+  target: Pick<Electron.Session, 'webRequest' | 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>,
+  csp: string = RENDERER_CSP
+): void {
   target.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] } })
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } })
   })
   target.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
   target.setPermissionCheckHandler(() => false)
@@ -110,14 +113,14 @@ export async function startDesktop(): Promise<void> {
     return
   }
   await app.whenReady()
-  hardenSession(session.defaultSession)
+  const url = rendererUrl()
+  hardenSession(session.defaultSession, url.startsWith('file:') ? RENDERER_CSP : DEV_SERVER_CSP)
   const openExternal = (url: string): Promise<void> => shell.openExternal(url)
   const core = await AppCore.create({
     userDataDir: app.getPath('userData'),
     secrets: await openSecretStore(app.getPath('userData')),
     demoStepEveryMs: 20_000
   })
-  const url = rendererUrl()
   registerIpc(ipcMain, createHandlers(core, { openExternal }), (frameUrl) => isAppUrl(frameUrl, url))
 
   let window: BrowserWindow | undefined

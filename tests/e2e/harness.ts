@@ -57,8 +57,7 @@ export async function startHarness(options: { demoWorkflows?: number; viewport?:
   const pageErrors: string[] = []
   page.on('pageerror', (error) => pageErrors.push(error.message))
   page.on('console', (message) => {
-    // The meta CSP's frame-ancestors is only honoured as a header (which the bridge sends): not an app error.
-    if (message.type() === 'error' && !message.text().includes('frame-ancestors')) pageErrors.push(message.text())
+    if (message.type() === 'error') pageErrors.push(message.text())
   })
   return {
     work, core, bridge, browser, page, opened, pageErrors,

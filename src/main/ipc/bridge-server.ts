@@ -9,14 +9,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { EVENT_NAMES, type EventName, type PayloadOf } from '../../shared/ipc-contract'
+import { RENDERER_CSP } from '../../shared/csp'
 import { createLogger } from '../log/logger'
 import { dispatch, type Handlers } from './handlers'
 
 const log = createLogger('bridge')
 
-export const RENDERER_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
-  "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+export { RENDERER_CSP }
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

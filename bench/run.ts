@@ -19,6 +19,7 @@ import { CmswebServices } from '../src/main/cmsweb/services'
 import { setLogLevel } from '../src/main/log/logger'
 import { CouchStore } from '../src/main/store/couch-store'
 import { runUpdate } from '../src/main/updater/update-run'
+import { updaterOptions } from '../src/main/core/runtime'
 import type { UpdateReport } from '../src/shared/update-types'
 import type { WorkflowDoc } from '../src/shared/stats2-doc'
 import { benchSearch } from './search'
@@ -104,13 +105,7 @@ async function runMode(name: string, sim: SimProcess, work: string, concurrency:
   const report = await runUpdate({ kind: 'all' }, {}, {
     services: new CmswebServices(client),
     store,
-    options: {
-      concurrency,
-      batching,
-      changesPageSize: config.updater.changesPageSize,
-      datasetListBatch: config.updater.datasetListBatch,
-      dbBatch: config.updater.dbBatch
-    }
+    options: updaterOptions(config)
   })
   const seconds = (performance.now() - started) / 1000
   clearInterval(sampler)

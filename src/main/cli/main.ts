@@ -16,6 +16,7 @@ import { runSimCommand } from './sim-command'
 import { promptHidden } from './prompt'
 import { CredentialError } from '../cmsweb/credentials'
 import { runUiCommand } from './ui-command'
+import { BackupUsageError, runDumpCommand, runLoadCommand } from './backup-command'
 
 const log = createLogger('cli')
 
@@ -26,7 +27,11 @@ Commands:
                       Update every workflow ReqMgr2 changed since the last run (update all),
                       or only the named ones; optionally notify McM/RelVal/ReReco.
   see NAME            Print the stored document of a workflow (JSON).
-  dump                Print every stored workflow document as one JSON array.
+  dump [--backup]     Print every stored workflow document as one JSON array (one per line);
+                      with --backup, both databases as a backup for load (NDJSON).
+  load FILE|- [--replace] [--dry-run]
+                      Write a backup (or dump output) into the store; never deletes. Stored
+                      documents that differ are reported and kept unless --replace.
   search TEXT [--page N] [--field FIELD]
                       Search as the Stats2 page does (PrepID, dataset, campaign, type,
                       processing string, task request, else workflow name; then by prefix)
@@ -39,7 +44,7 @@ Commands:
                       Serve the dashboard on 127.0.0.1 for a browser (no Electron needed).
 
 Environment (old Stats2 names first): USERCRT, USERKEY, X509_USER_PROXY, STATS2_USER_P12,
-STATS2_KEY_PASSPHRASE(_FILE), DB_URL, STATS_DB_AUTH_HEADER, STATS2_DATA_DIR, CMSWEB_URL,
+STATS2_KEY_PASSPHRASE(_FILE), DB_URL, STATS_DB_AUTH_HEADER, STATS2_DB_TIMEOUT_MS, STATS2_DATA_DIR, CMSWEB_URL,
 CMSWEB_PROD_URL, CMSWEB_CA, X509_CERT_DIR, STATS2_CONCURRENCY, CALLBACK_CLIENT_ID,
 CALLBACK_CLIENT_SECRET, APPLICATION_CLIENT_ID, DEV_APPLICATION_CLIENT_ID. See README.md.
 `
@@ -54,12 +59,15 @@ export interface CliIo {
   out: Out
   err: Out
   env: Record<string, string | undefined>
+  /** Resolves when `out` has room again (long outputs wait for a slow pipe instead of buffering). */
+  drain?: () => Promise<void>
 }
 
 const defaultIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
-  env: process.env
+  env: process.env,
+  drain: () => (process.stdout.writableNeedDrain ? new Promise((resolve) => process.stdout.once('drain', resolve)) : Promise.resolve())
 }
 
 function summary(report: UpdateReport): string {
@@ -95,6 +103,12 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
     strict: true
   })
   const store = await openStore(config)
+  try {
+    store.assertWritable('updating')
+  } catch (error) {
+    await store.close()
+    throw error
+  }
   const abort = new AbortController()
   // Every in-flight cmsweb request listens on this one signal.
   setMaxListeners(0, abort.signal)
@@ -173,26 +187,6 @@ async function see(args: string[], config: Stats2Config, io: CliIo): Promise<num
   }
 }
 
-async function dump(args: string[], config: Stats2Config, io: CliIo): Promise<number> {
-  parseArgs({ args, strict: true })
-  const store = await openStore(config)
-  try {
-    // Streamed page by page: a production store holds hundreds of thousands of documents.
-    let first = true
-    io.out('[')
-    for await (const page of store.allWorkflows()) {
-      for (const doc of page) {
-        io.out((first ? '\n' : ',\n') + JSON.stringify(doc))
-        first = false
-      }
-    }
-    io.out(first ? ']\n' : '\n]\n')
-    return 0
-  } finally {
-    await store.close()
-  }
-}
-
 async function search(args: string[], config: Stats2Config, io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -235,7 +229,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       case 'see':
         return await see(args, config, io)
       case 'dump':
-        return await dump(args, config, io)
+        return await runDumpCommand(args, config, io)
+      case 'load':
+        return await runLoadCommand(args, config, io)
       case 'search':
         return await search(args, config, io)
       case 'ui':
@@ -245,7 +241,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || error instanceof BackupUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`stats2: ${message}\n\n${USAGE}`)
       return 2
     }

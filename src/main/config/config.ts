@@ -42,6 +42,12 @@ export interface DatabaseConfig {
   authHeader?: string
   /** Where the embedded store keeps its data (STATS2_DATA_DIR). */
   dataDir: string
+  /** Per CouchDB call, per attempt (STATS2_DB_TIMEOUT_MS); view queries get `viewTimeoutMs`. */
+  timeoutMs?: number
+  /** View queries may build an index first: minutes on a large store (STATS2_DB_VIEW_TIMEOUT_MS). */
+  viewTimeoutMs?: number
+  /** Retries of a call that timed out, was reset or got a 5xx (STATS2_DB_RETRIES); never a 4xx. */
+  retries?: number
 }
 
 export interface NotifyConfig {
@@ -150,7 +156,10 @@ export function loadConfig(env: Env = process.env): Stats2Config {
     db: {
       url: url === undefined ? undefined : httpUrl(env, 'DB_URL', url),
       authHeader: nonEmpty(env.STATS_DB_AUTH_HEADER),
-      dataDir: nonEmpty(env.STATS2_DATA_DIR) ?? join(defaultAppDataDir(env), 'store')
+      dataDir: nonEmpty(env.STATS2_DATA_DIR) ?? join(defaultAppDataDir(env), 'store'),
+      timeoutMs: positiveInt(env, 'STATS2_DB_TIMEOUT_MS', 60_000),
+      viewTimeoutMs: positiveInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS', 900_000),
+      retries: nonNegativeInt(env, 'STATS2_DB_RETRIES', 3)
     },
     notify: {
       clientId: nonEmpty(env.CALLBACK_CLIENT_ID),

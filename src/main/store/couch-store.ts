@@ -15,13 +15,95 @@ import {
 import { startEmbeddedCouch, type EmbeddedCouch } from './embedded-couch'
 import { chunk } from '../util/pool'
 import { canonicalJson } from '../util/canonical-json'
+import { designDocPath, isDesignId, isWorkflowId, workflowIdProblem } from './doc-ids'
 
 const log = createLogger('store')
 
+/**
+ * What went wrong, for callers that react to it: `http` (CouchDB answered with an error status),
+ * `refused` (401/403), `unreachable` (no connection), `timeout`, `not-couchdb` (the answer is not
+ * CouchDB's), `read-only` (the store was opened without write rights), `bad-id`.
+ */
+export type StoreErrorCode = 'http' | 'refused' | 'unreachable' | 'timeout' | 'not-couchdb' | 'read-only' | 'bad-id'
+
 export class StoreError extends Error {
   override name = 'StoreError'
-  constructor(message: string, readonly status?: number, readonly couchError?: string) {
+  constructor(message: string, readonly status?: number, readonly couchError?: string, readonly code: StoreErrorCode = status === undefined ? 'unreachable' : 'http') {
     super(message)
+  }
+}
+
+/** Updates, loads and other writes on a store opened without write rights. */
+export class StoreReadOnlyError extends StoreError {
+  constructor(message: string) {
+    super(message, undefined, undefined, 'read-only')
+  }
+}
+
+/** The server at DB_URL answers, but not as CouchDB does (a web page, a proxy, another service). */
+export class NotCouchDbError extends StoreError {
+  constructor(message: string) {
+    super(message, undefined, undefined, 'not-couchdb')
+  }
+}
+
+/** Why a store is read-only, and what to set to write. */
+export interface ReadOnlyState {
+  reason: string
+  /** Views of `_design/_designDoc` the server lacks: searches by those fields find nothing. */
+  missingViews: ViewName[]
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000
+const DEFAULT_VIEW_TIMEOUT_MS = 900_000
+const DEFAULT_RETRIES = 3
+const RETRY_BASE_MS = 250
+const RETRY_MAX_MS = 5_000
+
+export const WRITE_CREDENTIALS_HINT =
+  'set STATS_DB_AUTH_HEADER ("Basic <base64 user:password>" of a CouchDB admin), or in the app Settings → Database, the user and password'
+
+type Expect = 'object' | 'array' | 'rows' | 'any'
+
+interface CallOptions {
+  /** This call writes: refused at once on a read-only store. */
+  write?: boolean
+  expect?: Expect
+  timeoutMs?: number
+  retries?: number
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value)
+}
+
+/** A short description of an answer that is not the JSON CouchDB sends. */
+function describeAnswer(value: unknown): string {
+  if (typeof value === 'string') return `a text answer: "${value.replace(/\s+/g, ' ').trim().slice(0, 60)}"`
+  if (Buffer.isBuffer(value)) return `${value.length} bytes that are not JSON`
+  if (Array.isArray(value)) return 'a JSON list'
+  if (isRecord(value)) return `JSON without the expected fields (${Object.keys(value).slice(0, 5).join(', ') || 'empty'})`
+  return `${String(value)}`
+}
+
+function hasShape(value: unknown, expect: Expect): boolean {
+  switch (expect) {
+    case 'any':
+      return true
+    case 'object':
+      return isRecord(value)
+    case 'array':
+      return Array.isArray(value)
+    case 'rows':
+      return isRecord(value) && Array.isArray(value.rows)
   }
 }
 
@@ -71,22 +153,23 @@ interface NanoError {
   description?: string
 }
 
-function describeCouchError(error: unknown, what: string, url: string): StoreError {
+function describeCouchError(error: unknown, what: string, url: string, write = true): StoreError {
+  if (error instanceof StoreError) return error
   const e = error as NanoError
   if (e && typeof e === 'object' && typeof e.statusCode === 'number') {
+    const reason = String(e.reason ?? e.error ?? '').slice(0, 300)
     if (e.statusCode === 401 || e.statusCode === 403) {
-      const reason = e.reason ?? e.error ?? 'not allowed'
-      return new StoreError(
-        `CouchDB at ${url} refused to ${what}: ${reason}. Writes need an admin: set STATS_DB_AUTH_HEADER ("Basic <base64 user:password>").`,
-        e.statusCode,
-        e.error
-      )
+      const need = write
+        ? `Writes need an admin: ${WRITE_CREDENTIALS_HINT}.`
+        : 'Reading needs credentials on this server: set STATS_DB_AUTH_HEADER ("Basic <base64 user:password>"), or the user and password in Settings → Database.'
+      return new StoreError(`CouchDB at ${url} refused to ${what}: ${reason || 'not allowed'}. ${need}`, e.statusCode, e.error, 'refused')
     }
-    return new StoreError(`CouchDB at ${url} could not ${what}: ${e.statusCode} ${e.error ?? ''} ${e.reason ?? ''}`.trim(), e.statusCode, e.error)
+    return new StoreError(`CouchDB at ${url} could not ${what}: ${e.statusCode} ${e.error ?? ''} ${reason}`.replace(/\s+/g, ' ').trim(), e.statusCode, e.error)
   }
-  const message = error instanceof Error ? error.message : String(error)
+  // nano folds connection errors into one message: "error happened in your connection. Reason: …".
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^error happened in your connection\. Reason: /, '')
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ''
-  return new StoreError(`Cannot reach CouchDB at ${url} to ${what} (${message}${cause})`)
+  return new StoreError(`Cannot reach CouchDB at ${url} to ${what} (${message.slice(0, 300)}${cause})`)
 }
 
 
@@ -97,27 +180,50 @@ export interface OpenStoreOptions {
   batchSize?: number
 }
 
+/** Per-call limits: every call has a timeout; failures that may pass (timeouts, resets, 5xx) are retried. */
+export interface CallLimits {
+  timeoutMs: number
+  viewTimeoutMs: number
+  retries: number
+}
+
+function limitsOf(cfg: Partial<Pick<DatabaseConfig, 'timeoutMs' | 'viewTimeoutMs' | 'retries'>> = {}): CallLimits {
+  return {
+    timeoutMs: cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    viewTimeoutMs: cfg.viewTimeoutMs ?? DEFAULT_VIEW_TIMEOUT_MS,
+    retries: cfg.retries ?? DEFAULT_RETRIES
+  }
+}
+
 export class CouchStore {
   private closed = false
+  private readOnlyState: ReadOnlyState | undefined
 
   private constructor(
     /** The server's URL without credentials, for messages and the status line. */
     readonly url: string,
     private readonly server: nano.ServerScope,
     private readonly embedded: EmbeddedCouch | undefined,
-    private readonly batchSize: number
+    private readonly batchSize: number,
+    private readonly limits: CallLimits,
+    /** Whether credentials were given (for the read-only reason). */
+    private readonly withCredentials: boolean
   ) {}
 
-  /** Embedded server when `cfg.url` is empty, else the CouchDB at `cfg.url`; schema created or brought up to date. */
+  /**
+   * Embedded server when `cfg.url` is empty, else the CouchDB at `cfg.url`. With admin rights the
+   * schema is created or brought up to date; without, the store opens read-only (see `readOnly`).
+   */
   static async open(cfg: DatabaseConfig, options: OpenStoreOptions = {}): Promise<CouchStore> {
     const batchSize = options.batchSize ?? 500
     if (cfg.url) {
-      const store = CouchStore.connect(cfg.url, cfg.authHeader, batchSize)
-      await store.ensureSchema()
+      const store = CouchStore.connect(cfg.url, cfg.authHeader, batchSize, limitsOf(cfg))
+      await store.checkServer()
+      await store.openSchema()
       return store
     }
     const embedded = await startEmbeddedCouch({ dataDir: cfg.dataDir, inMemory: options.inMemory ?? false })
-    const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize)
+    const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), true)
     try {
       await store.ensureSchema()
     } catch (error) {
@@ -128,7 +234,7 @@ export class CouchStore {
   }
 
   /** A store on a running CouchDB, without touching its schema. */
-  static connect(url: string, authHeader?: string, batchSize = 500): CouchStore {
+  static connect(url: string, authHeader?: string, batchSize = 500, limits: Partial<CallLimits> = {}): CouchStore {
     const parsed = new URL(url)
     let header = authHeader
     if (!header && parsed.username) {
@@ -137,14 +243,27 @@ export class CouchStore {
     parsed.username = ''
     parsed.password = ''
     const plain = parsed.toString().replace(/\/+$/, '')
-    return new CouchStore(plain, CouchStore.nanoFor(plain, header), undefined, batchSize)
+    return new CouchStore(plain, CouchStore.nanoFor(plain, header), undefined, batchSize, limitsOf(limits), Boolean(header))
   }
 
   private static nanoFor(url: string, authHeader?: string): nano.ServerScope {
-    // No headers timeout: the first query of a view on a large store builds its index, which can
-    // take many minutes (200 000 documents on the embedded server); fetch's default 300 s would abort it.
+    // The agent itself has no timeouts: each call carries its own deadline (an AbortSignal), so a
+    // view query may wait for its index longer than an ordinary read (CallLimits).
     const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, connections: 32 })
     return nano({ url, headers: authHeader ? { Authorization: authHeader } : {}, agentOptions: agent as unknown as nano.Configuration['agentOptions'] })
+  }
+
+  /** Set when the store was opened without write rights: why, and what to set to write. */
+  get readOnly(): ReadOnlyState | undefined {
+    return this.readOnlyState
+  }
+
+  /** Throws StoreReadOnlyError (saying what to set) when `what` cannot be done on this store. */
+  assertWritable(what: string): void {
+    if (!this.readOnlyState) return
+    throw new StoreReadOnlyError(
+      `${what[0]!.toUpperCase()}${what.slice(1)} is disabled: CouchDB at ${this.url} is open read-only (${this.readOnlyState.reason}). To write, ${WRITE_CREDENTIALS_HINT}.`
+    )
   }
 
   get isEmbedded(): boolean {
@@ -156,24 +275,123 @@ export class CouchStore {
     return this.embedded
   }
 
-  private async request<T>(what: string, params: nano.RequestOptions): Promise<T> {
-    try {
-      return (await this.server.request(params)) as T
-    } catch (error) {
-      throw describeCouchError(error, what, this.url)
+  /**
+   * One CouchDB call with a deadline per attempt. Timeouts, connection failures and 5xx/429 answers
+   * are retried with exponential backoff and jitter (a write retried after a lost answer at worst
+   * meets a 409, which every writer here handles); any other 4xx is final. The answer must have the
+   * shape CouchDB gives (`expect`), else NotCouchDbError.
+   */
+  private async request<T>(what: string, params: nano.RequestOptions, options: CallOptions = {}): Promise<T> {
+    if (options.write) this.assertWritable(what)
+    const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs
+    const attempts = 1 + Math.max(0, options.retries ?? this.limits.retries)
+    for (let attempt = 1; ; attempt++) {
+      const signal = AbortSignal.timeout(timeoutMs)
+      let failure: StoreError
+      let retryable: boolean
+      try {
+        const answer: unknown = await this.server.request({ ...params, signal } as nano.RequestOptions)
+        if (!hasShape(answer, options.expect ?? 'any')) {
+          throw new NotCouchDbError(
+            `${this.embedded ? 'The embedded store' : 'DB_URL'} ${this.url} does not answer like CouchDB: asked to ${what}, it sent ${describeAnswer(answer)}. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`
+          )
+        }
+        return answer as T
+      } catch (error) {
+        if (error instanceof StoreError) throw error
+        if (signal.aborted) {
+          failure = new StoreError(
+            `CouchDB at ${this.url} did not answer within ${duration(timeoutMs)} to ${what}${attempts > 1 ? ` (${attempts} attempts)` : ''}; STATS2_DB_TIMEOUT_MS sets the limit (STATS2_DB_VIEW_TIMEOUT_MS for searches)`,
+            undefined, undefined, 'timeout'
+          )
+          retryable = true
+        } else {
+          failure = describeCouchError(error, what, this.url, options.write ?? false)
+          retryable = failure.status === undefined || failure.status >= 500 || failure.status === 429
+        }
+      }
+      if (!retryable || attempt >= attempts) throw failure
+      const exponential = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1))
+      const delay = Math.round(exponential / 2 + Math.random() * (exponential / 2))
+      log.warn(`${failure.message}; retry ${attempt}/${attempts - 1} in ${delay} ms`)
+      await sleep(delay)
     }
+  }
+
+  /**
+   * The root answer must be CouchDB's (`{"couchdb": "Welcome", "version": …}`; the embedded
+   * express-pouchdb sends `version` without `couchdb`): anything else at DB_URL is named as such,
+   * instead of failing later on an answer without `rows`.
+   */
+  async checkServer(): Promise<void> {
+    const root = await this.request<Record<string, unknown>>('say who it is', { path: '', method: 'get' }, { expect: 'object' }).catch((error: unknown) => {
+      // A 404 at the root (a web server, a path behind a proxy): not a CouchDB either.
+      if (error instanceof StoreError && error.code === 'http' && error.status === 404) {
+        throw new NotCouchDbError(`DB_URL ${this.url} does not answer like CouchDB: its root answers 404. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`)
+      }
+      throw error
+    })
+    if (typeof root.couchdb !== 'string' && typeof root.version !== 'string') {
+      throw new NotCouchDbError(`DB_URL ${this.url} does not answer like CouchDB: its root sent ${describeAnswer(root)}. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`)
+    }
+  }
+
+  /**
+   * With admin rights (or where the server cannot tell): creates or completes the schema. Without:
+   * read-only — nothing is created, the databases must exist and the design documents are only
+   * checked. Logs one line saying so.
+   */
+  private async openSchema(): Promise<void> {
+    const session = await this.request<{ userCtx?: { name?: unknown; roles?: unknown } }>('check the credentials', { db: '_session', method: 'get' }, { expect: 'object' })
+      .catch((error: unknown) => {
+        // 401 here is a wrong user or password: say so rather than open read-only.
+        if (error instanceof StoreError && error.code === 'refused') {
+          throw new StoreError(`CouchDB at ${this.url} refused the credentials (STATS_DB_AUTH_HEADER or Settings → Database): ${error.message.replace(/^[^:]*: /, '')}`, error.status, error.couchError, 'refused')
+        }
+        if (error instanceof StoreError && error.code === 'http') return undefined // no _session: try and see
+        throw error
+      })
+    const roles = session?.userCtx?.roles
+    if (Array.isArray(roles) && !roles.includes('_admin')) {
+      const name = typeof session?.userCtx?.name === 'string' ? session.userCtx.name : undefined
+      return this.openReadOnly(name ? `the user "${name}" is not a CouchDB admin` : this.withCredentials ? 'the credentials are not an admin\'s' : 'no credentials given')
+    }
+    try {
+      await this.ensureSchema()
+    } catch (error) {
+      if (!(error instanceof StoreError) || error.code !== 'refused' || session !== undefined) throw error
+      await this.openReadOnly(this.withCredentials ? 'the credentials are not an admin\'s' : 'no credentials given')
+    }
+  }
+
+  private async openReadOnly(reason: string): Promise<void> {
+    for (const db of [REQUESTS_DB, SETTINGS_DB]) {
+      try {
+        await this.request(`read database ${db}`, { db, method: 'get' }, { expect: 'object' })
+      } catch (error) {
+        if (error instanceof StoreError && error.status === 404) {
+          throw new StoreError(`CouchDB at ${this.url} has no database ${db}, and creating it needs an admin (${reason}): ${WRITE_CREDENTIALS_HINT}.`, 404, 'not_found')
+        }
+        throw error
+      }
+    }
+    const design = await this.getDoc<{ views?: Record<string, unknown> }>(REQUESTS_DB, DESIGN_DOC_ID)
+    const missingViews = VIEW_NAMES.filter((view) => !isRecord(design?.views?.[view]))
+    this.readOnlyState = { reason, missingViews }
+    const views = missingViews.length === 0 ? ''
+      : `; ${DESIGN_DOC_ID} lacks the views ${missingViews.join(', ')}: searches by those fields will find nothing`
+    log.warn(`CouchDB at ${this.url} opened read-only (${reason}): searching and reading work, updates are disabled${views}`)
   }
 
   /** Creates the databases and design documents, or brings them up to date; safe to run on every start. */
   async ensureSchema(): Promise<void> {
     for (const db of [REQUESTS_DB, SETTINGS_DB]) {
       try {
-        await this.server.request({ db, method: 'put' })
+        await this.request(`create database ${db}`, { db, method: 'put' }, { write: true, expect: 'object' })
         log.info(`created database ${db} on ${this.url}`)
       } catch (error) {
         // 412: it exists (perhaps created a moment ago by another process).
-        const e = error as NanoError
-        if (e?.statusCode !== 412) throw describeCouchError(error, `create database ${db}`, this.url)
+        if (!(error instanceof StoreError) || error.status !== 412) throw error
       }
       await this.putDesignDoc(db, validateWriteDesignDoc())
     }
@@ -207,52 +425,100 @@ export class CouchStore {
         if (canonicalJson(doc) === canonicalJson(existing)) return
       }
       try {
-        await this.server.request({ db, doc: wanted._id, method: 'put', body: doc })
+        await this.request(`write ${wanted._id} in ${db}`, { db, path: designDocPath(wanted._id), method: 'put', body: doc }, { write: true, expect: 'object' })
         log.info(`${existing ? 'completed' : 'created'} ${wanted._id} in ${db}`)
         return
       } catch (error) {
-        if ((error as NanoError)?.statusCode === 409 && attempt < 5) continue
-        throw describeCouchError(error, `write ${wanted._id} in ${db}`, this.url)
+        if (error instanceof StoreError && error.status === 409 && attempt < 5) continue
+        throw error
       }
     }
   }
 
+  /** A document of a fixed, known id (settings, design documents); 404 = undefined. */
   private async getDoc<T>(db: string, id: string): Promise<T | undefined> {
+    const path = isDesignId(id) ? designDocPath(id) : encodeURIComponent(id)
     try {
-      return (await this.server.request({ db, doc: id, method: 'get' })) as T
+      return await this.request<T>(`read ${id} from ${db}`, { db, path, method: 'get' }, { expect: 'object' })
     } catch (error) {
-      if ((error as NanoError)?.statusCode === 404) return undefined
-      throw describeCouchError(error, `read ${id} from ${db}`, this.url)
+      if (error instanceof StoreError && error.status === 404) return undefined
+      throw error
     }
   }
 
+  /**
+   * The stored workflow of that name, read through `_all_docs` with the name as a key, never as a
+   * URL path: `_changes`, `x/../../settings/…` or `..` then cannot reach another endpoint. A name
+   * CouchDB cannot hold as a document is simply not there.
+   */
   async getWorkflow(name: string): Promise<WorkflowDoc | undefined> {
-    return this.getDoc<WorkflowDoc>(REQUESTS_DB, name)
+    if (!isWorkflowId(name)) return undefined
+    return (await this.getDocs<WorkflowDoc>(REQUESTS_DB, [name], 'workflow')).get(name)
   }
 
   /** Bulk read (`POST _all_docs` with keys, include_docs); missing and deleted documents are absent. */
   async getWorkflows(names: readonly string[]): Promise<Map<string, WorkflowDoc>> {
-    const found = new Map<string, WorkflowDoc>()
-    for (const batch of chunk([...new Set(names)], this.batchSize)) {
-      const answer = await this.request<{ rows: Array<{ key: string; doc?: WorkflowDoc | null; error?: string }> }>(
-        `read ${batch.length} workflows`,
-        { db: REQUESTS_DB, path: '_all_docs', method: 'post', qs: { include_docs: true }, body: { keys: batch } }
+    return this.getDocs<WorkflowDoc>(REQUESTS_DB, names.filter(isWorkflowId), 'workflows')
+  }
+
+  private async getDocs<T extends { _id: string }>(db: string, ids: readonly string[], what: string): Promise<Map<string, T>> {
+    const found = new Map<string, T>()
+    for (const batch of chunk([...new Set(ids)].filter((id) => id !== ''), this.batchSize)) {
+      const answer = await this.request<{ rows: Array<{ key: string; doc?: T | null; error?: string }> }>(
+        `read ${batch.length} ${what}`,
+        { db, path: '_all_docs', method: 'post', qs: { include_docs: true }, body: { keys: batch } },
+        { expect: 'rows' }
       )
-      for (const row of answer.rows) if (row.doc) found.set(row.key, row.doc)
+      // Only a row for the id asked for counts (PouchDB answers an empty key with the first document).
+      for (const row of answer.rows) if (isRecord(row) && isRecord(row.doc) && row.doc._id === row.key) found.set(row.key, row.doc)
     }
     return found
   }
 
-  /** Bulk write; each document's outcome is reported, conflicts included (the caller merges and retries). */
+  /**
+   * Bulk write; each document's outcome is reported, conflicts included (the caller merges and
+   * retries). A document CouchDB cannot hold (its name starts with `_`, or is empty: CouchDB would
+   * make a random id of it) fails alone without being sent; a batch CouchDB refuses as a whole is
+   * written again one document at a time, so that only the bad ones fail.
+   */
   async saveWorkflows(docs: readonly WorkflowDoc[]): Promise<WriteResult[]> {
     const results: WriteResult[] = []
+    const valid: WorkflowDoc[] = []
+    for (const doc of docs) {
+      const problem = workflowIdProblem(doc._id)
+      if (problem) results.push({ id: typeof doc._id === 'string' ? doc._id : String(doc._id), ok: false, error: 'bad_request', reason: problem })
+      else valid.push(doc)
+    }
+    results.push(...(await this.bulkWrite(REQUESTS_DB, valid, 'workflows')))
+    return results
+  }
+
+  /** `_bulk_docs` in batches, with the per-document fallback of saveWorkflows. */
+  async bulkWrite(db: string, docs: ReadonlyArray<{ _id: string }>, what = 'documents'): Promise<WriteResult[]> {
+    const results: WriteResult[] = []
     for (const batch of chunk(docs, this.batchSize)) {
-      const answer = await this.request<WriteResult[]>(`write ${batch.length} workflows`, {
-        db: REQUESTS_DB, path: '_bulk_docs', method: 'post', body: { docs: batch }
-      })
-      for (const row of answer) results.push({ ...row, ok: !row.error })
+      try {
+        results.push(...(await this.bulkDocs(db, batch, `write ${batch.length} ${what}`)))
+      } catch (error) {
+        // Only a refusal by a server that answers is retried per document; an unreachable one is not.
+        if (!(error instanceof StoreError) || error.status === undefined || error.code === 'refused') throw error
+        if (batch.length > 1) log.warn(`${error.message}: writing these ${batch.length} ${what} one by one`)
+        for (const doc of batch) {
+          try {
+            results.push(...(await this.bulkDocs(db, [doc], `write ${doc._id}`, 0)))
+          } catch (single) {
+            if (!(single instanceof StoreError) || single.status === undefined || single.code === 'refused') throw single
+            results.push({ id: doc._id, ok: false, error: single.couchError ?? 'failed', reason: single.message })
+          }
+        }
+      }
     }
     return results
+  }
+
+  private async bulkDocs(db: string, docs: ReadonlyArray<{ _id: string }>, what: string, retries?: number): Promise<WriteResult[]> {
+    const answer = await this.request<WriteResult[]>(what, { db, path: '_bulk_docs', method: 'post', body: { docs } }, { write: true, expect: 'array', retries })
+    return answer.map((row) => ({ ...row, ok: !row.error }))
   }
 
   async saveWorkflow(doc: WorkflowDoc): Promise<WriteResult> {
@@ -264,18 +530,18 @@ export class CouchStore {
   /** Deletes the named workflows (those that exist); returns the names deleted. */
   async deleteWorkflows(names: readonly string[]): Promise<string[]> {
     const deleted: string[] = []
-    for (const batch of chunk([...new Set(names)], this.batchSize)) {
-      const answer = await this.request<{ rows: Array<{ key: string; value?: { rev: string; deleted?: boolean } }> }>(
+    this.assertWritable('deleting workflows')
+    for (const batch of chunk([...new Set(names)].filter(isWorkflowId), this.batchSize)) {
+      const answer = await this.request<{ rows: Array<{ key: string; id?: string; value?: { rev: string; deleted?: boolean } }> }>(
         `look up ${batch.length} workflows to delete`,
-        { db: REQUESTS_DB, path: '_all_docs', method: 'post', body: { keys: batch } }
+        { db: REQUESTS_DB, path: '_all_docs', method: 'post', body: { keys: batch } },
+        { expect: 'rows' }
       )
       const tombstones = answer.rows
-        .filter((row) => row.value && !row.value.deleted)
+        .filter((row) => row.value && !row.value.deleted && row.id === row.key)
         .map((row) => ({ _id: row.key, _rev: row.value!.rev, _deleted: true }))
       if (tombstones.length === 0) continue
-      const results = await this.request<WriteResult[]>(`delete ${tombstones.length} workflows`, {
-        db: REQUESTS_DB, path: '_bulk_docs', method: 'post', body: { docs: tombstones }
-      })
+      const results = await this.bulkDocs(REQUESTS_DB, tombstones, `delete ${tombstones.length} workflows`)
       for (const row of results) if (!row.error) deleted.push(row.id)
     }
     return deleted
@@ -293,7 +559,7 @@ export class CouchStore {
     if (query.descending) qs.descending = true
     const answer = await this.request<{ rows: ViewRow[]; total_rows: number }>(`query view ${view}`, {
       db: REQUESTS_DB, path: `${DESIGN_DOC_ID}/_view/${view}`, method: 'get', qs
-    })
+    }, { expect: 'rows', timeoutMs: this.limits.viewTimeoutMs })
     return { rows: answer.rows, total: answer.total_rows }
   }
 
@@ -315,7 +581,7 @@ export class CouchStore {
     for (const batch of chunk([...new Set(datasets)], this.batchSize)) {
       const answer = await this.request<{ rows: ViewRow[] }>(`find workflows of ${batch.length} datasets`, {
         db: REQUESTS_DB, path: `${DESIGN_DOC_ID}/_view/outputDatasets`, method: 'post', body: { keys: batch }
-      })
+      }, { expect: 'rows', timeoutMs: this.limits.viewTimeoutMs })
       for (const row of answer.rows) names.add(row.id)
     }
     return names
@@ -330,7 +596,7 @@ export class CouchStore {
   async listNames(options: { startkey?: string; endkey?: string; limit?: number; skip?: number } = {}): Promise<{ names: string[]; total: number }> {
     const design = await this.request<{ rows: unknown[]; total_rows: number }>('list design documents', {
       db: REQUESTS_DB, path: '_all_docs', method: 'get', qs: { startkey: '_design/', endkey: '_design0' }
-    })
+    }, { expect: 'rows' })
     const skip = options.skip ?? 0
     const qs: Record<string, unknown> = {}
     if (options.startkey !== undefined) qs.startkey = options.startkey
@@ -338,7 +604,7 @@ export class CouchStore {
     if (options.limit !== undefined) qs.limit = skip + options.limit + design.rows.length
     const answer = await this.request<{ rows: Array<{ id: string }> }>('list workflows', {
       db: REQUESTS_DB, path: '_all_docs', method: 'get', qs
-    })
+    }, { expect: 'rows' })
     const names = answer.rows.map((row) => row.id).filter((id) => !id.startsWith('_design/'))
     const page = names.slice(skip, options.limit === undefined ? undefined : skip + options.limit)
     return { names: page, total: design.total_rows - design.rows.length }
@@ -346,25 +612,37 @@ export class CouchStore {
 
   /** Every stored workflow, in pages, without design documents. */
   async *allWorkflows(pageSize = this.batchSize): AsyncGenerator<WorkflowDoc[]> {
+    for await (const page of this.allDocuments(REQUESTS_DB, pageSize)) {
+      const docs = page.filter((doc) => !doc._id.startsWith('_design/')) as unknown as WorkflowDoc[]
+      if (docs.length > 0) yield docs
+    }
+  }
+
+  /** Every document of a database in id order (design documents included, `_local` ones not), in pages. */
+  async *allDocuments(db: string, pageSize = this.batchSize): AsyncGenerator<Array<{ _id: string } & Record<string, unknown>>> {
     let startkey: string | undefined
     for (;;) {
       const qs: Record<string, unknown> = { include_docs: true, limit: pageSize + 1 }
       if (startkey !== undefined) qs.startkey = startkey
-      const answer = await this.request<{ rows: Array<{ id: string; doc: WorkflowDoc }> }>('read all workflows', {
-        db: REQUESTS_DB, path: '_all_docs', method: 'get', qs
-      })
-      const rows = answer.rows.slice(0, pageSize)
-      const docs = rows.filter((row) => !row.id.startsWith('_design/')).map((row) => row.doc)
+      const answer = await this.request<{ rows: Array<{ id: string; doc: { _id: string } & Record<string, unknown> }> }>(`read all documents of ${db}`, {
+        db, path: '_all_docs', method: 'get', qs
+      }, { expect: 'rows' })
+      const docs = answer.rows.slice(0, pageSize).map((row) => row.doc).filter((doc) => isRecord(doc) && typeof doc._id === 'string')
       if (docs.length > 0) yield docs
       if (answer.rows.length <= pageSize) return
       startkey = answer.rows[pageSize]!.id
     }
   }
 
+  /** Current revisions of these ids (`_all_docs` with keys); deleted and missing ones are absent. */
+  async getDocuments(db: string, ids: readonly string[]): Promise<Map<string, { _id: string; _rev?: string } & Record<string, unknown>>> {
+    return this.getDocs(db, ids, `documents of ${db}`)
+  }
+
   async countWorkflows(): Promise<number> {
     const answer = await this.request<{ rows: unknown[]; total_rows: number }>('count workflows', {
       db: REQUESTS_DB, path: '_all_docs', method: 'get', qs: { startkey: '_design/', endkey: '_design0', limit: 1000 }
-    })
+    }, { expect: 'rows' })
     return answer.total_rows - answer.rows.length
   }
 
@@ -382,11 +660,13 @@ export class CouchStore {
       const next = await change(structuredClone(current))
       if (JSON.stringify(next) === JSON.stringify(current)) return current
       try {
-        const answer = await this.server.request({ db: SETTINGS_DB, doc: SETTINGS_DOC_ID, method: 'put', body: next })
-        return { ...next, _rev: (answer as { rev: string }).rev }
+        const answer = await this.request<{ rev: string }>('write the settings', {
+          db: SETTINGS_DB, path: encodeURIComponent(SETTINGS_DOC_ID), method: 'put', body: next
+        }, { write: true, expect: 'object' })
+        return { ...next, _rev: answer.rev }
       } catch (error) {
-        if ((error as NanoError)?.statusCode === 409 && attempt < 20) continue
-        throw describeCouchError(error, 'write the settings', this.url)
+        if (error instanceof StoreError && error.status === 409 && attempt < 20) continue
+        throw error
       }
     }
   }
@@ -396,7 +676,7 @@ export class CouchStore {
     for (const db of [REQUESTS_DB, SETTINGS_DB]) {
       const answer = await this.request<{
         doc_count: number; doc_del_count: number; sizes?: { file?: number; active?: number }; disk_size?: number; data_size?: number
-      }>(`read ${db} info`, { db, method: 'get' })
+      }>(`read ${db} info`, { db, method: 'get' }, { expect: 'object' })
       databases[db] = {
         docCount: answer.doc_count,
         deletedCount: answer.doc_del_count,
@@ -409,7 +689,9 @@ export class CouchStore {
 
   /** Raw access for the few calls that have no helper (compaction, view warming). */
   async raw<T>(what: string, params: nano.RequestOptions): Promise<T> {
-    return this.request<T>(what, params)
+    const method = (params.method ?? 'get').toLowerCase()
+    const reads = method === 'get' || method === 'head' || /(^|\/)(_all_docs|_view\/[^/]+|_bulk_get|_find)$/.test(params.path ?? '')
+    return this.request<T>(what, params, { write: !reads })
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,7 @@ import { RunLookups } from './lookups'
 import { mergeWorkflowDocs } from './merge'
 import { assertUsableRequest, buildWorkflowDoc, isRecord } from './reqmgr-doc'
 import { usesLumis } from '../../shared/rules/completion'
+import { workflowIdProblem } from '../store/doc-ids'
 
 export interface UpdaterOptions {
   concurrency: number
@@ -322,9 +323,17 @@ class UpdateRun {
   }
 
   /** Updates the workflows from ReqMgr2, chunk by chunk; returns the stored documents of those that exist. */
-  private async updateWorkflows(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, WorkflowDoc>> {
+  private async updateWorkflows(all: string[], feedDocs: Map<string, Record<string, unknown> | undefined>): Promise<Map<string, WorkflowDoc>> {
     const current = new Map<string, WorkflowDoc>()
-    this.setProgress('updating', 0, names.length)
+    this.setProgress('updating', 0, all.length)
+    // A name CouchDB cannot hold as a document (`_…`, empty) fails alone, before any call.
+    const names = all.filter((name) => {
+      const problem = workflowIdProblem(name)
+      if (!problem) return true
+      this.fail(name, 'update', new Error(`cannot be stored: ${problem}`))
+      this.tick(name)
+      return false
+    })
     for (const part of chunk(names, this.chunkSize(names))) {
       this.deps.signal?.throwIfAborted()
       const docs = await this.updateChunk(part, feedDocs)

@@ -1,0 +1,109 @@
+/**
+ * `stats2 dump [--backup]` and `stats2 load FILE|-`: print the stored workflows, back up both
+ * databases, and restore a backup (store/backup.ts has the format and the rules).
+ */
+import { createReadStream } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import type { Readable } from 'node:stream'
+import type { Stats2Config } from '../config/config'
+import { openStore } from '../core/runtime'
+import { loadBackup, writeBackup, type LoadReport } from '../store/backup'
+
+export interface BackupIo {
+  out: (text: string) => void
+  err: (text: string) => void
+  /** Resolves once the output has room again (back-pressure on a slow pipe); optional. */
+  drain?: () => Promise<void>
+  /** Standard input for `load -`. */
+  stdin?: Readable
+}
+
+export class BackupUsageError extends Error {
+  override name = 'UsageError'
+}
+
+export async function runDumpCommand(args: string[], config: Stats2Config, io: BackupIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { backup: { type: 'boolean' } }, strict: true })
+  const store = await openStore(config)
+  try {
+    if (values.backup) {
+      const counts = await writeBackup(store, async (text) => {
+        io.out(text)
+        await io.drain?.()
+      })
+      io.err(`backup of ${store.url}: ${counts.requests} documents of requests, ${counts.settings} of settings\n`)
+      return 0
+    }
+    // Streamed page by page: a production store holds hundreds of thousands of documents.
+    let first = true
+    io.out('[')
+    for await (const page of store.allWorkflows()) {
+      let text = ''
+      for (const doc of page) {
+        text += (first ? '\n' : ',\n') + JSON.stringify(doc)
+        first = false
+      }
+      io.out(text)
+      await io.drain?.()
+    }
+    io.out(first ? ']\n' : '\n]\n')
+    return 0
+  } finally {
+    await store.close()
+  }
+}
+
+function lines(source: Readable): AsyncIterable<string> {
+  return createInterface({ input: source, crlfDelay: Infinity })
+}
+
+function describe(report: LoadReport): string {
+  const read = report.read.requests + report.read.settings
+  const out = [
+    `read ${read} documents (${report.read.requests} requests, ${report.read.settings} settings): ` +
+      `${report.written} written, ${report.replaced} replaced, ${report.unchanged} unchanged, ` +
+      `${report.conflicts.length} differ from the stored ones, ${report.failed.length} refused`
+  ]
+  if (report.conflicts.length > 0) {
+    out.push(`left as stored (run again with --replace to overwrite them with the backup's):`)
+    for (const { db, id } of report.conflicts.slice(0, 20)) out.push(`  ${db}/${id}`)
+    if (report.conflicts.length > 20) out.push(`  … and ${report.conflicts.length - 20} more`)
+  }
+  for (const { db, id, reason } of report.failed.slice(0, 20)) out.push(`  refused: ${db}/${id}: ${reason}`)
+  if (report.failed.length > 20) out.push(`  … and ${report.failed.length - 20} more refused`)
+  if (!report.complete) out.push('the file ends without the end line of a backup: it may be truncated (what it held is loaded)')
+  return out.join('\n') + '\n'
+}
+
+export async function runLoadCommand(args: string[], config: Stats2Config, io: BackupIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { replace: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    strict: true
+  })
+  const file = positionals[0]
+  if (!file || positionals.length > 1) throw new BackupUsageError('load needs one backup file (or - for standard input)')
+  const fromStdin = file === '-'
+  if (!fromStdin) {
+    try {
+      await access(file)
+    } catch {
+      throw new BackupUsageError(`load: cannot read ${file}`)
+    }
+  }
+  const store = await openStore(config)
+  try {
+    if (!values['dry-run']) store.assertWritable('loading a backup')
+    // A file is checked to its end before anything is written: a damaged line then writes nothing.
+    if (!fromStdin) await loadBackup(store, lines(createReadStream(file)), { dryRun: true })
+    const source = fromStdin ? (io.stdin ?? process.stdin) : createReadStream(file)
+    const report = await loadBackup(store, lines(source), { replace: values.replace, dryRun: values['dry-run'] })
+    io.err(`${values['dry-run'] ? 'checked (nothing written)' : `loaded into ${store.url}`}: ${describe(report)}`)
+    return report.conflicts.length > 0 || report.failed.length > 0 || !report.complete ? 1 : 0
+  } finally {
+    await store.close()
+  }
+}

@@ -16,12 +16,17 @@ export { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventNam
 
 // ---- shared pieces ----------------------------------------------------------------------------
 
-/** A ReqMgr2 RequestName: printable, no slashes or spaces, bounded. */
+/**
+ * The name of a stored workflow: any id the store may hold (ReqMgr2 names are `[A-Za-z0-9_.-+]`,
+ * but a stored document may carry spaces, `:`, `%`, `/` or any Unicode and must still open), bounded,
+ * without control characters. Main never puts it into a URL path unencoded (store/doc-ids.ts).
+ */
 export const workflowName = z
   .string()
   .min(1, 'a workflow name is needed')
-  .max(300, 'a workflow name is under 300 characters')
-  .regex(/^[A-Za-z0-9_.\-+]+$/, 'a workflow name has only letters, digits and _ . - +')
+  .max(1000, 'a workflow name is under 1000 characters')
+  // eslint-disable-next-line no-control-regex
+  .refine((name) => !/[\u0000-\u001f\u007f]/.test(name), 'a workflow name has no line breaks or control characters')
 
 /** Search text: anything printable, bounded (a 5 kB paste gets a clear message, not a slow query). */
 export const searchText = z

@@ -187,7 +187,9 @@ export class AppCore extends EventEmitter<Events> {
 
   async exportWorkflow(name: string): Promise<ExportFile> {
     const doc = await this.getWorkflow(name)
-    return { filename: `${name}.json`, mimeType: 'application/json', content: JSON.stringify(doc, null, 2) + '\n' }
+    // Any stored name may arrive here (spaces, `/`, `..`): the file name keeps only safe characters.
+    const filename = `${name.replace(/[^A-Za-z0-9_.+-]+/g, '_').replace(/^\.+/, '_').slice(0, 200)}.json`
+    return { filename, mimeType: 'application/json', content: JSON.stringify(doc, null, 2) + '\n' }
   }
 
   async status(): Promise<AppStatus> {

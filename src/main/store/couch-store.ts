@@ -157,7 +157,7 @@ function describeCouchError(error: unknown, what: string, url: string, write = t
   if (error instanceof StoreError) return error
   const e = error as NanoError
   if (e && typeof e === 'object' && typeof e.statusCode === 'number') {
-    const reason = String(e.reason ?? e.error ?? '').slice(0, 300)
+    const reason = String(e.reason ?? e.error ?? '').slice(0, 300).replace(/\.+$/, '')
     if (e.statusCode === 401 || e.statusCode === 403) {
       const need = write
         ? `Writes need an admin: ${WRITE_CREDENTIALS_HINT}.`
@@ -329,11 +329,21 @@ export class CouchStore {
       if (error instanceof StoreError && error.code === 'http' && error.status === 404) {
         throw new NotCouchDbError(`DB_URL ${this.url} does not answer like CouchDB: its root answers 404. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`)
       }
-      throw error
+      throw this.credentialsRefused(error)
     })
     if (typeof root.couchdb !== 'string' && typeof root.version !== 'string') {
       throw new NotCouchDbError(`DB_URL ${this.url} does not answer like CouchDB: its root sent ${describeAnswer(root)}. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`)
     }
+  }
+
+  /** A 401/403 on the root or `_session` (public on CouchDB): the credentials are wrong, or required to read. */
+  private credentialsRefused(error: unknown): unknown {
+    if (!(error instanceof StoreError) || error.code !== 'refused') return error
+    const detail = error.couchError ? ` (${error.couchError})` : ''
+    const message = this.withCredentials
+      ? `CouchDB at ${this.url} refused the credentials given in STATS_DB_AUTH_HEADER (or Settings → Database)${detail}: check the user and password`
+      : `CouchDB at ${this.url} requires credentials even to read${detail}: set STATS_DB_AUTH_HEADER ("Basic <base64 user:password>"), or the user and password in Settings → Database`
+    return new StoreError(message, error.status, error.couchError, 'refused')
   }
 
   /**
@@ -344,12 +354,8 @@ export class CouchStore {
   private async openSchema(): Promise<void> {
     const session = await this.request<{ userCtx?: { name?: unknown; roles?: unknown } }>('check the credentials', { db: '_session', method: 'get' }, { expect: 'object' })
       .catch((error: unknown) => {
-        // 401 here is a wrong user or password: say so rather than open read-only.
-        if (error instanceof StoreError && error.code === 'refused') {
-          throw new StoreError(`CouchDB at ${this.url} refused the credentials (STATS_DB_AUTH_HEADER or Settings → Database): ${error.message.replace(/^[^:]*: /, '')}`, error.status, error.couchError, 'refused')
-        }
         if (error instanceof StoreError && error.code === 'http') return undefined // no _session: try and see
-        throw error
+        throw this.credentialsRefused(error)
       })
     const roles = session?.userCtx?.roles
     if (Array.isArray(roles) && !roles.includes('_admin')) {

@@ -87,7 +87,12 @@ export interface UpdaterState {
 export interface AppStatus {
   mode: 'live' | 'demo' | 'unconfigured'
   demo?: { scenario: string; step: number; steps: number; workflows: number }
-  store: { url: string; embedded: boolean; workflows: number; fileSize?: number; activeSize?: number; error?: string }
+  store: {
+    url: string; embedded: boolean; workflows: number; fileSize?: number; activeSize?: number; error?: string
+    /** Opened without write rights: reading works, updates are disabled; `readOnlyReason` says why and what to set. */
+    readOnly?: boolean
+    readOnlyReason?: string
+  }
   /** `last_dbs_update_date` (unix seconds) and `last_reqmgr_sequence` of the settings database. */
   lastUpdate?: number
   lastSequence?: string | number

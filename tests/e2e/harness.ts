@@ -33,12 +33,14 @@ export interface Harness {
   close(): Promise<void>
 }
 
-export async function startHarness(options: { demoWorkflows?: number; viewport?: { width: number; height: number } } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { demoWorkflows?: number; viewport?: { width: number; height: number }; env?: Record<string, string> } = {}
+): Promise<Harness> {
   const work = await mkdtemp(join(tmpdir(), 'stats2-e2e-'))
   await mkdir(ARTIFACTS, { recursive: true })
   const core = await AppCore.create({
     userDataDir: join(work, 'user-data'),
-    env: { HOME: work, XDG_CONFIG_HOME: join(work, 'config') },
+    env: { HOME: work, XDG_CONFIG_HOME: join(work, 'config'), ...options.env },
     secrets: new MemorySecretStore(),
     demoStepEveryMs: 0
   })

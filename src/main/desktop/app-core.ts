@@ -30,6 +30,13 @@ import { testConnection } from './connection-test'
 
 const log = createLogger('app')
 
+/** The renderer's read-only notice: why, what is disabled, and what to set. */
+function readOnlyExplanation(store: CouchStore): string {
+  const views = store.readOnly?.missingViews ?? []
+  const missing = views.length > 0 ? ` The database lacks the views ${views.join(', ')}: searches by those fields find nothing.` : ''
+  return (store.readOnlyMessage('updating') ?? '') + missing
+}
+
 export class NotFoundError extends Error {
   override name = 'NotFoundError'
 }
@@ -116,6 +123,7 @@ export class AppCore extends EventEmitter<Events> {
   private readonly runner: JobRunner = async (scope, runOptions, hooks) => {
     const config = this.activeConfig()
     const store = await this.activeStore()
+    store.assertWritable('updating')
     const cmsweb = await openCmsweb(config)
     const notifier = runOptions.triggerProd || runOptions.triggerDev ? await createNotifier(config) : undefined
     try {
@@ -209,6 +217,10 @@ export class AppCore extends EventEmitter<Events> {
       const info = await store.info()
       const requests = info.databases.requests
       status.store = { url: info.url, embedded: info.embedded, workflows: info.workflows, fileSize: requests?.fileSize, activeSize: requests?.activeSize }
+      if (store.readOnly) {
+        status.store.readOnly = true
+        status.store.readOnlyReason = readOnlyExplanation(store)
+      }
       const settings = await store.getSettings()
       status.lastUpdate = settings.last_dbs_update_date
       status.lastSequence = settings.last_reqmgr_sequence
@@ -243,6 +255,8 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   startUpdate(scope: UpdateScope, request: RunOptions = {}): UpdaterState {
+    // Known at once when the store is open; otherwise the run itself stops with the same message.
+    if (!this.demo && this.liveStore?.readOnly) this.liveStore.assertWritable('updating')
     return this.job.start(scope, this.notifyOptions(request))
   }
 
@@ -295,6 +309,7 @@ export class AppCore extends EventEmitter<Events> {
     this.scheduleTimer = setInterval(() => {
       this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
       if (this.job.isRunning) return log.info('scheduled update skipped: one is already running')
+      if (!this.demo && this.liveStore?.readOnly) return log.info(`scheduled update skipped: the store is read-only (${this.liveStore.readOnly.reason})`)
       log.info('scheduled update all')
       try {
         this.startUpdate({ kind: 'all' })

@@ -258,12 +258,16 @@ export class CouchStore {
     return this.readOnlyState
   }
 
+  /** Why `what` cannot be done on this store and what to set, or undefined when it can. */
+  readOnlyMessage(what: string): string | undefined {
+    if (!this.readOnlyState) return undefined
+    return `${what[0]!.toUpperCase()}${what.slice(1)} is disabled: CouchDB at ${this.url} is open read-only (${this.readOnlyState.reason}). To write, ${WRITE_CREDENTIALS_HINT}.`
+  }
+
   /** Throws StoreReadOnlyError (saying what to set) when `what` cannot be done on this store. */
   assertWritable(what: string): void {
-    if (!this.readOnlyState) return
-    throw new StoreReadOnlyError(
-      `${what[0]!.toUpperCase()}${what.slice(1)} is disabled: CouchDB at ${this.url} is open read-only (${this.readOnlyState.reason}). To write, ${WRITE_CREDENTIALS_HINT}.`
-    )
+    const message = this.readOnlyMessage(what)
+    if (message) throw new StoreReadOnlyError(message)
   }
 
   get isEmbedded(): boolean {

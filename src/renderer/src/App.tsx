@@ -40,6 +40,8 @@ export function App(): ReactNode {
   const updater = useUpdater(refreshAll)
   const running = isRunning(updater.state)
   const unconfigured = status?.mode === 'unconfigured'
+  // A store opened without write rights: everything reads, updates are disabled (main says why).
+  const readOnlyReason = status?.store.readOnly ? (status.store.readOnlyReason ?? 'The database is open read-only.') : undefined
   // Without a certificate an empty store has nothing to show: the welcome card replaces the results.
   const welcomeOnly = unconfigured && !(status.store.workflows > 0)
   const search = useSearch(query, `${refreshKey}:${nonce}`, !welcomeOnly)
@@ -101,12 +103,19 @@ export function App(): ReactNode {
           statusError={statusError}
           now={now}
           updater={updater}
+          readOnlyReason={readOnlyReason}
           onUpdateAll={() => void updater.updateAll()}
           onOpenFailed={() => setFailedOpen(true)}
           onOpenSettings={() => setSettingsOpen(true)}
           onStopDemo={() => void stopDemo()}
         />
         <UpdaterBar state={updater.state} error={updater.error} onCancel={() => void updater.cancel()} onDismissError={updater.clearError} />
+        {readOnlyReason ? (
+          <div className="read-only-notice" role="status" data-testid="read-only-notice">
+            <strong>Read-only.</strong> {readOnlyReason}
+            <button type="button" className="button small" onClick={() => setSettingsOpen(true)}>Database settings</button>
+          </div>
+        ) : null}
         <div className="search-row">
           <SearchBar query={query} onSearch={(text, field) => navigate({ text, field, page: 0, pageSize: query.pageSize })} inputRef={searchRef} loading={search.loading} />
         </div>
@@ -129,6 +138,7 @@ export function App(): ReactNode {
               onOpen={setOpenName}
               progress={progress}
               updateRunning={running}
+              updateBlockedReason={readOnlyReason}
               onUpdateSelected={() => updateSelected([...selected])}
               onNavigate={navigate}
             />
@@ -140,7 +150,7 @@ export function App(): ReactNode {
       {failedOpen && status ? (
         <FailedDialog
           failed={status.failed}
-          updateRunning={running}
+          updateRunning={running || readOnlyReason !== undefined}
           onClose={() => setFailedOpen(false)}
           onRetry={(names) => {
             setFailedOpen(false)

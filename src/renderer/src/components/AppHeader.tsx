@@ -7,6 +7,8 @@ interface Props {
   statusError: string | undefined
   now: number
   updater: { state: UpdaterState | undefined }
+  /** Set when the store is read-only: the update button is disabled and says why. */
+  readOnlyReason?: string
   onUpdateAll: () => void
   onOpenFailed: () => void
   onOpenSettings: () => void
@@ -46,8 +48,8 @@ export function AppHeader(props: Props): ReactNode {
           className="button primary"
           data-testid="update-all"
           onClick={props.onUpdateAll}
-          disabled={!status || status.mode === 'unconfigured' || props.updater.state?.state === 'running'}
-          title="Read the ReqMgr2 changes feed, update the changed workflows and recalculate their event history"
+          disabled={!status || status.mode === 'unconfigured' || props.updater.state?.state === 'running' || props.readOnlyReason !== undefined}
+          title={props.readOnlyReason ?? 'Read the ReqMgr2 changes feed, update the changed workflows and recalculate their event history'}
         >
           Update all
         </button>

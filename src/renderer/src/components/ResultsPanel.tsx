@@ -26,6 +26,8 @@ interface Props {
   onOpen: (name: string) => void
   progress: ReadonlyMap<string, WorkflowProgress>
   updateRunning: boolean
+  /** Why updates are disabled (a read-only store), if they are. */
+  updateBlockedReason?: string
   onUpdateSelected: () => void
   onNavigate: (query: QueryState) => void
 }
@@ -121,8 +123,8 @@ export function ResultsPanel(props: Props): ReactNode {
                 type="button"
                 className="button small primary"
                 data-testid="update-selected"
-                disabled={selected.size === 0 || selected.size > MAX_SELECTED || props.updateRunning}
-                title={selected.size > MAX_SELECTED ? `At most ${MAX_SELECTED} workflows at a time` : props.updateRunning ? 'An update is running' : 'Fetch the selected workflows from ReqMgr2 and DBS now'}
+                disabled={selected.size === 0 || selected.size > MAX_SELECTED || props.updateRunning || props.updateBlockedReason !== undefined}
+                title={props.updateBlockedReason ?? (selected.size > MAX_SELECTED ? `At most ${MAX_SELECTED} workflows at a time` : props.updateRunning ? 'An update is running' : 'Fetch the selected workflows from ReqMgr2 and DBS now')}
                 onClick={props.onUpdateSelected}
               >
                 Update selected{selected.size > 0 ? ` (${selected.size})` : ''}

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import type { LumiMask, PrepIdRequests } from '../updater/reqmgr-doc'
+import { docPathSegment } from '../store/doc-ids'
 
 export type CmswebHost = 'cmsweb' | 'dbs'
 
@@ -115,7 +116,8 @@ export class CmswebServices {
   }
 
   async request(name: string): Promise<unknown> {
-    return this.get('cmsweb', `${REQMGR_DB}/${encodeURIComponent(name)}`, 'reqmgr2.doc')
+    // One path segment whatever the name holds (`/`, `?`, `..` refused): never another endpoint.
+    return this.get('cmsweb', `${REQMGR_DB}/${docPathSegment(name)}`, 'reqmgr2.doc')
   }
 
   /** Many ReqMgr2 documents in one call; a missing or deleted one maps to undefined. */

@@ -1,5 +1,6 @@
 /** Which PdmV service hears about a written workflow (spec §7). Pure. */
 import type { WorkflowDoc } from '../../shared/stats2-doc'
+import { docPathSegment } from '../store/doc-ids'
 
 export type PdmvService = 'rereco' | 'relval' | 'mcm'
 
@@ -18,5 +19,5 @@ export function notificationFor(doc: Pick<WorkflowDoc, '_id' | 'RequestType' | '
   if (doc._id.includes('RVCMSSW')) {
     return { service: 'relval', method: 'POST', path: '/relval/api/relvals/update_workflows', body: { prepid } }
   }
-  return { service: 'mcm', method: 'GET', path: `/mcm/restapi/requests/fetch_stats_by_wf/${encodeURIComponent(doc._id)}` }
+  return { service: 'mcm', method: 'GET', path: `/mcm/restapi/requests/fetch_stats_by_wf/${docPathSegment(doc._id)}` }
 }

@@ -13,6 +13,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function workflowIdProblem(id: unknown): string | undefined {
   if (typeof id !== 'string') return 'the workflow name is not a string'
   if (id.length === 0) return 'the workflow name is empty'
+  if (id === '.' || id === '..') return `"${id}" cannot be addressed in a URL (ReqMgr2, McM and Stats2's own pages read workflows by name)`
   if (id.startsWith('_')) return `CouchDB reserves names starting with "_" (${id.slice(0, 40)}) for its own use`
   if (LONE_SURROGATE.test(id)) return 'the workflow name is not valid Unicode (a lone surrogate)'
   return undefined

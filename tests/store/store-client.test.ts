@@ -19,6 +19,7 @@ import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/emb
 import { DESIGN_DOC_ID } from '../../src/main/store/design-docs'
 import { docPathSegment } from '../../src/main/store/doc-ids'
 import { addLogSink } from '../../src/main/log/logger'
+import { loadBackup, writeBackup } from '../../src/main/store/backup'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import { runCli } from '../helpers/cli'
 
@@ -286,5 +287,33 @@ describe('every id is one path segment', () => {
       expect(decodeURIComponent(url.pathname.split('/')[2]!)).toBe(id)
     }
     expect(() => docPathSegment('..')).toThrow(/cannot be used in a URL path/)
+  })
+})
+
+describe('backups stream', () => {
+  it('writes one page at a time and loads in batches across page boundaries', async () => {
+    const source = CouchStore.connect(couch.url, undefined, 2)
+    const writes: string[] = []
+    const counts = await writeBackup(source, (text) => void writes.push(text))
+    // Header, one write per page of at most two documents, end line: never the whole store at once.
+    expect(writes.length).toBeGreaterThanOrEqual(2 + Math.ceil(counts.requests / 2) + Math.ceil(counts.settings / 2))
+    for (const text of writes) expect(text.trimEnd().split('\n').length).toBeLessThanOrEqual(2)
+
+    const target = await startEmbeddedCouch({ dataDir: '', inMemory: true })
+    try {
+      const restored = await CouchStore.open({ url: target.url, authHeader: target.authHeader, dataDir: '' }, { batchSize: 2 })
+      const lines = (async function* () {
+        for (const text of writes) for (const line of text.split('\n')) yield line
+      })()
+      const report = await loadBackup(restored, lines, { batchSize: 2 })
+      expect(report).toMatchObject({ complete: true, conflicts: [], failed: [] })
+      expect(report.written + report.unchanged).toBe(counts.requests + counts.settings)
+      const again: string[] = []
+      await writeBackup(restored, (text) => void again.push(text))
+      expect(again.join('')).toBe(writes.join(''))
+      await restored.close()
+    } finally {
+      await target.close()
+    }
   })
 })

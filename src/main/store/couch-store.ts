@@ -700,8 +700,12 @@ export class CouchStore {
   /** Raw access for the few calls that have no helper (compaction, view warming). */
   async raw<T>(what: string, params: nano.RequestOptions): Promise<T> {
     const method = (params.method ?? 'get').toLowerCase()
-    const reads = method === 'get' || method === 'head' || /(^|\/)(_all_docs|_view\/[^/]+|_bulk_get|_find)$/.test(params.path ?? '')
-    return this.request<T>(what, params, { write: !reads })
+    const path = params.path ?? ''
+    const reads = method === 'get' || method === 'head' || /(^|\/)(_all_docs|_view\/[^/]+|_bulk_get|_find)$/.test(path)
+    // The embedded server answers `_compact` only once it has finished (minutes on a large store):
+    // the long limit, and no retry that would start it again.
+    const long = /(^|\/)(_compact(\/[^/]+)?|_view_cleanup)$/.test(path)
+    return this.request<T>(what, params, { write: !reads, ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@
  * that would reach other endpoints if put into a URL unencoded. Through the CLI where an operator
  * would meet them.
  */
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
@@ -22,6 +23,7 @@ import { addLogSink } from '../../src/main/log/logger'
 import { loadBackup, writeBackup } from '../../src/main/store/backup'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import { runCli } from '../helpers/cli'
+import { REPO_ROOT } from '../helpers/paths'
 
 const NAME = 'pdmvserv_Run2022C-v1_MuonEG_27Jun2023_230627_101500_1111'
 /** Stored names the old IPC schema refused: they must open, and only themselves. */
@@ -141,7 +143,7 @@ describe('read-only access to a shared CouchDB', () => {
 })
 
 describe('nothing hangs, and a DB_URL that is not CouchDB says so', () => {
-  it('a server that accepts and never answers: search and update end in bounded time with a clear message', async () => {
+  it('a server that accepts and never answers: search and update end in bounded time with a clear message', { timeout: 120_000 }, async () => {
     const sockets = new Set<Socket>()
     const silent = createTcpServer((socket) => {
       sockets.add(socket)
@@ -160,6 +162,19 @@ describe('nothing hangs, and a DB_URL that is not CouchDB says so', () => {
         expect(seconds).toBeLessThan(20)
       }
       expect(sockets.size).toBeGreaterThanOrEqual(2)
+
+      // The real command in its own process (as cron runs it) exits by itself, non-zero.
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'stats2.cjs'), 'update'], {
+        env: { PATH: process.env.PATH, HOME: work, DB_URL: url, STATS2_DB_TIMEOUT_MS: '300', STATS2_DB_RETRIES: '1', STATS2_LOG_LEVEL: 'error' },
+        stdio: ['ignore', 'ignore', 'pipe']
+      })
+      let stderr = ''
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      const killer = setTimeout(() => child.kill('SIGKILL'), 90_000)
+      const [code] = (await once(child, 'exit')) as [number | null]
+      clearTimeout(killer)
+      expect(code).toBe(1)
+      expect(stderr).toContain('did not answer within 300 ms')
     } finally {
       for (const socket of sockets) socket.destroy()
       silent.close()

@@ -79,6 +79,8 @@ async function startGate(target: URL): Promise<StartGate> {
   let held: Array<() => void> = []
   let wanted = 0
   let opened: ((how: 'all arrived' | 'timed out') => void) | undefined
+  // Cleared on release: a previous step's timer must not open (and time out) the next step's gate.
+  let timer: NodeJS.Timeout | undefined
   const sockets = new Set<Socket>()
   const relay = (client: Socket): void => {
     const upstream = connect(Number(target.port), target.hostname)
@@ -89,6 +91,8 @@ async function startGate(target: URL): Promise<StartGate> {
     upstream.on('error', () => client.destroy())
   }
   const release = (how: 'all arrived' | 'timed out'): void => {
+    clearTimeout(timer)
+    timer = undefined
     wanted = 0
     for (const go of held.splice(0)) go()
     opened?.(how)
@@ -110,7 +114,8 @@ async function startGate(target: URL): Promise<StartGate> {
       wanted = parties
       return new Promise((done) => {
         opened = done
-        setTimeout(() => release('timed out'), maxWaitMs).unref()
+        timer = setTimeout(() => release('timed out'), maxWaitMs)
+        timer.unref()
       })
     },
     close: () =>

@@ -16,6 +16,7 @@ import * as asar from '@electron/asar'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../helpers/paths'
 import { run } from './helpers'
+import { appIconPath } from '../../src/main/desktop/app-icon'
 
 const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>
@@ -101,6 +102,11 @@ describe('the packaged app (electron-builder --dir)', () => {
   it('ships the stats2 launcher for cron next to app.asar, executable, and its Windows twin', () => {
     expect(statSync(join(resources, 'stats2')).mode & 0o111).not.toBe(0)
     expect(existsSync(join(resources, 'stats2.cmd'))).toBe(true)
+  })
+
+  it('puts the window icon where the app looks for it when installed', async () => {
+    const icon = appIconPath({ packaged: true, resourcesPath: resources, mainDir: '/unused' })
+    expect(await readFile(icon)).toEqual(await readFile(join(REPO_ROOT, 'resources', 'icon.png')))
   })
 
   it('runs the packaged CLI through the launcher with only the packaged dependencies (the embedded LevelDB store included)', async () => {

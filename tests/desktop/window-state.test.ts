@@ -63,3 +63,39 @@ describe('the saved file', () => {
     }
   })
 })
+
+describe('trackWindowState', () => {
+  it('saves once after moving stops, at once on close, and not while minimized or full screen', async () => {
+    const { EventEmitter } = await import('node:events')
+    const { trackWindowState } = await import('../../src/main/desktop/window-state')
+    const emitter = new EventEmitter()
+    const window = Object.assign(emitter, {
+      bounds: { x: 10, y: 20, width: 1200, height: 800 }, maximized: false, minimized: false, fullScreen: false,
+      getNormalBounds() { return { ...this.bounds } },
+      isMaximized() { return this.maximized },
+      isMinimized() { return this.minimized },
+      isFullScreen() { return this.fullScreen }
+    })
+    const saved: unknown[] = []
+    trackWindowState(window, (state) => saved.push(state), 20)
+    window.emit('move')
+    window.bounds = { x: 30, y: 40, width: 1200, height: 800 }
+    window.emit('move')
+    window.emit('resize')
+    expect(saved).toEqual([])
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    expect(saved).toEqual([{ bounds: { x: 30, y: 40, width: 1200, height: 800 }, maximized: false }])
+    window.maximized = true
+    window.emit('maximize')
+    window.emit('close')
+    expect(saved).toHaveLength(2)
+    expect(saved[1]).toEqual({ bounds: { x: 30, y: 40, width: 1200, height: 800 }, maximized: true })
+    window.fullScreen = true
+    window.emit('close')
+    window.fullScreen = false
+    window.minimized = true
+    window.emit('close')
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    expect(saved).toHaveLength(2)
+  })
+})

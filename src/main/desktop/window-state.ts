@@ -103,3 +103,33 @@ export class WindowStateFile {
     await rename(temp, this.file)
   }
 }
+
+/** The parts of a BrowserWindow that tracking needs. */
+export interface TrackedWindow {
+  on(event: 'resize' | 'move' | 'maximize' | 'unmaximize' | 'close', listener: () => void): unknown
+  getNormalBounds(): Rect
+  isMaximized(): boolean
+  isMinimized(): boolean
+  isFullScreen(): boolean
+}
+
+/**
+ * Saves the window's state after it stops moving or resizing (`delayMs`) and at once when it
+ * closes. Minimized and full-screen states are not saved: the next launch opens as before them.
+ */
+export function trackWindowState(window: TrackedWindow, save: (state: WindowState) => void, delayMs = 500): void {
+  let timer: NodeJS.Timeout | undefined
+  const snapshot = (): void => {
+    if (timer) clearTimeout(timer)
+    timer = undefined
+    if (window.isMinimized() || window.isFullScreen()) return
+    save({ bounds: window.getNormalBounds(), maximized: window.isMaximized() })
+  }
+  const later = (): void => {
+    if (timer) clearTimeout(timer)
+    timer = setTimeout(snapshot, delayMs)
+    timer.unref()
+  }
+  for (const event of ['resize', 'move', 'maximize', 'unmaximize'] as const) window.on(event, later)
+  window.on('close', snapshot)
+}

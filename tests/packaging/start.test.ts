@@ -109,6 +109,12 @@ describe('npm start without the binary', () => {
     expect(result.message).not.toMatch(/\n|\bat \w+ \(/)
   })
 
+  it('npm run test:electron refuses to pass without the binary, in one line', async () => {
+    const result = await run('npm', ['run', 'test:electron', '--silent'], { cwd: project, env: cleanEnv({}) })
+    expect(result.code).toBe(1)
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining("test:electron: Electron's binary is not installed, so the desktop tests cannot run here (none were run).")])
+  })
+
   it('compares Node versions as numbers', () => {
     expect(atLeast('22.12.0', '22.12.0')).toBe(true)
     expect(atLeast('v22.9.1', '22.12.0')).toBe(false)

@@ -7,7 +7,8 @@
  * archive — so the `stats2` launcher and the packaged CLI (production dependencies only, LevelDB's
  * prebuilt native part included) really run.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { existsSync, statSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -121,5 +122,24 @@ describe('the packaged app (electron-builder --dir)', () => {
     // The embedded store really opened its LevelDB databases in the data folder.
     const found = spawnSync('find', [data, '-name', 'CURRENT'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean)
     expect(found.length).toBeGreaterThan(0)
+  })
+
+  it('serves the packaged renderer with the packaged `stats2 ui`', async () => {
+    const child = spawn(join(resources, 'stats2'), ['ui'], {
+      env: { PATH: process.env.PATH ?? '', HOME: work, STATS2_DATA_DIR: join(work, 'data-ui'), STATS2_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`stats2 ui exited with ${code}`)))
+        createInterface({ input: child.stdout! }).once('line', resolve)
+      })
+      const page = await fetch(line)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('<div id="root">')
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((resolve) => child.once('exit', resolve))
+    }
   })
 })

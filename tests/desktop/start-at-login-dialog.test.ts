@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
+import { chromium, type Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { AppCore } from '../../src/main/desktop/app-core'
 import { MemorySecretStore } from '../../src/main/desktop/secrets'
@@ -15,7 +15,7 @@ import { startBridge } from '../../src/main/ipc/bridge-server'
 import { RENDERER_DIR } from '../../src/main/cli/ui-command'
 import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from '../e2e/harness'
 
-async function withDialog(startAtLogin: ((enabled: boolean) => Promise<void>) | undefined, body: (page: import('playwright-core').Page) => Promise<void>): Promise<void> {
+async function withDialog(startAtLogin: ((enabled: boolean) => Promise<void>) | undefined, body: (page: Page) => Promise<void>): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'stats2-login-ui-'))
   const core = await AppCore.create({
     userDataDir: join(work, 'user-data'), env: { HOME: work }, secrets: new MemorySecretStore(), ...(startAtLogin ? { startAtLogin } : {})

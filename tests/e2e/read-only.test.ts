@@ -82,7 +82,8 @@ describe('a read-only store in the dashboard', () => {
     await panel.locator('.detail-summary').waitFor({ timeout: 15_000 })
     expect(await panel.locator('[role="alert"]').count()).toBe(0)
     await page.getByTestId('tab-json').click()
-    expect(await panel.innerText()).toContain(`"_id": "${NAMES[1]}"`)
+    // The raw JSON view loads lazily ("Loading…" first).
+    await expect.poll(() => panel.innerText(), { timeout: 15_000 }).toContain(`"_id": "${NAMES[1]}"`)
     expect(h.pageErrors).toEqual([])
   })
 })

@@ -15,18 +15,19 @@ import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
 import { UpdateJob, type JobRunner } from '../updater/update-job'
 import type {
-  AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
+  AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SearchPage, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
-import type { SearchField, SearchQuery, SearchResult } from '../../shared/search-types'
+import type { SearchField, SearchQuery } from '../../shared/search-types'
+import type { WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateScope } from '../../shared/update-types'
 import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
-import { newestEntry } from '../../shared/rules/completion'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { DesktopSettingsFile, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
+import { detailView, listView, splitValid } from './workflow-boundary'
 
 const log = createLogger('app')
 
@@ -152,13 +153,14 @@ export class AppCore extends EventEmitter<Events> {
    * completion bars show); `getWorkflow` gives the whole history. A 2 000-row page is then a few
    * hundred kilobytes instead of megabytes.
    */
-  async search(query: SearchQuery): Promise<SearchResult> {
+  async search(query: SearchQuery): Promise<SearchPage> {
     const result = await new WorkflowSearch(await this.activeStore()).search(query)
-    const workflows = result.workflows.map((doc) => {
-      const newest = newestEntry(doc.EventNumberHistory)
-      return { ...doc, EventNumberHistory: newest ? [newest] : [] }
-    })
-    return { ...result, workflows }
+    return { ...result, workflows: result.workflows.map(listView) }
+  }
+
+  /** The stored document checked at the contract boundary (the detail panel). */
+  async workflowView(name: string): Promise<WorkflowView> {
+    return detailView(await this.getWorkflow(name))
   }
 
   async getWorkflow(name: string): Promise<WorkflowDoc> {
@@ -169,7 +171,9 @@ export class AppCore extends EventEmitter<Events> {
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
     const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
-    return aggregateHistory(result.workflows)
+    const { valid, invalid } = splitValid(result.workflows)
+    const series = aggregateHistory(valid)
+    return { ...series, skipped: series.skipped + invalid }
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {

@@ -25,7 +25,7 @@ export interface HandlerOptions {
 export function createHandlers(core: AppCore, options: HandlerOptions): Handlers {
   return {
     search: (request) => core.search(request),
-    getWorkflow: ({ name }) => core.getWorkflow(name),
+    getWorkflow: ({ name }) => core.workflowView(name),
     getSearchHistory: ({ text, field }) => core.searchHistory(text, field),
     updateSelected: async ({ names, triggerProd, triggerDev }) => core.startUpdate({ kind: 'names', names }, { triggerProd, triggerDev }),
     updateAll: async ({ triggerProd, triggerDev }) => core.startUpdate({ kind: 'all' }, { triggerProd, triggerDev }),

@@ -15,10 +15,15 @@ const log = createLogger('ui')
 
 export const RENDERER_DIR = resolve(__dirname, '..', '..', '..', 'out', 'renderer')
 
-/** Opens an allowed link in the operator's own browser. */
+/**
+ * Opens an allowed link (the checked, normalised href) in the operator's own browser. No shell:
+ * on Windows `cmd /c start` would split the URL at `&`, so the URL handler is called directly.
+ */
 function openInBrowser(url: string): Promise<void> {
   const [command, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]]
+    process.platform === 'darwin' ? ['open', [url]]
+      : process.platform === 'win32' ? ['rundll32.exe', ['url.dll,FileProtocolHandler', url]]
+        : ['xdg-open', [url]]
   return new Promise((done, reject) => {
     const child = spawn(command as string, args as string[], { detached: true, stdio: 'ignore' })
     child.once('error', (error) => reject(new Error(`Cannot open a browser (${command}): ${error.message}`)))

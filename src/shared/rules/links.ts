@@ -84,14 +84,24 @@ export const EXTERNAL_LINK_ALLOW_LIST: readonly string[] = [
   'cmsoms.cern.ch'
 ]
 
-/** True for https URLs on an allowed host (exact host match; no userinfo tricks). */
-export function isAllowedExternalUrl(value: string): boolean {
+/**
+ * The normalised `href` of an https URL on an allowed host (exact host match; no userinfo), or
+ * undefined. Callers open this `href`, never the string they were given: the URL parser forgives
+ * leading spaces, tabs and backslashes that an OS opener would read differently.
+ */
+export function allowedExternalUrl(value: string): string | undefined {
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    return false
+    return undefined
   }
-  if (url.protocol !== 'https:' || url.username || url.password) return false
-  return EXTERNAL_LINK_ALLOW_LIST.includes(url.hostname)
+  if (url.protocol !== 'https:' || url.username || url.password) return undefined
+  if (!EXTERNAL_LINK_ALLOW_LIST.includes(url.hostname)) return undefined
+  return url.href
+}
+
+/** True for https URLs on an allowed host (exact host match; no userinfo tricks). */
+export function isAllowedExternalUrl(value: string): boolean {
+  return allowedExternalUrl(value) !== undefined
 }

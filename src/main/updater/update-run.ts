@@ -163,7 +163,8 @@ class UpdateRun {
 
   async run(): Promise<UpdateReport> {
     if (this.notifyWanted()) {
-      const missing = this.deps.notifier?.missingSettings(this.targets) ?? 'no notifier configured'
+      // missingSettings answers undefined when everything is set: only a missing notifier is "none configured".
+      const missing = this.deps.notifier ? this.deps.notifier.missingSettings(this.targets) : 'no notifier configured'
       if (missing) this.report.warnings.push(`not notifying PdmV services: ${missing}`)
     }
     try {

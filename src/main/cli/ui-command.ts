@@ -61,8 +61,9 @@ export async function runUiCommand(args: string[], _config: Stats2Config, io: Cl
     subscribe: (event, listener) => core.subscribe(event, listener)
   })
   if (values.demo) await core.startDemo(values['demo-workflows'] === undefined ? undefined : Number(values['demo-workflows']))
+  // The address with its token is for the user only (stdout); logs (stderr, journald) never carry the token.
   io.out(`${bridge.openUrl}\n`)
-  log.info(`open ${bridge.openUrl} in a browser on this machine; Ctrl-C to stop`)
+  log.info(`dashboard ready at ${bridge.url} (open the address printed on stdout, with its token, in a browser on this machine); Ctrl-C to stop`)
   await untilStopped()
   await bridge.close()
   await core.close()

@@ -9,7 +9,9 @@ export const SERVICE_HOSTS = {
   unified: 'https://cms-unified.web.cern.ch'
 } as const
 
-const enc = encodeURIComponent
+/** encodeURIComponent that never throws: a lone UTF-16 surrogate (not text) becomes U+FFFD. */
+const enc = (value: string): string =>
+  encodeURIComponent(String(value).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'))
 
 export function dasDatasetLink(dataset: string): string {
   return `${SERVICE_HOSTS.cmsweb}/das/request?view=list&limit=50&instance=prod%2Fglobal&input=dataset%3D${enc(dataset)}`

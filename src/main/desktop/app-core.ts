@@ -28,6 +28,7 @@ import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
 import { detailView, listView, splitValid } from './workflow-boundary'
+import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
 
@@ -70,7 +71,9 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   static async create(options: AppCoreOptions): Promise<AppCore> {
-    const core = new AppCore(options, await DesktopSettingsFile.open(options.userDataDir))
+    const settings = await DesktopSettingsFile.open(options.userDataDir)
+    if (await migrateStoredUrlCredentials(settings, options.secrets)) log.warn('moved the CouchDB password out of the URL in settings.json into the secret store')
+    const core = new AppCore(options, settings)
     core.reschedule()
     return core
   }
@@ -254,7 +257,9 @@ export class AppCore extends EventEmitter<Events> {
     return settingsView(this.settings.current, this.options.secrets, this.env)
   }
 
-  async setSettings(patch: SettingsPatch): Promise<SettingsView> {
+  async setSettings(given: SettingsPatch): Promise<SettingsView> {
+    // A user:password in the CouchDB URL is a secret: it goes where the password field's value goes.
+    const patch = moveUrlCredentials(given)
     const databaseChanges = patch.database !== undefined || patch.databasePassword !== undefined
     if (databaseChanges && this.job.isRunning) {
       throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })

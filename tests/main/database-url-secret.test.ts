@@ -18,7 +18,7 @@ const URL_WITH_SECRET = `http://admin:${encodeURIComponent(PASSWORD)}@127.0.0.1:
 
 /** Stand-in for the OS keyring's encryption: reversible, and not the plain text. */
 const cipher: SecretCipher = {
-  encrypt: (plain) => Buffer.from(plain, 'utf8').map((byte) => byte ^ 0x5a),
+  encrypt: (plain) => Buffer.from(Buffer.from(plain, 'utf8').map((byte) => byte ^ 0x5a)),
   decrypt: (encrypted) => Buffer.from(encrypted.map((byte) => byte ^ 0x5a)).toString('utf8')
 }
 

@@ -14,7 +14,8 @@ const log = createLogger('app')
 export function listView(doc: unknown): WorkflowView {
   const view = toWorkflowView(doc)
   if (isInvalidWorkflow(view)) {
-    log.warn(`stored document ${view.name} does not fit the schema (${view.issues.join('; ')}): shown raw`)
+    // Every search lists it again: a warning when it is opened (detailView) is enough.
+    log.debug(`stored document ${view.name} does not fit the schema (${view.issues.join('; ')}): shown raw`)
     return view
   }
   const newest = newestEntry(view.EventNumberHistory)

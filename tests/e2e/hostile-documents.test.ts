@@ -102,4 +102,35 @@ describe('a store with documents that do not fit the schema', () => {
     expect(await page.getByTestId('render-error').count()).toBe(0)
     expect(h.pageErrors).toEqual([])
   })
+
+  it('error boundaries contain a row that still fails to render: the rest of the page stays', async () => {
+    // Stand in for a main process that let a bad document through: the search answer is rewritten
+    // on its way to the page, so the renderer's own error boundaries are what is tested here.
+    const uncaught: string[] = []
+    const onPageError = (error: Error): void => void uncaught.push(error.message)
+    page.on('pageerror', onPageError)
+    const victim = good[1]!._id
+    await page.route('**/api/search', async (route) => {
+      const response = await route.fetch()
+      const body = (await response.json()) as { ok: boolean; value?: { workflows: Array<Record<string, unknown>> } }
+      for (const row of body.value?.workflows ?? []) if (row._id === victim) row.PrepID = { $gt: 'rendered as an object' }
+      await route.fulfill({ response, json: body })
+    })
+    try {
+      await page.goto(`${h.bridge.openUrl}#q=`)
+      await page.getByTestId('search-summary').waitFor()
+      const broken = page.getByTestId('render-error')
+      await broken.first().waitFor()
+      expect(await broken.count()).toBe(1)
+      expect(await broken.innerText()).toContain(`Workflow ${victim} could not be shown`)
+      // Every other row is there, good ones rendered normally, bad ones with their raw JSON.
+      await expect.poll(() => page.getByTestId('workflow-row').count()).toBe(good.length + HOSTILE.length - 1)
+      expect(await page.getByTestId('invalid-doc').count()).toBe(HOSTILE.length)
+      expect(await page.getByTestId('search-summary').isVisible()).toBe(true)
+      expect(uncaught).toEqual([])
+    } finally {
+      page.off('pageerror', onPageError)
+      await page.unroute('**/api/search')
+    }
+  })
 })

@@ -122,6 +122,22 @@ export function rawJson(doc: unknown): string {
   return text.length > RAW_JSON_LIMIT ? `${text.slice(0, RAW_JSON_LIMIT)}\n… (${(text.length - RAW_JSON_LIMIT).toLocaleString('en-US')} more characters)` : text
 }
 
+/** Cheap first pass (no allocation): is there any string or key that is not well-formed text? */
+function mayHaveTextIssues(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value)
+  if (typeof value !== 'object' || value === null) return false
+  if (depth >= MAX_DEPTH) return true
+  if (Array.isArray(value)) {
+    for (const item of value) if (mayHaveTextIssues(item, depth + 1)) return true
+    return false
+  }
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue
+    if (LONE_SURROGATE.test(key) || mayHaveTextIssues((value as Record<string, unknown>)[key], depth + 1)) return true
+  }
+  return false
+}
+
 /**
  * The document as the renderer may show it, or `{invalid: true, issues, raw}`. Never throws:
  * whatever a store holds, the caller gets one of the two.
@@ -129,7 +145,7 @@ export function rawJson(doc: unknown): string {
 export function toWorkflowView(doc: unknown): WorkflowView {
   try {
     const issues: string[] = []
-    textIssues(doc, [], issues)
+    if (mayHaveTextIssues(doc)) textIssues(doc, [], issues)
     const parsed = workflowDocSchema.safeParse(doc)
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {

@@ -27,7 +27,7 @@ import { DesktopSettingsFile, credentialsConfigured, effectiveConfig, settingsVi
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
-import { detailView, listView, splitValid } from './workflow-boundary'
+import { detailView, listView, splitChartable } from './workflow-boundary'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
@@ -174,9 +174,9 @@ export class AppCore extends EventEmitter<Events> {
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
     const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
-    const { valid, invalid } = splitValid(result.workflows)
-    const series = aggregateHistory(valid)
-    return { ...series, skipped: series.skipped + invalid }
+    const { usable, unusable } = splitChartable(result.workflows)
+    const series = aggregateHistory(usable)
+    return { ...series, skipped: series.skipped + unusable }
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {

@@ -50,8 +50,10 @@ import {
   viewErrorReporter
 } from './couch-guards'
 import { acquireStoreLock, lockHolderPid, readLock, StoreInUseError, type StoreLock } from './store-lock'
+import { COPIES_DIR, refuseDamagedStore, StoreDamagedError } from './check/damage'
 
 export { StoreInUseError } from './store-lock'
+export { StoreDamagedError } from './check/damage'
 
 export interface EmbeddedCouch {
   /** http://127.0.0.1:<port>, without credentials. */
@@ -179,6 +181,33 @@ function scopedPouch(prefix: string, adapter: 'leveldb' | 'memory', existing: st
   return { PouchDB: Scoped, instances, names }
 }
 
+/**
+ * One database of a data folder, read with PouchDB directly (no server), for `stats2 store check`:
+ * its stored document counter and the documents actually readable (counted page by page; they
+ * differ after a repair that could not recover everything). The caller holds the folder's lock
+ * and has checked the folder first.
+ */
+export async function readDatabaseInfo(dataDir: string, name: string): Promise<{ docCount: number; readable: number }> {
+  const Pouch = pouchWithPlugins().defaults({ prefix: resolve(dataDir) + sep, adapter: 'leveldb' })
+  const db = new Pouch(name) as PouchInstance & {
+    allDocs(options: Record<string, unknown>): Promise<{ rows: Array<{ id: string }> }>
+  }
+  try {
+    const info = await db.info()
+    let readable = 0
+    let startkey: string | undefined
+    for (;;) {
+      const page = await db.allDocs(startkey === undefined ? { limit: 5_000 } : { limit: 5_000, startkey, skip: 1 })
+      readable += page.rows.length
+      if (page.rows.length < 5_000) break
+      startkey = page.rows[page.rows.length - 1]?.id
+    }
+    return { docCount: Number(info.doc_count), readable }
+  } finally {
+    await withTimeout(db.close(), 5_000, `closing ${name}`)
+  }
+}
+
 /** Databases already in a LevelDB data folder (each one is a LevelDB folder of that name). */
 async function existingDatabases(dataDir: string): Promise<string[]> {
   const found: string[] = []
@@ -210,6 +239,24 @@ async function withTimeout(promise: Promise<unknown> | undefined, ms: number, wh
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * A damaged view index holds nothing that its database does not: it is moved (not deleted) into the
+ * copies folder, and PouchDB builds it again on the next query.
+ */
+async function setAsideDamagedIndexes(dataDir: string, damaged: Array<{ name: string; path: string; problems: string[] }>): Promise<void> {
+  for (const folder of damaged) {
+    const target = join(dataDir, COPIES_DIR, `${folder.name}-${timestamp()}`)
+    await fs.mkdir(join(dataDir, COPIES_DIR), { recursive: true, mode: 0o700 })
+    await fs.rename(folder.path, target)
+    log.warn(`The view index ${folder.name} was damaged (${folder.problems.join('; ')}); moved to ${target}, it is rebuilt on first use`)
+  }
+}
+
+/** 2026-11-30T13-25-00-123Z: sortable and valid in file names everywhere. */
+export function timestamp(date = new Date()): string {
+  return date.toISOString().replace(/[:.]/g, '-')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,6 +410,8 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       }
       const held = lock
       cleanups.push(() => held.release())
+      // Before LevelDB sees any folder: it would recreate a damaged database empty.
+      await setAsideDamagedIndexes(dataDir, await refuseDamagedStore(dataDir))
       filesDir = dataDir
       admin = await loadOrCreateAdmin(dataDir).catch((error: unknown) => {
         throw folderError(dataDir, error)
@@ -491,7 +540,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     }
   } catch (error) {
     await cleanup()
-    if (error instanceof StoreInUseError || error instanceof EmbeddedCouchError) throw error
+    if (error instanceof StoreInUseError || error instanceof EmbeddedCouchError || error instanceof StoreDamagedError) throw error
     throw new EmbeddedCouchError(`Cannot start the store${dataDir ? ` in ${dataDir}` : ''}: ${(error as Error).message ?? String(error)}`)
   }
 }

@@ -51,6 +51,9 @@ import {
 } from './couch-guards'
 import { acquireStoreLock, lockHolderPid, readLock, StoreInUseError, type StoreLock } from './store-lock'
 import { COPIES_DIR, refuseDamagedStore, StoreDamagedError } from './check/damage'
+import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
+import { type AnswerDb, couchAnswers, sanitizeExpressPouchErrors } from './couch-answers'
+import { storeAnonymousAccess } from '../config/config'
 
 export { StoreInUseError } from './store-lock'
 export { StoreDamagedError } from './check/damage'
@@ -73,6 +76,8 @@ export interface EmbeddedCouchOptions {
   inMemory?: boolean
   /** 0 = a free port (default). */
   port?: number
+  /** What anonymous callers may do: read `requests` and `settings` (default), or nothing. Default from STATS2_STORE_ANONYMOUS. */
+  anonymous?: AnonymousAccess
 }
 
 /** The server could not start: port in use, unwritable folder, … */
@@ -81,6 +86,8 @@ export class EmbeddedCouchError extends Error {
 }
 
 export const ADMIN_USER = 'stats2-admin'
+/** The databases non-admins may read (Stats2's two). */
+export const READABLE_DBS = ['requests', 'settings'] as const
 export const ADMIN_FILE = 'admin.json'
 const LOG_FILE = 'express-pouchdb.log'
 
@@ -454,6 +461,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     }
 
     // 3. express-pouchdb, with its files inside the data folder and without the parts not needed.
+    sanitizeExpressPouchErrors(log)
     const app = expressPouchDB({
       mode: 'fullCouchDB',
       configPath: join(filesDir, 'express-pouchdb-config.json'),
@@ -487,7 +495,13 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       const db = (await getOrCreateDB(scoped.PouchDB, name)) as PouchInstance
       return db.get(id).catch(() => undefined)
     }
+    const database = async (name: string): Promise<AnswerDb | undefined> =>
+      scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as AnswerDb) : undefined
+    // Each insert lands before the previous one: access runs first, then the answers, then the guards.
     insertBeforeRoutes(app, couchGuard(lookup))
+    insertBeforeRoutes(app, couchAnswers(database, ADMIN_BODY_LIMIT))
+    const anonymous = options.anonymous ?? storeAnonymousAccess(process.env)
+    insertBeforeRoutes(app, couchAccess({ anonymous, readable: [...READABLE_DBS] }))
     await app.setPouchDB(scoped.PouchDB)
     // daemonManager.stop() gives up at the first daemon without a stop(), leaving the others'
     // listeners on PouchDB's process-wide event emitter: stop each one here.
@@ -497,6 +511,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       }
     })
     await setConfig(app, 'log', 'level', 'error')
+    await setConfig(app, 'couchdb', 'max_document_size', ADMIN_BODY_LIMIT) // express-pouchdb's JSON parser: 4 GiB by default
     await setConfig(app, 'admins', admin.user, admin.password) // hashed in memory by express-pouchdb
 
     const root = express()

@@ -44,7 +44,9 @@ const READ_POSTS = new Set(['_all_docs', '_bulk_get', '_find', '_explain', '_cha
 /** Server routes anyone may use. */
 const OPEN_ROUTES = new Set(['', '_uuids', '_session'])
 
-type Verdict = 'allow' | 'read-post' | { status: number; error: string; reason: string }
+type Verdict = 'allow' | 'read-post' | 'bulk-refused' | { status: number; error: string; reason: string }
+
+const ONLY_ADMINS = 'Only admins can modify the database.'
 
 const NOT_ADMIN = { status: 401, error: 'unauthorized', reason: 'You are not a server admin.' }
 
@@ -97,7 +99,9 @@ function decide(req: SessionRequest, options: AccessOptions): Verdict {
   if (reading) return 'allow'
   const isView = rest.length === 4 && rest[0] === '_design' && rest[2] === '_view'
   if (method === 'POST' && ((rest.length === 1 && READ_POSTS.has(rest[0] as string)) || isView)) return 'read-post'
-  if (isDocumentWrite(rest)) return { status: 403, error: 'forbidden', reason: 'Only admins can modify the database.' }
+  // A real Stats2 CouchDB refuses each document of a bulk write (validate_write), in a 201 answer.
+  if (method === 'POST' && rest.length === 1 && rest[0] === '_bulk_docs') return 'bulk-refused'
+  if (isDocumentWrite(rest)) return { status: 403, error: 'forbidden', reason: ONLY_ADMINS }
   return anonymous
     ? { status: 401, error: 'unauthorized', reason: 'You are not a db or server admin.' }
     : { status: 403, error: 'forbidden', reason: 'You are not a db or server admin.' }
@@ -184,10 +188,20 @@ export function couchAccess(options: AccessOptions): RequestHandler {
       return sendCouchJson(res, 413, tooLarge)
     }
     const hasBody = (contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
-    if (!hasBody || req._body) return next()
+    const proceed = (): void => {
+      if (verdict !== 'bulk-refused') return next()
+      const docs = (req.body as { docs?: unknown } | undefined)?.docs
+      if (!Array.isArray(docs)) return sendCouchJson(res, 400, { error: 'bad_request', reason: 'POST body must include `docs` parameter.' })
+      const refused = docs.map((doc: unknown) => {
+        const id = (doc as { _id?: unknown } | null)?._id
+        return { id: typeof id === 'string' ? id : null, error: 'forbidden', reason: ONLY_ADMINS }
+      })
+      sendCouchJson(res, 201, refused)
+    }
+    if (!hasBody || req._body) return proceed()
     readSmallBody(req, readerLimit).then(
       (problem) => {
-        if (!problem) return next()
+        if (!problem) return proceed()
         res.setHeader('Connection', 'close')
         sendCouchJson(res, problem.status, problem.body)
       },

@@ -33,7 +33,7 @@ interface CouchSession {
 
 type SessionRequest = Request & { couchSession?: CouchSession }
 
-export function sendCouchJson(res: Response, status: number, body: Record<string, unknown>): void {
+export function sendCouchJson(res: Response, status: number, body: Record<string, unknown> | unknown[]): void {
   res.status(status)
   res.setHeader('Content-Type', 'application/json')
   res.setHeader('Cache-Control', 'must-revalidate')

@@ -594,6 +594,7 @@ describe('the guarded routes in a separate process', () => {
       adminPassword: password,
       authHeader: 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64'),
       dataDir,
+      openFeeds: () => 0,
       close: async () => undefined
     }
     await request(couch, '/requests', { method: 'PUT', admin: true })

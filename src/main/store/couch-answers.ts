@@ -43,7 +43,7 @@ function segmentsOf(path: string): string[] {
 const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 0
 
 /** express.json for admins (readers' bodies were read by couch-access already), CouchDB's errors. */
-function parseJsonBody(limit: number): RequestHandler {
+export function parseJsonBody(limit: number): RequestHandler {
   const parser = express.json({ limit, type: () => true })
   return (req: BodyRequest, res, next) => {
     if (req._body) return next()

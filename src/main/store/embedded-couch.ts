@@ -52,7 +52,8 @@ import {
 import { acquireStoreLock, lockHolderPid, readLock, StoreInUseError, type StoreLock } from './store-lock'
 import { COPIES_DIR, refuseDamagedStore, StoreDamagedError } from './check/damage'
 import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
-import { type AnswerDb, couchAnswers, sanitizeExpressPouchErrors } from './couch-answers'
+import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
+import { couchFeeds, type FeedDb } from './couch-feeds'
 import { storeAnonymousAccess } from '../config/config'
 
 export { StoreInUseError } from './store-lock'
@@ -67,7 +68,9 @@ export interface EmbeddedCouch {
   authHeader: string
   /** '' for in-memory. */
   dataDir: string
-  /** Stops listening, closes every PouchDB, releases the lock; idempotent. */
+  /** `_changes` feeds (longpoll, continuous) open now. */
+  openFeeds(): number
+  /** Stops listening, ends open feeds, closes every PouchDB, releases the lock; idempotent. */
   close(): Promise<void>
 }
 
@@ -497,7 +500,13 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     }
     const database = async (name: string): Promise<AnswerDb | undefined> =>
       scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as AnswerDb) : undefined
-    // Each insert lands before the previous one: access runs first, then the answers, then the guards.
+    const feeds = couchFeeds({
+      lookup: async (name) => (scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as FeedDb) : undefined),
+      parseBody: parseJsonBody(ADMIN_BODY_LIMIT)
+    })
+    // Each insert lands before the previous one: access runs first, then the answers, the guards
+    // (a feed's filter is checked before the feed starts), the feeds.
+    insertBeforeRoutes(app, feeds.handler)
     insertBeforeRoutes(app, couchGuard(lookup))
     insertBeforeRoutes(app, couchAnswers(database, ADMIN_BODY_LIMIT))
     const anonymous = options.anonymous ?? storeAnonymousAccess(process.env)
@@ -532,8 +541,9 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     cleanups.push(
       () =>
         new Promise<void>((done) => {
+          feeds.closeAll() // each ends as its timeout would, and cancels its PouchDB listener
           server.close(() => done())
-          for (const socket of sockets) socket.destroy() // long-poll feeds and idle keep-alives
+          for (const socket of sockets) socket.destroy() // idle keep-alives
         })
     )
     const url = `http://127.0.0.1:${actualPort}`
@@ -548,6 +558,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       adminPassword: admin.password,
       authHeader: 'Basic ' + Buffer.from(`${admin.user}:${admin.password}`).toString('base64'),
       dataDir,
+      openFeeds: () => feeds.count(),
       close() {
         closing ??= cleanup().then(() => log.info(`Store on ${url} closed`))
         return closing

@@ -97,6 +97,7 @@ function decide(req: SessionRequest, options: AccessOptions): Verdict {
     return { status: 401, error: 'unauthorized', reason: 'Authentication required.' }
   }
   if (reading) return 'allow'
+  if (rest.length === 0 && method !== 'POST') return NOT_ADMIN // creating or deleting the database
   const isView = rest.length === 4 && rest[0] === '_design' && rest[2] === '_view'
   if (method === 'POST' && ((rest.length === 1 && READ_POSTS.has(rest[0] as string)) || isView)) return 'read-post'
   // A real Stats2 CouchDB refuses each document of a bulk write (validate_write), in a 201 answer.

@@ -504,13 +504,13 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       lookup: async (name) => (scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as FeedDb) : undefined),
       parseBody: parseJsonBody(ADMIN_BODY_LIMIT)
     })
-    // Each insert lands before the previous one: access runs first, then the answers, the guards
-    // (a feed's filter is checked before the feed starts), the feeds.
-    insertBeforeRoutes(app, feeds.handler)
-    insertBeforeRoutes(app, couchGuard(lookup))
-    insertBeforeRoutes(app, couchAnswers(database, ADMIN_BODY_LIMIT))
+    // Each insert lands after the previous ones, before the first route: access runs first, then
+    // the answers, the guards (a feed's filter is checked before the feed starts), the feeds.
     const anonymous = options.anonymous ?? storeAnonymousAccess(process.env)
     insertBeforeRoutes(app, couchAccess({ anonymous, readable: [...READABLE_DBS] }))
+    insertBeforeRoutes(app, couchAnswers(database, ADMIN_BODY_LIMIT))
+    insertBeforeRoutes(app, couchGuard(lookup))
+    insertBeforeRoutes(app, feeds.handler)
     await app.setPouchDB(scoped.PouchDB)
     // daemonManager.stop() gives up at the first daemon without a stop(), leaving the others'
     // listeners on PouchDB's process-wide event emitter: stop each one here.
@@ -541,9 +541,17 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     cleanups.push(
       () =>
         new Promise<void>((done) => {
-          feeds.closeAll() // each ends as its timeout would, and cancels its PouchDB listener
-          server.close(() => done())
-          for (const socket of sockets) socket.destroy() // idle keep-alives
+          // Each feed ends as its timeout would (its client reads a proper end) and cancels its
+          // PouchDB listener; idle keep-alive connections close now, busy ones after a moment.
+          feeds.closeAll()
+          const force = setTimeout(() => {
+            for (const socket of sockets) socket.destroy()
+          }, 1_000)
+          server.close(() => {
+            clearTimeout(force)
+            done()
+          })
+          server.closeIdleConnections()
         })
     )
     const url = `http://127.0.0.1:${actualPort}`

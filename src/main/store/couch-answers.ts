@@ -140,7 +140,15 @@ async function find(db: AnswerDb, body: unknown): Promise<{ status: number; body
   if (request.fields !== undefined) query.fields = request.fields
   if (request.sort !== undefined) query.sort = request.sort
   if (request.use_index !== undefined) query.use_index = request.use_index
-  const result = await db.find(query)
+  let result: { docs: unknown[]; warning?: string }
+  try {
+    result = await db.find(query)
+  } catch (error) {
+    // pouchdb-find rejects a bad selector ("$or must be an array") with status 500.
+    const message = (error as { message?: unknown }).message
+    if (typeof message !== 'string' || isInternalMessage(message)) return { status: 400, body: SAFE_BAD_REQUEST }
+    return { status: 400, body: { error: 'bad_request', reason: message } }
+  }
   const answer: Record<string, unknown> = { docs: result.docs, bookmark: result.docs.length > 0 ? encodeBookmark(skip + result.docs.length) : 'nil' }
   if (result.warning) answer.warning = result.warning
   return { status: 200, body: answer }
@@ -170,6 +178,12 @@ export function couchAnswers(lookup: DbLookup, adminBodyLimit: number): RequestH
     const segments = segmentsOf(req.path)
     const [db = '', route = ''] = segments
     const isView = segments.length === 5 && segments[1] === '_design' && segments[3] === '_view'
+    const openRevs = req.query.open_revs as unknown
+    if (segments.length === 2 && !route.startsWith('_') && openRevs !== undefined && openRevs !== 'all') {
+      if (!Array.isArray(openRevs) || !openRevs.every((rev) => typeof rev === 'string')) {
+        return sendCouchJson(res, 400, { error: 'bad_request', reason: 'open_revs must be "all" or a JSON list of revisions' })
+      }
+    }
     if (db && !db.startsWith('_') && (segments.length === 2 || isView)) {
       if (route === '_all_docs' || route === '_changes' || isView) {
         const problem = queryProblem(route, req.query)

@@ -169,13 +169,17 @@ export function couchFeeds(options: FeedOptions): Feeds {
     timer = setTimeout(end, timeout)
     if (heartbeat) beat = setInterval(() => res.write('\n'), Math.max(heartbeat, 100))
 
+    // `limit` is counted here: a live PouchDB feed does not stop at it.
+    const limit = isCount(changesOptions.limit) && changesOptions.limit > 0 ? changesOptions.limit : Infinity
+    let sent = 0
     feed = db.changes({ ...changesOptions, live: true })
     feed.on('change', (...args: unknown[]) => {
       const change = args[0] as ChangeEvent
       if (done) return
       lastSeq = change.seq
-      if (continuous) res.write(`${JSON.stringify(change)}\n`)
-      else finish(`${JSON.stringify({ results: [change], last_seq: change.seq })}\n`)
+      if (!continuous) return finish(`${JSON.stringify({ results: [change], last_seq: change.seq })}\n`)
+      res.write(`${JSON.stringify(change)}\n`)
+      if (++sent >= limit) end()
     })
     feed.on('complete', () => end()) // `limit` reached (continuous), or cancelled
     feed.on('error', (error: unknown) => fail(error))

@@ -81,6 +81,8 @@ export interface EmbeddedCouchOptions {
   port?: number
   /** What anonymous callers may do: read `requests` and `settings` (default), or nothing. Default from STATS2_STORE_ANONYMOUS. */
   anonymous?: AnonymousAccess
+  /** Longest life of a `_changes` feed, heartbeat or not (default FEED_MAX_MS, 10 minutes). */
+  feedMaxMs?: number
 }
 
 /** The server could not start: port in use, unwritable folder, … */
@@ -502,7 +504,8 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as AnswerDb) : undefined
     const feeds = couchFeeds({
       lookup: async (name) => (scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as FeedDb) : undefined),
-      parseBody: parseJsonBody(ADMIN_BODY_LIMIT)
+      parseBody: parseJsonBody(ADMIN_BODY_LIMIT),
+      maxMs: options.feedMaxMs
     })
     // Each insert lands after the previous ones, before the first route: access runs first, then
     // the answers, the guards (a feed's filter is checked before the feed starts), the feeds.

@@ -92,7 +92,7 @@ async function bulkGet(db: AnswerDb, body: unknown, query: Request['query']): Pr
   return { status: 200, body: { results } }
 }
 
-const FIND_KEYS = new Set(['selector', 'limit', 'skip', 'sort', 'fields', 'use_index', 'bookmark', 'r', 'conflicts', 'update', 'stable', 'stale', 'execution_stats'])
+const FIND_KEYS = new Set(['selector', 'limit', 'skip', 'sort', 'fields', 'use_index', 'allow_fallback', 'bookmark', 'r', 'conflicts', 'update', 'stable', 'stale', 'execution_stats'])
 
 function encodeBookmark(position: number): string {
   return Buffer.from(JSON.stringify({ stats2: position })).toString('base64url')

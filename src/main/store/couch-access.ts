@@ -8,7 +8,7 @@
  *   and the POSTs that only read (`_all_docs`, `_bulk_get`, `_find`, `_explain`, `_changes`,
  *   `_revs_diff`, `_missing_revs`, view queries with `keys`), bodies up to READER_BODY_LIMIT;
  *   with `anonymous: 'none'` an anonymous caller may not even read (a logged-in user still may);
- * - `/`, `/_uuids` and `/_session` (log in, log out) stay open, as in CouchDB.
+ * - `/`, `/_up`, `/_uuids` and `/_session` (log in, log out) stay open, as in CouchDB.
  *
  * Refusals have CouchDB's shapes: 401 `unauthorized` for anonymous callers and server-admin
  * routes, 403 `forbidden` for a logged-in user without the right, 403 `forbidden` "Only admins can
@@ -42,7 +42,7 @@ interface SessionRequest extends Request {
 /** The POST routes of a database that only read. */
 const READ_POSTS = new Set(['_all_docs', '_bulk_get', '_find', '_explain', '_changes', '_revs_diff', '_missing_revs'])
 /** Server routes anyone may use. */
-const OPEN_ROUTES = new Set(['', '_uuids', '_session'])
+const OPEN_ROUTES = new Set(['', '_up', '_uuids', '_session'])
 
 type Verdict = 'allow' | 'read-post' | 'bulk-refused' | { status: number; error: string; reason: string }
 

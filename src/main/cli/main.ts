@@ -16,6 +16,7 @@ import { runSimCommand } from './sim-command'
 import { promptHidden } from './prompt'
 import { CredentialError } from '../cmsweb/credentials'
 import { runUiCommand } from './ui-command'
+import { runServeCommand } from './serve-command'
 
 const log = createLogger('cli')
 
@@ -37,6 +38,9 @@ Commands:
                       over HTTPS with client certificates; prints one JSON line.
   ui [--port P] [--demo]
                       Serve the dashboard on 127.0.0.1 for a browser (no Electron needed).
+  serve [--host H] [--port P] [--base-path /stats]
+                      Serve the old Stats2 web service's URLs (HTML page, api/get_json,
+                      api/fetch, md, api/update) and a read-only dashboard; see README.
 
 Environment (old Stats2 names first): USERCRT, USERKEY, X509_USER_PROXY, STATS2_USER_P12,
 STATS2_KEY_PASSPHRASE(_FILE), DB_URL, STATS_DB_AUTH_HEADER, STATS2_DATA_DIR, CMSWEB_URL,
@@ -240,6 +244,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await search(args, config, io)
       case 'ui':
         return await runUiCommand(args, config, io)
+      case 'serve':
+        return await runServeCommand(args, config, io)
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }

@@ -181,3 +181,19 @@ describe('coalescing and the queue', () => {
     expect((await call(`${narrowSvc.origin}/stats/api/update?workflow_name=${OTHER}`, { headers: bearer(TOKEN) })).status).toBe(200)
   })
 })
+
+describe('stopping', () => {
+  it('drains an update in flight before closing, then refuses connections', async () => {
+    const env = { ...filled.env, STATS2_SERVE_TOKENS_FILE: tokensFile }
+    const draining = await serveStore(store, filled.config, env)
+    const pending = call(`${draining.origin}/stats/api/update?workflow_name=${NAME}`, { headers: bearer(TOKEN) })
+    // Let the request reach the updater (each cmsweb call has 150 ms latency here).
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const closed = draining.close()
+    const answer = await pending
+    await closed
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.text)).toEqual({ msg: `Workflow ${NAME} has been updated successfully` })
+    await expect(call(`${draining.origin}/stats/healthz`)).rejects.toThrow()
+  })
+})

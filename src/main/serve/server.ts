@@ -37,6 +37,27 @@ const COMMON_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY'
 }
 
+/**
+ * The front page's header figures (doc_count, last update) are re-read at most this often per
+ * instance: they change once per update run, and a busy page then costs one store call, not three.
+ */
+export const HEADER_CACHE_MS = 2000
+
+/** A value re-read after `ttlMs`; concurrent readers share one read; failures are not kept. */
+export function cachedRead<T>(read: () => Promise<T>, ttlMs: number, clock: () => number = Date.now): () => Promise<T> {
+  let value: { at: number; promise: Promise<T> } | undefined
+  return () => {
+    if (value && clock() - value.at < ttlMs) return value.promise
+    const promise = read()
+    const entry = { at: clock(), promise }
+    value = entry
+    promise.catch(() => {
+      if (value === entry) value = undefined
+    })
+    return promise
+  }
+}
+
 export const MISSING_NAME_MESSAGE = "Please provide the workflow name via 'workflow_name' query parameter"
 
 export interface ServeDeps {
@@ -107,17 +128,17 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
   const now = deps.now ?? (() => Date.now() / 1000)
   const base = config.basePath === '/' ? '' : config.basePath
   const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(store) })
+  const headerFigures = cachedRead(async () => {
+    const [totalWorkflows, settings] = await Promise.all([requestsDocCount(store), store.getSettings()])
+    return { totalWorkflows, lastUpdate: typeof settings.last_dbs_update_date === 'number' ? settings.last_dbs_update_date : undefined }
+  }, HEADER_CACHE_MS)
 
   /** Whether the route answers JSON (errors then too). */
   const isApi = (rest: string): boolean => rest.startsWith('/api/') || rest.startsWith('/get_json/') || rest === '/healthz'
 
   async function frontPage(res: ServerResponse, url: URL, page: number, head: boolean): Promise<void> {
     const selector = selectorOf(url.searchParams)
-    const [{ docs, full }, totalWorkflows, settings] = await Promise.all([
-      readPage(store, selector, page),
-      requestsDocCount(store),
-      store.getSettings()
-    ])
+    const [{ docs, full }, { totalWorkflows, lastUpdate }] = await Promise.all([readPage(store, selector, page), headerFigures()])
     const html = renderFrontPage({
       basePath: config.basePath,
       query: url.search.replace(/^\?/, ''),
@@ -126,7 +147,7 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       hasNext: full,
       docs,
       totalWorkflows,
-      lastUpdate: typeof settings.last_dbs_update_date === 'number' ? settings.last_dbs_update_date : undefined,
+      lastUpdate,
       now: now()
     })
     send(res, 200, head ? '' : html, 'text/html; charset=utf-8', { 'content-security-policy': FRONT_PAGE_CSP })

@@ -1,6 +1,8 @@
 /** The service's pure pieces: JSON layout, options, pages, the header cache, the Markdown layout. */
 import { describe, expect, it } from 'vitest'
 import { loadServeConfig, normaliseBasePath } from '../../src/main/config/serve-config'
+import { Authoriser, plainAddress } from '../../src/main/serve/auth'
+import { limited } from '../../src/main/serve/dashboard'
 import { sortedJson } from '../../src/main/serve/json'
 import { markdownTable } from '../../src/main/serve/markdown'
 import { parsePage, selectorOf } from '../../src/main/serve/query'
@@ -90,3 +92,29 @@ describe('markdownTable', () => {
     expect(markdownTable([], 'https://x.example')).toBe('')
   })
 })
+
+describe('Authoriser', () => {
+  it('refuses to start with a tokens file it cannot read, and maps IPv4-in-IPv6 addresses', () => {
+    expect(() => new Authoriser({ tokensFile: '/nonexistent/stats2-tokens', trustedProxies: [] })).toThrow(/STATS2_SERVE_TOKENS_FILE: cannot read \/nonexistent\/stats2-tokens \(ENOENT\)/)
+    expect(new Authoriser({ trustedProxies: [] }).configured).toBe(false)
+    expect(plainAddress('::ffff:127.0.0.1')).toBe('127.0.0.1')
+    expect(plainAddress('::1')).toBe('::1')
+  })
+})
+
+describe('limited', () => {
+  it('runs at most N at once and refuses more as busy, freeing the slot when one ends', async () => {
+    const releases: Array<() => void> = []
+    const run = limited(2, (n: number) => new Promise<number>((resolve) => releases.push(() => resolve(n))))
+    const first = run(1)
+    const second = run(2)
+    await expect(run(3)).rejects.toMatchObject({ name: 'BusyError', code: 'busy' })
+    releases[0]!()
+    expect(await first).toBe(1)
+    const third = run(4)
+    releases[1]!()
+    releases[2]!()
+    expect(await Promise.all([second, third])).toEqual([2, 4])
+  })
+})
+

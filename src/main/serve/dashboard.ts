@@ -38,6 +38,27 @@ class WorkflowMissingError extends Error {
   override name = 'NotFoundError'
 }
 
+/** Searches over every match (charts, exports) read up to 20 000 documents: a few at a time per instance. */
+export const HEAVY_AT_ONCE = 2
+
+class BusyError extends Error {
+  override name = 'BusyError'
+  readonly code = 'busy'
+}
+
+export function limited<A, R>(limit: number, run: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
+  let running = 0
+  return async (arg) => {
+    if (running >= limit) throw new BusyError('The service is busy with other charts and exports; try again in a moment.')
+    running++
+    try {
+      return await run(arg)
+    } finally {
+      running--
+    }
+  }
+}
+
 export function readOnlyHandlers(store: CouchStore): Handlers {
   const refuse = async (): Promise<never> => {
     throw new ForbiddenError(READ_ONLY_MESSAGE)
@@ -60,14 +81,14 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
       return { ...result, workflows }
     },
     getWorkflow: ({ name }) => getWorkflow(name),
-    getSearchHistory: async ({ text, field }) => aggregateHistory((await search().searchAll({ text, field })).workflows),
-    exportSearch: async ({ text, field, format }) => {
+    getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => aggregateHistory((await search().searchAll({ text, field })).workflows)),
+    exportSearch: limited(HEAVY_AT_ONCE, async ({ text, field, format }) => {
       const { workflows } = await search().searchAll({ text, field })
       const base = `stats2-${(text || 'all').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80)}`
       if (format === 'markdown') return { filename: `${base}.md`, mimeType: 'text/markdown', content: toMarkdown(workflows) }
       if (format === 'csv') return { filename: `${base}.csv`, mimeType: 'text/csv', content: toCsv(workflows) }
       return { filename: `${base}.json`, mimeType: 'application/json', content: toJson(workflows) }
-    },
+    }),
     exportWorkflow: async ({ name }) => {
       const doc = await getWorkflow(name)
       return { filename: `${name}.json`, mimeType: 'application/json', content: JSON.stringify(doc, null, 2) + '\n' }

@@ -196,7 +196,10 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       await updates.update(workflow)
     } catch (error) {
       if (error instanceof HttpError) throw error
-      const reason = error instanceof Error ? error.message : String(error)
+      // A programming error's text means nothing to the caller: it goes to the log only.
+      const internal = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || !(error instanceof Error)
+      if (internal) log.error(`update of ${workflow} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+      const reason = internal ? 'An internal error stopped the update; the service log has the details.' : (error as Error).message
       return json(res, 500, jsonMessage({
         error: `Unfortunately, there were issues updating workflow: ${workflow}, there are described below:\n${reason}`
       }))

@@ -48,6 +48,8 @@ export interface DatabaseConfig {
   viewTimeoutMs?: number
   /** Retries of a call that timed out, was reset or got a 5xx (STATS2_DB_RETRIES); never a 4xx. */
   retries?: number
+  /** What anonymous callers of the embedded store may do: read the two databases, or nothing (STATS2_STORE_ANONYMOUS; unset: from the environment at start). */
+  storeAnonymous?: 'read' | 'none'
 }
 
 export interface NotifyConfig {
@@ -122,6 +124,13 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   return raw.replace(/\/+$/, '')
 }
 
+/** STATS2_STORE_ANONYMOUS: `read` (default) or `none`. */
+export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
+  const raw = (nonEmpty(env.STATS2_STORE_ANONYMOUS) ?? 'read').toLowerCase()
+  if (raw !== 'read' && raw !== 'none') throw new ConfigError(`STATS2_STORE_ANONYMOUS must be "read" or "none", got "${raw}"`)
+  return raw
+}
+
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
 export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Stats2')
@@ -159,7 +168,8 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       dataDir: nonEmpty(env.STATS2_DATA_DIR) ?? join(defaultAppDataDir(env), 'store'),
       timeoutMs: positiveInt(env, 'STATS2_DB_TIMEOUT_MS', 60_000),
       viewTimeoutMs: positiveInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS', 900_000),
-      retries: nonNegativeInt(env, 'STATS2_DB_RETRIES', 3)
+      retries: nonNegativeInt(env, 'STATS2_DB_RETRIES', 3),
+      storeAnonymous: storeAnonymousAccess(env)
     },
     notify: {
       clientId: nonEmpty(env.CALLBACK_CLIENT_ID),

@@ -222,7 +222,7 @@ export class CouchStore {
       await store.openSchema()
       return store
     }
-    const embedded = await startEmbeddedCouch({ dataDir: cfg.dataDir, inMemory: options.inMemory ?? false })
+    const embedded = await startEmbeddedCouch({ dataDir: cfg.dataDir, inMemory: options.inMemory ?? false, anonymous: cfg.storeAnonymous })
     const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), true)
     try {
       await store.ensureSchema()

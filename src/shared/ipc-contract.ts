@@ -16,12 +16,20 @@ export { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventNam
 
 // ---- shared pieces ----------------------------------------------------------------------------
 
-/**
- * The name of a stored workflow: any id the store may hold (ReqMgr2 names are `[A-Za-z0-9_.-+]`,
- * but a stored document may carry spaces, `:`, `%`, `/` or any Unicode and must still open), bounded,
- * without control characters. Main never puts it into a URL path unencoded (store/doc-ids.ts).
- */
+/** A ReqMgr2 RequestName: printable, no slashes or spaces, bounded (what an update may ask ReqMgr2 for). */
 export const workflowName = z
+  .string()
+  .min(1, 'a workflow name is needed')
+  .max(300, 'a workflow name is under 300 characters')
+  .regex(/^[A-Za-z0-9_.\-+]+$/, 'a workflow name has only letters, digits and _ . - +')
+
+/**
+ * The name of a stored workflow: any id the store may hold (a document written by another program
+ * may carry spaces, `:`, `%`, `/` or any Unicode and must still open), bounded, without control
+ * characters. Main never puts it into a URL path unencoded (store/doc-ids.ts); an update of such a
+ * name fails for that workflow alone.
+ */
+export const storedWorkflowName = z
   .string()
   .min(1, 'a workflow name is needed')
   .max(1000, 'a workflow name is under 1000 characters')
@@ -185,14 +193,14 @@ export const CHANNELS = {
   /** A page of workflows, each with only its newest history entry (getWorkflow has the whole history). */
   search: { request: searchQuerySchema, response: response<SearchPage>() },
   /** The whole document, checked: `{invalid: true, issues, raw}` when it does not fit the schema. */
-  getWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<WorkflowView>() },
+  getWorkflow: { request: z.object({ name: storedWorkflowName }).strict(), response: response<WorkflowView>() },
   /** Summed progress over every workflow a search matches (pMp-like chart). */
   getSearchHistory: {
     request: z.object({ text: searchText, field: z.enum(SEARCH_FIELDS).optional() }).strict(),
     response: response<AggregateSeries>()
   },
   updateSelected: {
-    request: z.object({ names: z.array(workflowName).min(1).max(500) }).merge(notifySchema).strict(),
+    request: z.object({ names: z.array(storedWorkflowName).min(1).max(500) }).merge(notifySchema).strict(),
     response: response<UpdaterState>()
   },
   updateAll: { request: notifySchema, response: response<UpdaterState>() },
@@ -206,7 +214,7 @@ export const CHANNELS = {
     request: z.object({ text: searchText, field: z.enum(SEARCH_FIELDS).optional(), format: z.enum(['markdown', 'json', 'csv']) }).strict(),
     response: response<ExportFile>()
   },
-  exportWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<ExportFile>() },
+  exportWorkflow: { request: z.object({ name: storedWorkflowName }).strict(), response: response<ExportFile>() },
   openExternal: { request: z.object({ url: z.string().max(4096) }).strict(), response: response<null>() },
   startDemo: { request: z.object({ workflows: z.number().int().min(10).max(5000).optional() }).strict(), response: response<AppStatus>() },
   stopDemo: { request: empty, response: response<AppStatus>() }

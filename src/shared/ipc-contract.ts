@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { Result } from './result'
-import type { SearchResult } from './search-types'
+import type { SearchRowsResult } from './search-types'
 import { SEARCH_FIELDS } from './search-types'
 import type { WorkflowDoc } from './stats2-doc'
 import type { UpdatePhase, UpdateProgress, UpdateReport, WorkflowFailure } from './update-types'
@@ -168,8 +168,8 @@ const empty = z.object({}).strict()
 const response = <T>(): T => undefined as unknown as T
 
 export const CHANNELS = {
-  /** A page of workflows, each with only its newest history entry (getWorkflow has the whole history). */
-  search: { request: searchQuerySchema, response: response<SearchResult>() },
+  /** A page of result rows (row view models, not documents; getWorkflow has the whole document). */
+  search: { request: searchQuerySchema, response: response<SearchRowsResult>() },
   getWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<WorkflowDoc>() },
   /** Summed progress over every workflow a search matches (pMp-like chart). */
   getSearchHistory: {

@@ -17,11 +17,11 @@ import { UpdateJob, type JobRunner } from '../updater/update-job'
 import type {
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
-import type { SearchField, SearchQuery, SearchResult } from '../../shared/search-types'
+import type { SearchField, SearchQuery, SearchRowsResult, WorkflowRow } from '../../shared/search-types'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateScope } from '../../shared/update-types'
-import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
-import { newestEntry } from '../../shared/rules/completion'
+import { aggregateTracks, type AggregateSeries } from '../../shared/rules/series'
+import { RowCache } from '../search/row-cache'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { DesktopSettingsFile, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
@@ -55,6 +55,7 @@ export class AppCore extends EventEmitter<Events> {
   private readonly env: Record<string, string | undefined>
   /** Store maintenance after an update-all; awaited before the store is closed. */
   private maintenance: Promise<void> = Promise.resolve()
+  private readonly rowCaches = new WeakMap<CouchStore, RowCache>()
 
   private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
     super()
@@ -147,18 +148,23 @@ export class AppCore extends EventEmitter<Events> {
 
   // ---- queries ----------------------------------------------------------------------------------
 
+  /** The row cache of a store (one per store: the demo's and the live one differ). */
+  private rowCache(store: CouchStore): RowCache {
+    let cache = this.rowCaches.get(store)
+    if (!cache) this.rowCaches.set(store, (cache = new RowCache(store)))
+    return cache
+  }
+
   /**
-   * A page of results for the list: each workflow with only its newest history entry (what the
-   * completion bars show); `getWorkflow` gives the whole history. A 2 000-row page is then a few
-   * hundred kilobytes instead of megabytes.
+   * A page of results for the list: a row view model per workflow (what a row shows), not the
+   * documents; `getWorkflow` gives the whole document. Rows come from the row cache.
    */
-  async search(query: SearchQuery): Promise<SearchResult> {
-    const result = await new WorkflowSearch(await this.activeStore()).search(query)
-    const workflows = result.workflows.map((doc) => {
-      const newest = newestEntry(doc.EventNumberHistory)
-      return { ...doc, EventNumberHistory: newest ? [newest] : [] }
-    })
-    return { ...result, workflows }
+  async search(query: SearchQuery): Promise<SearchRowsResult> {
+    const store = await this.activeStore()
+    const { names, ...found } = await new WorkflowSearch(store).findNames(query)
+    const digests = await this.rowCache(store).digests(names)
+    const rows = names.map((name) => digests.get(name)?.row).filter((row): row is WorkflowRow => row !== undefined)
+    return { ...found, rows }
   }
 
   async getWorkflow(name: string): Promise<WorkflowDoc> {
@@ -168,8 +174,10 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
-    const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
-    return aggregateHistory(result.workflows)
+    const store = await this.activeStore()
+    const { names } = await new WorkflowSearch(store).findAllNames({ text, field })
+    const digests = await this.rowCache(store).digests(names)
+    return aggregateTracks([...digests.values()].map((digest) => digest.track))
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {

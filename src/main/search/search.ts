@@ -34,6 +34,11 @@ const DATE_ORDERED = new Set<SearchField>(['prepid', 'output_dataset', 'input_da
 /** Prefix matching applies to these fields (names, PrepIDs, datasets). */
 const PREFIX_FIELDS: SearchField[] = ['workflow', 'prepid', 'output_dataset', 'input_dataset']
 
+/** A search's answer before the documents are read: the names of the page, in result order. */
+export interface SearchNames extends Omit<SearchResult, 'workflows'> {
+  names: string[]
+}
+
 export class SearchError extends Error {
   override name = 'SearchError'
 }
@@ -54,13 +59,26 @@ export class WorkflowSearch {
   constructor(private readonly store: CouchStore) {}
 
   async search(query: SearchQuery): Promise<SearchResult> {
+    const { names, ...found } = await this.findNames(query)
+    return { ...found, workflows: await this.load(names) }
+  }
+
+  /** The page's workflow names, in result order, without reading the documents (the dashboard builds rows from them). */
+  findNames(query: SearchQuery): Promise<SearchNames> {
+    return this.find(query, 2000)
+  }
+
+  private async find(query: SearchQuery, maxPageSize: number): Promise<SearchNames> {
     const text = validateSearchText(query.text)
     const page = Math.max(0, Math.floor(query.page ?? 0))
-    const pageSize = Math.min(Math.max(1, Math.floor(query.pageSize ?? PAGE_SIZE)), 2000)
+    const pageSize = Math.min(Math.max(1, Math.floor(query.pageSize ?? PAGE_SIZE)), maxPageSize)
     const field = query.field ?? 'any'
     if (!SEARCH_FIELDS.includes(field)) throw new SearchError(`Unknown search field ${String(field)}`)
 
-    if (text === '') return this.everything(page, pageSize)
+    if (text === '') {
+      const { names, total } = await this.store.listNames({ skip: page * pageSize, limit: pageSize })
+      return { text: '', field: 'any', prefix: false, page, pageSize, total, names }
+    }
 
     const resolved = field === 'any' ? await this.resolveExact(text) : { field, names: await this.exactNames(field, text) }
     if (resolved && resolved.names.length > 0) {
@@ -73,13 +91,7 @@ export class WorkflowSearch {
       if (outcome.status === 'rejected') throw outcome.reason
       if (outcome.value.length > 0) return this.pageOf(prefixFields[index]!, text, true, outcome.value, page, pageSize)
     }
-    return { text, field: field === 'any' ? 'workflow' : field, prefix: false, page, pageSize, total: 0, workflows: [] }
-  }
-
-  private async everything(page: number, pageSize: number): Promise<SearchResult> {
-    const { names, total } = await this.store.listNames({ skip: page * pageSize, limit: pageSize })
-    const workflows = await this.load(names)
-    return { text: '', field: 'any', prefix: false, page, pageSize, total, workflows }
+    return { text, field: field === 'any' ? 'workflow' : field, prefix: false, page, pageSize, total: 0, names: [] }
   }
 
   /** Every field at once (one round trip's latency, not eight), then the first in the seed's order. */
@@ -111,15 +123,22 @@ export class WorkflowSearch {
     return names
   }
 
-  private async pageOf(field: SearchField, text: string, prefix: boolean, names: string[], page: number, pageSize: number): Promise<SearchResult> {
+  private pageOf(field: SearchField, text: string, prefix: boolean, names: string[], page: number, pageSize: number): SearchNames {
     const ordered = [...new Set(names)].sort(DATE_ORDERED.has(field) ? byRequestDateTime : undefined)
     const slice = ordered.slice(page * pageSize, (page + 1) * pageSize)
-    return { text, field, prefix, page, pageSize, total: ordered.length, workflows: await this.load(slice) }
+    return { text, field, prefix, page, pageSize, total: ordered.length, names: slice }
   }
 
   private async load(names: string[]): Promise<WorkflowDoc[]> {
     const docs = await this.store.getWorkflows(names)
     return names.map((name) => docs.get(name)).filter((doc): doc is WorkflowDoc => doc !== undefined)
+  }
+
+  /** The names of every matching workflow (summed charts), not one page. */
+  async findAllNames(query: Omit<SearchQuery, 'page' | 'pageSize'>, limit = 20_000): Promise<SearchNames> {
+    const all = await this.find({ ...query, page: 0, pageSize: limit + 1 }, limit + 1)
+    if (all.total > limit) throw new SearchError(`${all.total} workflows match; narrow the search to under ${limit}.`)
+    return { ...all, pageSize: Math.max(1, all.names.length) }
   }
 
   /** Every matching workflow (exports, summed charts), not one page. */

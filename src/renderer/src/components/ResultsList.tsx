@@ -1,13 +1,12 @@
-import { useCallback, type ReactNode, type RefObject } from 'react'
+import type { ReactNode, RefObject } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
-import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import type { WorkflowRow as Row } from '../../../shared/search-types'
 import { useVirtualList } from '../hooks/useVirtualList'
-import { workflowName } from '../lib/format'
 import { estimateRowHeight } from '../lib/virtual-window'
 import { WorkflowRow } from './WorkflowRow'
 
 interface Props {
-  workflows: readonly WorkflowDoc[]
+  rows: readonly Row[]
   now: number
   selected: ReadonlySet<string>
   openName: string | undefined
@@ -18,20 +17,20 @@ interface Props {
   listRef: RefObject<HTMLDivElement | null>
 }
 
-const estimate = (doc: WorkflowDoc): number => estimateRowHeight(doc.OutputDatasets?.length ?? 0)
+const estimate = (row: Row): number => estimateRowHeight(row.datasets.length)
+const keyOf = (row: Row): string => row.name
 
 /** The workflows of one page, windowed: only rows near the viewport are in the DOM. */
-export function ResultsList({ workflows, now, selected, openName, progress, onToggle, onOpen, scrollRef, listRef }: Props): ReactNode {
-  const keyOf = useCallback((doc: WorkflowDoc) => workflowName(doc), [])
-  const { window, measureRef } = useVirtualList({ items: workflows, keyOf, estimate, scrollRef, listRef })
+export function ResultsList({ rows: items, now, selected, openName, progress, onToggle, onOpen, scrollRef, listRef }: Props): ReactNode {
+  const { window, measureRef } = useVirtualList({ items, keyOf, estimate, scrollRef, listRef })
   const rows: ReactNode[] = []
   for (let index = window.start; index < window.end; index++) {
-    const doc = workflows[index]!
-    const name = workflowName(doc)
+    const row = items[index]!
+    const name = row.name
     rows.push(
       <WorkflowRow
         key={name}
-        doc={doc}
+        row={row}
         now={now}
         selected={selected.has(name)}
         open={openName === name}
@@ -43,7 +42,7 @@ export function ResultsList({ workflows, now, selected, openName, progress, onTo
     )
   }
   return (
-    <div className="results-list" ref={listRef} data-testid="results-list" data-rows={workflows.length} data-rendered={window.end - window.start}>
+    <div className="results-list" ref={listRef} data-testid="results-list" data-rows={items.length} data-rendered={window.end - window.start}>
       <div className="spacer" style={{ height: window.before }} aria-hidden="true" />
       {rows}
       <div className="spacer" style={{ height: window.after }} aria-hidden="true" />

@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
-import { workflowName } from '../lib/format'
 import type { QueryState } from '../lib/hash-query'
 import { describeResult, emptyExplanation } from '../lib/search-summary'
 import { MAX_SELECTED } from '../lib/updater-view'
@@ -45,8 +44,8 @@ export function ResultsPanel(props: Props): ReactNode {
   const listRef = useRef<HTMLDivElement>(null)
   const [showChart, setShowChart] = useState(readChartPreference)
   const result = search.result
-  const workflows = result?.workflows ?? []
-  const pageNames = workflows.map(workflowName)
+  const rows = result?.rows ?? []
+  const pageNames = rows.map((row) => row.name)
   const selectedOnPage = pageNames.filter((name) => selected.has(name)).length
   const allOnPage = pageNames.length > 0 && selectedOnPage === pageNames.length
   const { onSelect } = props
@@ -137,11 +136,11 @@ export function ResultsPanel(props: Props): ReactNode {
               <p>{emptyExplanation(result.field, query.field)}</p>
               <p className="muted">Try the start of a PrepID or workflow name, a dataset starting with “/”, a campaign, or clear the box to list every workflow.</p>
             </div>
-          ) : workflows.length === 0 ? (
+          ) : rows.length === 0 ? (
             <div className="empty-state"><p>This page is past the last one.</p></div>
           ) : (
             <ResultsList
-              workflows={workflows}
+              rows={rows}
               now={now}
               selected={selected}
               openName={props.openName}

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import { workflowRow } from '../../../shared/rules/workflow-row'
 import { getApi } from '../api'
 import { useApiResult } from '../hooks/useApiResult'
 import { HistoryTable } from './HistoryTable'
@@ -29,6 +30,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
   }, [name])
 
   const shown = doc && (doc.RequestName ?? doc._id) === name ? doc : undefined
+  const row = useMemo(() => (shown ? workflowRow(shown, name) : undefined), [shown, name])
   const tabs: Array<{ id: Tab; label: string }> = [
     { id: 'chart', label: 'Chart' },
     { id: 'history', label: `History${shown ? ` (${shown.EventNumberHistory?.length ?? 0})` : ''}` },
@@ -44,9 +46,9 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
       {!shown && !error ? <p className="muted detail-body">Loading…</p> : null}
       {shown ? (
         <div className="detail-body">
-          <div className="detail-links"><WorkflowLinks doc={shown} name={name} /></div>
+          <div className="detail-links"><WorkflowLinks inputDataset={row?.inputDataset} name={name} /></div>
           <div className="detail-summary">
-            <WorkflowSummary doc={shown} now={now} datasets={(shown.EventNumberHistory?.length ?? 0) === 0} />
+            {row ? <WorkflowSummary row={row} now={now} datasets={row.historyLength === 0} /> : null}
           </div>
           <div className="tabs" role="tablist" aria-label="Workflow views">
             {tabs.map(({ id, label }) => (

@@ -1,14 +1,15 @@
 /**
  * Chart.js datasets built from stored history. Pure and exported, so a test can compare what the
  * charts draw with the documents: one line per output dataset with a point per history entry
- * (x = entry Time in unix seconds, y = Events, or Lumis for lumi-based workflows), plus the
- * expected total as a horizontal line.
+ * (x = entry Time in unix seconds, y = Events, or Lumis for lumi-based workflows; beyond
+ * CHART_MAX_POINTS min-max decimated), plus the expected total as a horizontal line.
  */
 import type { ChartDataset } from 'chart.js'
 import type { WorkflowDoc } from '../../../shared/stats2-doc'
 import { workflowSeries, type AggregateSeries, type WorkflowSeries } from '../../../shared/rules/series'
 import type { CompletionUnit } from '../../../shared/rules/completion'
 import { tierOf } from '../../../shared/rules/tiers'
+import { decimateIndices } from '../../../shared/rules/decimate'
 import { groupDigits } from '../../../shared/rules/size'
 import { SERIES_PALETTE, TYPE_COLOURS, colourOfType, withAlpha } from './colours'
 
@@ -49,19 +50,22 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
   series.datasets.forEach((item, index) => {
     if (item.points.length === 0) return
     const colour = SERIES_PALETTE[index % SERIES_PALETTE.length]!
-    const types = item.points.map((point) => point.type)
-    for (const point of item.points) {
+    // Long histories are decimated (extremes, first and last kept): the chart draws at most
+    // CHART_MAX_POINTS per line, whatever the history length.
+    const points = decimateIndices(item.points.map((point) => point.v)).map((i) => item.points[i]!)
+    const types = points.map((point) => point.type)
+    for (const point of points) {
       min = Math.min(min, point.t)
       max = Math.max(max, point.t)
     }
     datasets.push({
       label: item.dataset,
-      data: item.points.map((point) => ({ x: point.t, y: point.v })),
+      data: points.map((point) => ({ x: point.t, y: point.v })),
       borderColor: colour,
       backgroundColor: colour,
       pointBackgroundColor: types.map(colourOfType),
       pointBorderColor: types.map(colourOfType),
-      pointRadius: item.points.length > 200 ? 0 : 2.5,
+      pointRadius: points.length > 200 ? 0 : 2.5,
       pointHoverRadius: 5,
       borderWidth: 2,
       tension: 0,

@@ -1,0 +1,144 @@
+/**
+ * Row summaries (and summed-chart tracks) of recently listed workflows, kept in memory so that a
+ * result page does not read whole documents again. Reading 2 000 documents from the embedded store
+ * takes about a second; a page of cached rows a few milliseconds.
+ *
+ * Freshness: before every lookup the store's `_changes` feed is read from the last position seen,
+ * and every workflow written since (by this process's updater or by anyone else on a shared
+ * CouchDB) is dropped; the feed position is taken before any document is read, so nothing written
+ * meanwhile is missed. Lookups run one at a time, so a slow read can never put an older document
+ * back over a newer one. Bounded by weight (rows plus history points), least recently used out.
+ */
+import type { CouchStore } from '../store/couch-store'
+import { REQUESTS_DB } from '../../shared/stats2-doc'
+import type { WorkflowRow } from '../../shared/search-types'
+import { workflowRow } from '../../shared/rules/workflow-row'
+import { finalTrack, type FinalTrack } from '../../shared/rules/series'
+import type { WorkflowDoc } from '../../shared/stats2-doc'
+
+export interface WorkflowDigest {
+  row: WorkflowRow
+  track: FinalTrack
+}
+
+/** About 100 bytes a unit: the default keeps the cache to a few tens of MB. */
+export const DEFAULT_MAX_WEIGHT = 400_000
+/** More changes than this since the last lookup: start afresh rather than read them all. */
+const CHANGES_LIMIT = 2000
+
+interface ChangesAnswer {
+  results: Array<{ id: string }>
+  last_seq: string | number
+}
+
+function weightOf(digest: WorkflowDigest): number {
+  return 8 + digest.row.datasets.length * 2 + digest.track.times.length
+}
+
+export class RowCache {
+  private readonly entries = new Map<string, { digest: WorkflowDigest; weight: number }>()
+  private weight = 0
+  private since: string | number | undefined
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly store: CouchStore, private readonly maxWeight = DEFAULT_MAX_WEIGHT) {}
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** Digests of `names` (missing documents are absent), read from the store only where not cached. */
+  digests(names: readonly string[]): Promise<Map<string, WorkflowDigest>> {
+    const run = this.queue.then(() => this.lookup(names))
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  private async lookup(names: readonly string[]): Promise<Map<string, WorkflowDigest>> {
+    await this.sync()
+    const found = new Map<string, WorkflowDigest>()
+    const missing: string[] = []
+    for (const name of names) {
+      const entry = this.entries.get(name)
+      if (entry) {
+        found.set(name, entry.digest)
+        // Most recently used last.
+        this.entries.delete(name)
+        this.entries.set(name, entry)
+      } else {
+        missing.push(name)
+      }
+    }
+    if (missing.length > 0) {
+      const docs = await this.store.getWorkflows(missing)
+      for (const name of missing) {
+        const doc = docs.get(name)
+        if (doc === undefined) continue
+        const digest = digestOf(doc, name)
+        found.set(name, digest)
+        this.put(name, digest)
+      }
+    }
+    return found
+  }
+
+  private put(name: string, digest: WorkflowDigest): void {
+    const weight = weightOf(digest)
+    if (weight > this.maxWeight) return
+    this.drop(name)
+    this.entries.set(name, { digest, weight })
+    this.weight += weight
+    for (const [oldest, entry] of this.entries) {
+      if (this.weight <= this.maxWeight) break
+      this.entries.delete(oldest)
+      this.weight -= entry.weight
+    }
+  }
+
+  private drop(name: string): void {
+    const entry = this.entries.get(name)
+    if (!entry) return
+    this.entries.delete(name)
+    this.weight -= entry.weight
+  }
+
+  private clear(): void {
+    this.entries.clear()
+    this.weight = 0
+  }
+
+  /** Drops what was written since the last lookup. */
+  private async sync(): Promise<void> {
+    if (this.since === undefined) {
+      this.since = await this.currentSeq()
+      this.clear()
+      return
+    }
+    const answer = await this.store.raw<ChangesAnswer>('read the changes feed', {
+      db: REQUESTS_DB, path: '_changes', method: 'get', qs: { since: this.since, limit: CHANGES_LIMIT }
+    })
+    if (answer.results.length >= CHANGES_LIMIT) {
+      this.since = await this.currentSeq()
+      this.clear()
+      return
+    }
+    for (const change of answer.results) this.drop(change.id)
+    this.since = answer.last_seq
+  }
+
+  private async currentSeq(): Promise<string | number> {
+    const info = await this.store.raw<{ update_seq: string | number }>('read the database information', { db: REQUESTS_DB, method: 'get' })
+    return info.update_seq
+  }
+}
+
+export function digestOf(doc: WorkflowDoc, name: string): WorkflowDigest {
+  let track: FinalTrack
+  try {
+    track = finalTrack(doc)
+  } catch {
+    // A document whose shape defeats even the tolerant reader counts as having no history.
+    track = { times: [], values: [], types: [], expected: 0 }
+  }
+  return { row: workflowRow(doc, name), track }
+}

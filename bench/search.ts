@@ -9,7 +9,7 @@ import type { ViewName } from '../src/main/store/design-docs'
 
 const TIERS = ['GEN-SIM', 'DIGI', 'AODSIM', 'MINIAODSIM', 'NANOAODSIM']
 
-function syntheticDoc(i: number): WorkflowDoc {
+export function syntheticDoc(i: number): WorkflowDoc {
   const campaign = `Run3Summer${22 + (i % 4)}${['GS', 'DR', 'MiniAOD', 'NanoAOD'][i % 4]}`
   const prepId = `HIG-${campaign}-${String(i).padStart(5, '0')}`
   const name = `pdmvserv_task_${prepId}__v1_T_${String(230101 + (i % 28)).padStart(6, '0')}_${String(100000 + (i % 86_399)).slice(0, 6)}_${1000 + (i % 9000)}`

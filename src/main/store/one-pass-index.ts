@@ -154,26 +154,39 @@ export interface OnePassResult {
  * the abstract map/reduce create the view (a `stale=ok` query). Views it could not take are
  * returned apart, for the per-view update.
  */
-export async function updateDesignDocument(
-  db: PouchLike,
-  ddocId: string,
-  createView: (viewName: string) => Promise<unknown>
-): Promise<OnePassResult & { skipped: string[] }> {
-  const ddoc = (await db.get(ddocId)) as { views?: Record<string, { map?: unknown; reduce?: unknown }> }
-  const purges = await getOr<unknown>(db.get('_local/purges'), undefined)
-  const names = Object.keys(ddoc.views ?? {}).filter((name) => typeof ddoc.views![name]!.map === 'string')
-  if (purges !== undefined) return { views: [], documents: 0, skipped: names }
+interface PreparedViews {
+  rev: string | undefined
+  /** The view cache entries the views came from: a destroyed view (cleanup) drops its entry. */
+  entries: Array<Promise<ViewObject> | undefined>
+  views: Array<{ name: string; view: ViewObject }>
+  skipped: string[]
+  run: (json: string) => Array<Array<[unknown, unknown]> | undefined>
+}
 
+/** Views prepared per database instance and design document, reused while the design document is unchanged. */
+const prepared = new WeakMap<PouchLike, Map<string, PreparedViews>>()
+
+async function prepareViews(db: PouchLike, ddocId: string, ddoc: DesignDoc, createView: (viewName: string) => Promise<unknown>): Promise<PreparedViews | undefined> {
+  const known = prepared.get(db)?.get(ddocId)
+  const sigs = (names: string[]): string[] => names.map((name) => signature(ddoc.views![name]!.map as string, ddoc.views![name]!.reduce))
+  if (known && known.rev === ddoc._rev && sigs(known.views.map((v) => v.name)).every((sig, i) => db._cachedViews?.[sig] === known.entries[i])) return known
+
+  const names = Object.keys(ddoc.views ?? {}).filter((name) => typeof ddoc.views![name]!.map === 'string')
   const views: Array<{ name: string; view: ViewObject }> = []
+  const entries: Array<Promise<ViewObject> | undefined> = []
   const skipped: string[] = []
   for (const name of names) {
-    const definition = ddoc.views![name]!
     await createView(name)
-    const view = await db._cachedViews?.[signature(definition.map as string, definition.reduce)]
-    if (view) views.push({ name, view })
-    else skipped.push(name)
+    const entry = db._cachedViews?.[sigs([name])[0]!]
+    const view = await entry
+    if (view) {
+      views.push({ name, view })
+      entries.push(entry)
+    } else {
+      skipped.push(name)
+    }
   }
-  let run: (json: string) => Array<Array<[unknown, unknown]> | undefined>
+  let run: PreparedViews['run']
   try {
     run = compileMaps(views.map(({ view }) => String(view.mapFun)), (error) => {
       // As the per-view update does: an 'error' event on the database (the server logs it).
@@ -184,8 +197,31 @@ export async function updateDesignDocument(
       }
     })
   } catch {
-    return { views: [], documents: 0, skipped: names }
+    return undefined
   }
+  const result: PreparedViews = { rev: ddoc._rev, entries, views, skipped, run }
+  if (!prepared.has(db)) prepared.set(db, new Map())
+  prepared.get(db)!.set(ddocId, result)
+  return result
+}
+
+interface DesignDoc {
+  _rev?: string
+  views?: Record<string, { map?: unknown; reduce?: unknown }>
+}
+
+export async function updateDesignDocument(
+  db: PouchLike,
+  ddocId: string,
+  createView: (viewName: string) => Promise<unknown>
+): Promise<OnePassResult & { skipped: string[] }> {
+  const ddoc = (await db.get(ddocId)) as DesignDoc
+  const names = Object.keys(ddoc.views ?? {})
+  const purges = await getOr<unknown>(db.get('_local/purges'), undefined)
+  if (purges !== undefined) return { views: [], documents: 0, skipped: names }
+  const ready = await prepareViews(db, ddocId, ddoc, createView)
+  if (!ready) return { views: [], documents: 0, skipped: names }
+  const { views, skipped, run } = ready
   if (views.length === 0) return { views: [], documents: 0, skipped }
 
   const seqOf = (view: ViewObject): number => Number(view.seq) || 0

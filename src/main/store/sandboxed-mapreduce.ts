@@ -71,17 +71,18 @@ function ddocValidator(ddoc: { _id: string; views?: Record<string, { map?: unkno
 // Same local document name as pouchdb-mapreduce: indexes built by either stay valid.
 const abstract = createAbstractMapReduce('mrviews', mapper, reducer, ddocValidator)
 
-/** Per database and design document: one index update at a time. */
-const updating = new Map<string, Promise<unknown>>()
+/** Per database and design document: the running index update, and the one queued after it. */
+const updating = new Map<string, { running: Promise<Set<string>>; queued?: Promise<Set<string>> }>()
 
 /**
  * Brings every view of the design document up to date in one pass (one-pass-index.ts); answers
- * the names of the views it updated. On any failure nothing is claimed, and the per-view update
- * of the abstract map/reduce does the work (and reports the error as it would).
+ * the names of the views it updated. One update at a time; queries arriving meanwhile share the
+ * next one. On any failure nothing is claimed, and the per-view update of the abstract map/reduce
+ * does the work (and reports the error as it would).
  */
 function updateAllViews(db: PouchLike, ddocName: string): Promise<Set<string>> {
   const key = `${db.name}\u0000${ddocName}`
-  const run = (updating.get(key) ?? Promise.resolve()).then(async () => {
+  const update = async (): Promise<Set<string>> => {
     try {
       const createView = (view: string): Promise<unknown> => abstract.query.call(db, `${ddocName}/${view}`, { stale: 'ok', limit: 0 }, undefined) as Promise<unknown>
       const { views } = await updateDesignDocument(db, `_design/${ddocName}`, createView)
@@ -90,12 +91,27 @@ function updateAllViews(db: PouchLike, ddocName: string): Promise<Set<string>> {
       if ((error as { status?: number }).status !== 404) log.warn(`one-pass index update of ${ddocName} failed, views update one by one: ${(error as Error).message}`)
       return new Set<string>()
     }
-  })
-  updating.set(key, run)
-  void run.finally(() => {
-    if (updating.get(key) === run) updating.delete(key)
-  })
-  return run
+  }
+  const state = updating.get(key)
+  if (!state) {
+    const running = update()
+    const entry: { running: Promise<Set<string>>; queued?: Promise<Set<string>> } = { running }
+    updating.set(key, entry)
+    const next = (): void => {
+      if (entry.queued) {
+        entry.running = entry.queued
+        entry.queued = undefined
+        void entry.running.finally(next)
+      } else {
+        updating.delete(key)
+      }
+    }
+    void running.finally(next)
+    return running
+  }
+  // Writes after the running update started are not in it: share the one queued after it.
+  state.queued ??= state.running.then(update, update)
+  return state.queued
 }
 
 async function persistentQuery(db: PouchLike, fun: string, opts: Record<string, unknown>): Promise<unknown> {

@@ -149,11 +149,6 @@ export interface OnePassResult {
   documents: number
 }
 
-/**
- * Updates every view of `ddocId` on `db` that it can, in one pass. `createView(viewName)` must make
- * the abstract map/reduce create the view (a `stale=ok` query). Views it could not take are
- * returned apart, for the per-view update.
- */
 interface PreparedViews {
   rev: string | undefined
   /** The view cache entries the views came from: a destroyed view (cleanup) drops its entry. */
@@ -210,6 +205,11 @@ interface DesignDoc {
   views?: Record<string, { map?: unknown; reduce?: unknown }>
 }
 
+/**
+ * Updates every view of `ddocId` on `db` that it can, in one pass. `createView(viewName)` must make
+ * the abstract map/reduce create the view (a `stale=ok` query). Views it could not take are
+ * returned apart, for the per-view update.
+ */
 export async function updateDesignDocument(
   db: PouchLike,
   ddocId: string,

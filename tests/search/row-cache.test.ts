@@ -62,6 +62,23 @@ describe('row cache', () => {
     expect((await cache.digests([name])).has(name)).toBe(false)
   })
 
+  it('remembers the matches of a text for paging, until the store changes', async () => {
+    const cache = new RowCache(store)
+    const search = new WorkflowSearch(store, cache.memo)
+    await cache.fresh()
+    const first = await search.findNames({ text: 'Camp', field: 'campaign', pageSize: 5 })
+    const second = await search.findNames({ text: 'Camp', field: 'campaign', pageSize: 5, page: 1 })
+    const all = await new WorkflowSearch(store).findNames({ text: 'Camp', field: 'campaign', pageSize: 1000 })
+    expect([...first.names, ...second.names]).toEqual(all.names.slice(0, 10))
+    expect(cache.memo.get('campaign\u0000Camp')?.names).toEqual(all.names)
+    await store.saveWorkflows([{ ...doc(777), Campaigns: ['Camp'] }])
+    await cache.fresh()
+    expect(cache.memo.get('campaign\u0000Camp')).toBeUndefined()
+    const after = await search.findNames({ text: 'Camp', field: 'campaign', pageSize: 1000 })
+    expect(after.total).toBe(all.total + 1)
+    expect(after.names).toContain(doc(777)._id)
+  })
+
   it('stays within its weight bound, least recently used out', async () => {
     const cache = new RowCache(store, 60)
     const names = Array.from({ length: 20 }, (_, i) => doc(i + 5)._id)

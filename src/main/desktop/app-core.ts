@@ -159,12 +159,15 @@ export class AppCore extends EventEmitter<Events> {
 
   /**
    * A page of results for the list: a row view model per workflow (what a row shows), not the
-   * documents; `getWorkflow` gives the whole document. Rows come from the row cache.
+   * documents; `getWorkflow` gives the whole document. Rows, and the matches of recent texts (for
+   * paging), come from the row cache.
    */
   async search(query: SearchQuery): Promise<SearchRowsResult> {
     const store = await this.activeStore()
-    const { names, ...found } = await new WorkflowSearch(store).findNames(query)
-    const digests = await this.rowCache(store).digests(names)
+    const cache = this.rowCache(store)
+    await cache.fresh()
+    const { names, ...found } = await new WorkflowSearch(store, cache.memo).findNames(query)
+    const digests = await cache.digests(names)
     const rows = names.map((name) => digests.get(name)?.row).filter((row): row is WorkflowRow => row !== undefined)
     return { ...found, rows }
   }
@@ -177,8 +180,10 @@ export class AppCore extends EventEmitter<Events> {
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
     const store = await this.activeStore()
-    const { names } = await new WorkflowSearch(store).findAllNames({ text, field })
-    const digests = await this.rowCache(store).digests(names)
+    const cache = this.rowCache(store)
+    await cache.fresh()
+    const { names } = await new WorkflowSearch(store, cache.memo).findAllNames({ text, field })
+    const digests = await cache.digests(names)
     return aggregateTracks([...digests.values()].map((digest) => digest.track))
   }
 

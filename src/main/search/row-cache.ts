@@ -15,6 +15,7 @@ import type { WorkflowRow } from '../../shared/search-types'
 import { workflowRow } from '../../shared/rules/workflow-row'
 import { finalTrack, type FinalTrack } from '../../shared/rules/series'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
+import type { MatchMemo, Matches } from './search'
 
 export interface WorkflowDigest {
   row: WorkflowRow
@@ -25,6 +26,8 @@ export interface WorkflowDigest {
 export const DEFAULT_MAX_WEIGHT = 400_000
 /** More changes than this since the last lookup: start afresh rather than read them all. */
 const CHANGES_LIMIT = 2000
+/** Search texts whose matches are remembered (until the store changes). */
+const MEMO_TEXTS = 20
 
 interface ChangesAnswer {
   results: Array<{ id: string }>
@@ -40,6 +43,22 @@ export class RowCache {
   private weight = 0
   private since: string | number | undefined
   private queue: Promise<unknown> = Promise.resolve()
+  private readonly matches = new Map<string, Matches>()
+
+  /** The matches of recent search texts, emptied whenever the store changed: call `fresh()` first. */
+  readonly memo: MatchMemo = {
+    get: (key) => this.matches.get(key),
+    set: (key, value) => {
+      // Matches as large as a whole store are not worth keeping.
+      if (value.names.length > 50_000) return
+      this.matches.delete(key)
+      this.matches.set(key, value)
+      for (const oldest of this.matches.keys()) {
+        if (this.matches.size <= MEMO_TEXTS) break
+        this.matches.delete(oldest)
+      }
+    }
+  }
 
   constructor(private readonly store: CouchStore, private readonly maxWeight = DEFAULT_MAX_WEIGHT) {}
 
@@ -50,6 +69,13 @@ export class RowCache {
   /** Digests of `names` (missing documents are absent), read from the store only where not cached. */
   digests(names: readonly string[]): Promise<Map<string, WorkflowDigest>> {
     const run = this.queue.then(() => this.lookup(names))
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** Reads what changed since the last call (forgetting it) before a search uses `memo`. */
+  fresh(): Promise<void> {
+    const run = this.queue.then(() => this.sync())
     this.queue = run.catch(() => undefined)
     return run
   }
@@ -105,6 +131,7 @@ export class RowCache {
   private clear(): void {
     this.entries.clear()
     this.weight = 0
+    this.matches.clear()
   }
 
   /** Drops what was written since the last lookup. */
@@ -123,6 +150,7 @@ export class RowCache {
       return
     }
     for (const change of answer.results) this.drop(change.id)
+    if (answer.results.length > 0) this.matches.clear()
     this.since = answer.last_seq
   }
 

@@ -55,8 +55,29 @@ export function validateSearchText(text: string): string {
   return trimmed
 }
 
+/** Every match of one search text, in result order (what a page is cut from). */
+export interface Matches {
+  field: SearchField
+  prefix: boolean
+  names: string[]
+}
+
+/**
+ * Remembers the matches of recent texts, so that paging through a result or coming back to it
+ * does not query the views again. The caller keeps it fresh (row-cache.ts empties it whenever the
+ * store changed).
+ */
+export interface MatchMemo {
+  get(key: string): Matches | undefined
+  set(key: string, matches: Matches): void
+}
+
+function ordered(field: SearchField, prefix: boolean, names: string[]): Matches {
+  return { field, prefix, names: [...new Set(names)].sort(DATE_ORDERED.has(field) ? byRequestDateTime : undefined) }
+}
+
 export class WorkflowSearch {
-  constructor(private readonly store: CouchStore) {}
+  constructor(private readonly store: CouchStore, private readonly memo?: MatchMemo) {}
 
   async search(query: SearchQuery): Promise<SearchResult> {
     const { names, ...found } = await this.findNames(query)
@@ -80,18 +101,28 @@ export class WorkflowSearch {
       return { text: '', field: 'any', prefix: false, page, pageSize, total, names }
     }
 
-    const resolved = field === 'any' ? await this.resolveExact(text) : { field, names: await this.exactNames(field, text) }
-    if (resolved && resolved.names.length > 0) {
-      return this.pageOf(resolved.field, text, false, resolved.names, page, pageSize)
+    const key = `${field}\u0000${text}`
+    let matches = this.memo?.get(key)
+    if (!matches) {
+      matches = await this.match(field, text)
+      this.memo?.set(key, matches)
     }
+    const slice = matches.names.slice(page * pageSize, (page + 1) * pageSize)
+    return { text, field: matches.field, prefix: matches.prefix, page, pageSize, total: matches.names.length, names: slice }
+  }
+
+  /** Every workflow matching `text`, in result order, and how the text was read. */
+  private async match(field: SearchField, text: string): Promise<Matches> {
+    const resolved = field === 'any' ? await this.resolveExact(text) : { field, names: await this.exactNames(field, text) }
+    if (resolved && resolved.names.length > 0) return ordered(resolved.field, false, resolved.names)
     const prefixFields = field === 'any' ? PREFIX_FIELDS : PREFIX_FIELDS.includes(field) ? [field] : []
     // Asked together, judged in order, as if asked one after the other (a "too many" error included).
     const prefixed = await Promise.allSettled(prefixFields.map((prefixField) => this.prefixNames(prefixField, text)))
     for (const [index, outcome] of prefixed.entries()) {
       if (outcome.status === 'rejected') throw outcome.reason
-      if (outcome.value.length > 0) return this.pageOf(prefixFields[index]!, text, true, outcome.value, page, pageSize)
+      if (outcome.value.length > 0) return ordered(prefixFields[index]!, true, outcome.value)
     }
-    return { text, field: field === 'any' ? 'workflow' : field, prefix: false, page, pageSize, total: 0, names: [] }
+    return { field: field === 'any' ? 'workflow' : field, prefix: false, names: [] }
   }
 
   /** Every field at once (one round trip's latency, not eight), then the first in the seed's order. */
@@ -123,11 +154,6 @@ export class WorkflowSearch {
     return names
   }
 
-  private pageOf(field: SearchField, text: string, prefix: boolean, names: string[], page: number, pageSize: number): SearchNames {
-    const ordered = [...new Set(names)].sort(DATE_ORDERED.has(field) ? byRequestDateTime : undefined)
-    const slice = ordered.slice(page * pageSize, (page + 1) * pageSize)
-    return { text, field, prefix, page, pageSize, total: ordered.length, names: slice }
-  }
 
   private async load(names: string[]): Promise<WorkflowDoc[]> {
     const docs = await this.store.getWorkflows(names)

@@ -7,7 +7,7 @@ import { z } from 'zod'
 import type { Result } from './result'
 import type { SearchRowsResult } from './search-types'
 import { SEARCH_FIELDS } from './search-types'
-import type { WorkflowDoc } from './stats2-doc'
+import type { WorkflowView } from './workflow-view'
 import type { UpdatePhase, UpdateProgress, UpdateReport, WorkflowFailure } from './update-types'
 import type { AggregateSeries } from './rules/series'
 import { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName } from './ipc-channels'
@@ -161,10 +161,6 @@ export interface ExportFile {
   content: string
 }
 
-export interface WorkflowHistory {
-  doc: WorkflowDoc
-}
-
 // ---- the channels -----------------------------------------------------------------------------
 
 const empty = z.object({}).strict()
@@ -175,7 +171,8 @@ const response = <T>(): T => undefined as unknown as T
 export const CHANNELS = {
   /** A page of result rows (row view models, not documents; getWorkflow has the whole document). */
   search: { request: searchQuerySchema, response: response<SearchRowsResult>() },
-  getWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<WorkflowDoc>() },
+  /** The whole document, checked: `{invalid: true, issues, raw}` when it does not fit the schema. */
+  getWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<WorkflowView>() },
   /** Summed progress over every workflow a search matches (pMp-like chart). */
   getSearchHistory: {
     request: z.object({ text: searchText, field: z.enum(SEARCH_FIELDS).optional() }).strict(),

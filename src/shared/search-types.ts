@@ -83,6 +83,8 @@ export interface WorkflowRow {
   /** The stored document does not fit the Stats2 shape; `issues` says where. The row shows what could be read. */
   invalid?: true
   issues?: string[]
+  /** For a document the contract's schema refuses: the document as pretty JSON (workflow-view.ts `raw`). */
+  raw?: string
 }
 
 /** A page of search results as the dashboard lists it: rows, not documents. */

@@ -18,6 +18,7 @@ import type {
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
 import type { SearchField, SearchQuery, SearchRowsResult, WorkflowRow } from '../../shared/search-types'
+import type { WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateScope } from '../../shared/update-types'
 import { aggregateTracks, type AggregateSeries } from '../../shared/rules/series'
@@ -27,6 +28,8 @@ import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveCon
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
+import { detailView } from './workflow-boundary'
+import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
 
@@ -72,7 +75,9 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   static async create(options: AppCoreOptions): Promise<AppCore> {
-    const core = new AppCore(options, await DesktopSettingsFile.open(options.userDataDir))
+    const settings = await DesktopSettingsFile.open(options.userDataDir)
+    if (await migrateStoredUrlCredentials(settings, options.secrets)) log.warn('moved the CouchDB password out of the URL in settings.json into the secret store')
+    const core = new AppCore(options, settings)
     core.reschedule()
     return core
   }
@@ -172,6 +177,11 @@ export class AppCore extends EventEmitter<Events> {
     return { ...found, rows }
   }
 
+  /** The stored document checked at the contract boundary (the detail panel). */
+  async workflowView(name: string): Promise<WorkflowView> {
+    return detailView(await this.getWorkflow(name))
+  }
+
   async getWorkflow(name: string): Promise<WorkflowDoc> {
     const doc = await (await this.activeStore()).getWorkflow(name)
     if (!doc) throw new NotFoundError(`No workflow named ${name} in the store`)
@@ -265,7 +275,9 @@ export class AppCore extends EventEmitter<Events> {
     return { ...settingsView(this.settings.current, this.options.secrets, this.env), startAtLoginAvailable: this.options.startAtLogin !== undefined }
   }
 
-  async setSettings(patch: SettingsPatch): Promise<SettingsView> {
+  async setSettings(given: SettingsPatch): Promise<SettingsView> {
+    // A user:password in the CouchDB URL is a secret: it goes where the password field's value goes.
+    const patch = moveUrlCredentials(given)
     const databaseChanges = patch.database !== undefined || patch.databasePassword !== undefined
     if (databaseChanges && this.job.isRunning) {
       throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })

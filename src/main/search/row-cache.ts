@@ -16,6 +16,8 @@ import { workflowRow } from '../../shared/rules/workflow-row'
 import { finalTrack, type FinalTrack } from '../../shared/rules/series'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { MatchMemo, Matches } from './search'
+import { listView } from '../desktop/workflow-boundary'
+import { isInvalidWorkflow } from '../../shared/workflow-view'
 
 export interface WorkflowDigest {
   row: WorkflowRow
@@ -160,13 +162,26 @@ export class RowCache {
   }
 }
 
+const NO_TRACK: FinalTrack = { times: [], values: [], types: [], expected: 0 }
+
+/**
+ * The row and chart track of a stored document. A document the contract's schema refuses
+ * (workflow-boundary.ts) gives an invalid row with the schema's reasons and the raw JSON, and no
+ * track (the summed chart counts it as left out).
+ */
 export function digestOf(doc: WorkflowDoc, name: string): WorkflowDigest {
+  const view = listView(doc)
+  if (isInvalidWorkflow(view)) {
+    const row = workflowRow(doc, name)
+    return { row: { ...row, name: view.name || name, invalid: true, issues: view.issues, raw: view.raw }, track: NO_TRACK }
+  }
+  const row = workflowRow(doc, name)
+  if (row.invalid) return { row, track: NO_TRACK }
   let track: FinalTrack
   try {
     track = finalTrack(doc)
   } catch {
-    // A document whose shape defeats even the tolerant reader counts as having no history.
-    track = { times: [], values: [], types: [], expected: 0 }
+    track = NO_TRACK
   }
-  return { row: workflowRow(doc, name), track }
+  return { row, track }
 }

@@ -3,6 +3,8 @@ import type { WorkflowProgress } from '../../../shared/ipc-contract'
 import type { WorkflowRow as Row } from '../../../shared/search-types'
 import { useVirtualList } from '../hooks/useVirtualList'
 import { estimateRowHeight } from '../lib/virtual-window'
+import { ErrorBoundary } from './ErrorBoundary'
+import { InvalidWorkflowRow } from './InvalidWorkflowRow'
 import { WorkflowRow } from './WorkflowRow'
 
 interface Props {
@@ -17,7 +19,7 @@ interface Props {
   listRef: RefObject<HTMLDivElement | null>
 }
 
-const estimate = (row: Row): number => estimateRowHeight(row.datasets.length)
+const estimate = (row: Row): number => (row.raw !== undefined ? 160 : estimateRowHeight(row.datasets.length))
 const keyOf = (row: Row): string => row.name
 
 /** The workflows of one page, windowed: only rows near the viewport are in the DOM. */
@@ -28,17 +30,22 @@ export function ResultsList({ rows: items, now, selected, openName, progress, on
     const row = items[index]!
     const name = row.name
     rows.push(
-      <WorkflowRow
-        key={name}
-        row={row}
-        now={now}
-        selected={selected.has(name)}
-        open={openName === name}
-        progress={progress.get(name)}
-        onToggle={onToggle}
-        onOpen={onOpen}
-        measureRef={measureRef}
-      />
+      <ErrorBoundary key={name} what={`workflow ${name}`} resetKey={row} className="workflow-row">
+        {row.raw !== undefined ? (
+          <InvalidWorkflowRow view={{ invalid: true, name, issues: row.issues ?? [], raw: row.raw }} open={openName === name} onOpen={onOpen} measureRef={measureRef} />
+        ) : (
+          <WorkflowRow
+            row={row}
+            now={now}
+            selected={selected.has(name)}
+            open={openName === name}
+            progress={progress.get(name)}
+            onToggle={onToggle}
+            onOpen={onOpen}
+            measureRef={measureRef}
+          />
+        )}
+      </ErrorBoundary>
     )
   }
   return (

@@ -8,6 +8,10 @@
  *  "diskMbPer100k"} (null where a part was skipped).
  *
  *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search] [--stored 100000]
+ *
+ * Then the `stats2 serve` load test (bench/serve.ts; `--no-serve` skips it, `--serve-only` runs only
+ * it): its figures join the last line as serveRps, serveP50Ms, serveP99Ms, serveErrors.
+ *   npm run bench -- --serve-only [--serve-clients 50] [--serve-seconds 20]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -27,6 +31,7 @@ import type { UpdateReport } from '../src/shared/update-types'
 import type { WorkflowDoc } from '../src/shared/stats2-doc'
 import { benchSearch, type SearchFigures } from './search'
 import { benchStoreAtScale, type StoreFigures } from './store'
+import { benchServe } from './serve'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
@@ -41,7 +46,11 @@ const { values } = parseArgs({
     stored: { type: 'string', default: '100000' },
     /** Iterating on the fast path: skip the (long) sequential run; the last line then has no speedup. */
     'fast-only': { type: 'boolean', default: false },
-    seed: { type: 'string', default: '7' }
+    seed: { type: 'string', default: '7' },
+    'no-serve': { type: 'boolean', default: false },
+    'serve-only': { type: 'boolean', default: false },
+    'serve-clients': { type: 'string', default: '50' },
+    'serve-seconds': { type: 'string', default: '20' }
   },
   strict: true
 })
@@ -156,8 +165,18 @@ function figures(search: SearchFigures | undefined, store: StoreFigures | undefi
 }
 
 async function main(): Promise<void> {
+  const serveKeys = async (): Promise<Record<string, number | boolean>> => {
+    if (values['no-serve']) return {}
+    const served = await benchServe({ clients: Number(values['serve-clients']), seconds: Number(values['serve-seconds']) })
+    return { serveRps: served.rps, serveP50Ms: served.p50Ms, serveP99Ms: served.p99Ms, serveErrors: served.errors, serveCleanExit: served.cleanExit }
+  }
+  if (values['serve-only']) {
+    console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...(await serveKeys()) }))
+    return
+  }
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
   try {
+    const serve = await serveKeys()
     const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
@@ -175,7 +194,7 @@ async function main(): Promise<void> {
       console.log(`k = ${k.toFixed(2)}; bound N·(1+k)·L/C = ${bound.toFixed(1)} s`)
       printMode(fast, bound)
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...serve }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -186,7 +205,8 @@ async function main(): Promise<void> {
         speedup: Number((sequential.seconds / fast.seconds).toFixed(2)),
         boundRatio: Number((fast.seconds / bound).toFixed(3)),
         identical,
-        ...storeKeys
+        ...storeKeys,
+        ...serve
       }))
     } finally {
       await sim.dispatcher.close()

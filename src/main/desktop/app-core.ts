@@ -292,6 +292,8 @@ export class AppCore extends EventEmitter<Events> {
     this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
     this.scheduleTimer = setInterval(() => {
       this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
+      // The header shows the next run time: tell it, whether this run starts or is skipped.
+      void this.emitStatus()
       if (this.job.isRunning) return log.info('scheduled update skipped: one is already running')
       log.info('scheduled update all')
       try {

@@ -88,6 +88,19 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
   return { unit: series.unit, ...(series.expected !== undefined ? { expected: series.expected } : {}), datasets, ...(range ? { range } : {}) }
 }
 
+/** Half the time axis shown around a single moment (one history entry, or entries in the same second). */
+export const SINGLE_MOMENT_MARGIN_SECONDS = 3600
+
+/**
+ * Fixed bounds for the time axis when the history is one moment: left alone, Chart.js stretches a
+ * zero-width range of unix seconds over years (2024 to 2029 around a single dot). Undefined when the
+ * data spans time and the axis can fit it by itself.
+ */
+export function timeAxisBounds(range: { min: number; max: number } | undefined): { min: number; max: number } | undefined {
+  if (!range || range.max > range.min) return undefined
+  return { min: range.min - SINGLE_MOMENT_MARGIN_SECONDS, max: range.max + SINGLE_MOMENT_MARGIN_SECONDS }
+}
+
 /** The workflow chart: events (or lumis) per output dataset over time, and the expected total. */
 export function workflowChartData(doc: WorkflowDoc): WorkflowChartData {
   return chartDataFromSeries(workflowSeries(doc))

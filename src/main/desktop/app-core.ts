@@ -13,13 +13,13 @@ import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
 import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
-import { UpdateJob, type JobRunner } from '../updater/update-job'
+import { UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
 import type {
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
 import type { SearchField, SearchQuery, SearchResult } from '../../shared/search-types'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
-import type { UpdateScope } from '../../shared/update-types'
+import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
 import { newestEntry } from '../../shared/rules/completion'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
@@ -114,6 +114,17 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   private readonly runner: JobRunner = async (scope, runOptions, hooks) => {
+    const demo = this.demo
+    // The demo's first run replays the scenario's earlier steps (a few runs on a simulated clock).
+    if (demo && !demo.replayed) {
+      const quiet = { triggerProd: false, triggerDev: false }
+      await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+    }
+    return this.runOnce(scope, runOptions, hooks)
+  }
+
+  /** One update run against the active cmsweb and store; `now` is the updater's clock (the demo's replay moves it). */
+  private async runOnce(scope: UpdateScope, runOptions: RunOptions, hooks: Partial<JobHooks>, now?: () => number): Promise<UpdateReport> {
     const config = this.activeConfig()
     const store = await this.activeStore()
     const cmsweb = await openCmsweb(config)
@@ -126,7 +137,8 @@ export class AppCore extends EventEmitter<Events> {
         options: updaterOptions(config),
         signal: hooks.signal,
         onProgress: hooks.onProgress,
-        onWorkflow: hooks.onWorkflow
+        onWorkflow: hooks.onWorkflow,
+        ...(now ? { now } : {})
       })
     } finally {
       await notifier?.close()

@@ -7,14 +7,14 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
-  app, BrowserWindow, ipcMain, safeStorage, session, shell,
+  app, BrowserWindow, ipcMain, Notification, safeStorage, session, shell,
   type BrowserWindowConstructorOptions, type WebContents
 } from 'electron'
 import { AppCore } from './desktop/app-core'
 import { EncryptedSecretStore, MemorySecretStore, type SecretStore } from './desktop/secrets'
 import { createHandlers } from './ipc/handlers'
 import { DEV_SERVER_CSP, RENDERER_CSP } from '../shared/csp'
-import { registerIpc, sendEvent } from './ipc/register'
+import { registerIpc, sendEvent, showWatchNotifications } from './ipc/register'
 import { createLogger } from './log/logger'
 import { isAllowedExternalUrl } from '../shared/rules/links'
 
@@ -137,6 +137,10 @@ export async function startDesktop(): Promise<void> {
   }
   core.subscribe('updaterState', (state) => sendEvent(window?.webContents, 'updaterState', state))
   core.subscribe('statusChanged', (status) => sendEvent(window?.webContents, 'statusChanged', status))
+  core.subscribe('watchNotifications', (events) => {
+    sendEvent(window?.webContents, 'watchNotifications', events)
+    showWatchNotifications(Notification, events, open)
+  })
   app.on('second-instance', open)
   app.on('activate', open)
   // Closing the window does not stop a running update: the app stays until it ends, and a window

@@ -13,7 +13,9 @@ import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
 import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
-import { UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { BusyError, UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { Watchlist } from '../watchlist/watchlist'
+import { WatchlistError } from '../watchlist/watchlist-file'
 import type {
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
@@ -53,6 +55,8 @@ export class AppCore extends EventEmitter<Events> {
   private scheduleTimer: NodeJS.Timeout | undefined
   private nextScheduledRun: number | undefined
   private readonly env: Record<string, string | undefined>
+  /** Pinned PrepIDs, campaigns and workflows (src/main/watchlist). */
+  watch!: Watchlist
   /** Store maintenance after an update-all; awaited before the store is closed. */
   private maintenance: Promise<void> = Promise.resolve()
 
@@ -70,6 +74,10 @@ export class AppCore extends EventEmitter<Events> {
 
   static async create(options: AppCoreOptions): Promise<AppCore> {
     const core = new AppCore(options, await DesktopSettingsFile.open(options.userDataDir))
+    core.watch = await Watchlist.open(options.userDataDir, {
+      store: () => core.activeStore(),
+      onEvents: (events) => core.emit('watchNotifications', events)
+    })
     core.reschedule()
     return core
   }
@@ -120,7 +128,8 @@ export class AppCore extends EventEmitter<Events> {
       const quiet = { triggerProd: false, triggerDev: false }
       await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
     }
-    return this.runOnce(scope, runOptions, hooks)
+    // Pinned workflows go first, and their changes become notifications.
+    return this.watch.runWatched(scope, (next) => this.runOnce(next, runOptions, hooks))
   }
 
   /** One update run against the active cmsweb and store; `now` is the updater's clock (the demo's replay moves it). */
@@ -254,6 +263,14 @@ export class AppCore extends EventEmitter<Events> {
 
   startUpdate(scope: UpdateScope, request: RunOptions = {}): UpdaterState {
     return this.job.start(scope, this.notifyOptions(request))
+  }
+
+  /** Updates the pinned workflows only (the watchlist's own button). */
+  async updateWatchlist(request: RunOptions = {}): Promise<UpdaterState> {
+    if (this.job.isRunning) throw new BusyError('An update is already running; wait for it or cancel it.')
+    const names = await this.watch.pinnedNames()
+    if (names.length === 0) throw new WatchlistError('The watchlist is empty: pin a workflow, a PrepID or a campaign first.')
+    return this.startUpdate({ kind: 'names', names }, request)
   }
 
   // ---- settings ---------------------------------------------------------------------------------

@@ -71,7 +71,11 @@ describe('workflow chart datasets', () => {
     const data = workflowChartData(lumiDoc)
     expect(data.unit).toBe('lumis')
     expect(data.datasets[0]!.data).toEqual([{ x: 10, y: 40 }])
-    expect(data.datasets.find((dataset) => dataset.stats2.kind === 'expected')!.data).toEqual([{ x: 10, y: 50 }])
+    // One entry: the expected line spans the axis framed around it.
+    expect(data.datasets.find((dataset) => dataset.stats2.kind === 'expected')!.data).toEqual([
+      { x: 10 - SINGLE_MOMENT_MARGIN_SECONDS, y: 50 },
+      { x: 10 + SINGLE_MOMENT_MARGIN_SECONDS, y: 50 }
+    ])
   })
 
   it('is empty without history', () => {

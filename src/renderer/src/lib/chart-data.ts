@@ -71,9 +71,11 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
   })
   const range = datasets.length > 0 ? { min, max } : undefined
   if (series.expected !== undefined && range) {
+    // Across the whole axis, also when it is framed around a single moment.
+    const span = timeAxisBounds(range) ?? range
     datasets.push({
       label: `Expected: ${groupDigits(series.expected)} ${series.unit}`,
-      data: range.min === range.max ? [{ x: range.min, y: series.expected }] : [{ x: range.min, y: series.expected }, { x: range.max, y: series.expected }],
+      data: [{ x: span.min, y: series.expected }, { x: span.max, y: series.expected }],
       borderColor: '#6b7280',
       backgroundColor: '#6b7280',
       borderDash: [6, 4],

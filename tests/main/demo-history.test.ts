@@ -82,3 +82,24 @@ describe('demo history', () => {
     expect(movedInWindow.length).toBeGreaterThan(docs.length / 2)
   })
 })
+
+describe('watchlist channels', () => {
+  it('validates what is pinned and answers the view', async () => {
+    expect(await dispatch(handlers, 'watchlistAdd', { item: { kind: 'dataset', value: '/a/b/c' } })).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+    expect(await dispatch(handlers, 'watchlistAdd', { item: { kind: 'prepid', value: 'bad value with spaces' } })).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+    expect(await dispatch(handlers, 'setWatchlistOptions', { stallHours: 0 })).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+    expect(await dispatch(handlers, 'updateWatchlist', {})).toMatchObject({ ok: false, error: { code: 'invalid-argument', message: expect.stringContaining('empty') } })
+    const withPrepId = docs.find((doc) => doc.PrepID)!
+    const added = await dispatch(handlers, 'watchlistAdd', { item: { kind: 'prepid', value: withPrepId.PrepID } })
+    expect(added).toMatchObject({ ok: true, value: { stallHours: 24, items: [{ item: { kind: 'prepid', value: withPrepId.PrepID } }] } })
+    const view = added.ok ? (added.value as { items: Array<{ workflows: Array<{ _id: string; EventNumberHistory: unknown[] }> }> }) : undefined
+    expect(view!.items[0]!.workflows.map((w) => w._id)).toContain(withPrepId._id)
+    expect(view!.items[0]!.workflows.every((w) => w.EventNumberHistory.length <= 1)).toBe(true)
+    expect(core.watch.items()).toEqual([{ kind: 'prepid', value: withPrepId.PrepID }])
+    expect(await dispatch(handlers, 'setWatchlistOptions', { stallHours: 6 })).toMatchObject({ ok: true, value: { stallHours: 6 } })
+    expect(await dispatch(handlers, 'updateWatchlist', {})).toMatchObject({ ok: true, value: { state: 'running', scope: 'names' } })
+    await core.job.wait()
+    expect(core.job.state().state).toBe('done')
+    expect(await dispatch(handlers, 'watchlistRemove', { item: { kind: 'prepid', value: withPrepId.PrepID } })).toMatchObject({ ok: true, value: { items: [] } })
+  })
+})

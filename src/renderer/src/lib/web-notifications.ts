@@ -5,14 +5,18 @@
  */
 import { notificationsToShow, type WatchEvent } from '../../../shared/watchlist'
 
+/** The DOM's NotificationPermission, spelled out so this module also compiles for Node tests. */
+export type WebNotificationPermission = 'default' | 'granted' | 'denied'
+
 export interface WebNotificationApi {
-  readonly permission: NotificationPermission
-  requestPermission(): Promise<NotificationPermission>
-  new (title: string, options?: NotificationOptions): unknown
+  readonly permission: WebNotificationPermission
+  requestPermission(): Promise<WebNotificationPermission>
+  new (title: string, options?: { body?: string; tag?: string }): unknown
 }
 
 export function webNotificationApi(): WebNotificationApi | undefined {
-  return typeof window !== 'undefined' && 'Notification' in window ? (window.Notification as unknown as WebNotificationApi) : undefined
+  const api = (globalThis as { Notification?: unknown }).Notification
+  return typeof api === 'function' ? (api as WebNotificationApi) : undefined
 }
 
 /** Shows the events when permission was granted; returns how many notifications were created. */

@@ -18,9 +18,9 @@ export interface DemoOptions {
 }
 
 /** Steps of the demo scenario, how many of them are replayed in the past at start, and their spacing. */
-export const DEMO_STEPS = 8
+export const DEMO_STEPS = 12
 export const DEMO_REPLAYED_STEPS = 6
-export const DEMO_STEP_SECONDS = 3 * 3600
+export const DEMO_STEP_SECONDS = 2 * 3600
 
 /** One update run at a given clock (unix seconds), as the replay drives it. */
 export type ReplayRun = (now: () => number) => Promise<unknown>
@@ -60,7 +60,10 @@ export async function startDemo(base: Stats2Config, options: DemoOptions): Promi
     startTime,
     stepSeconds: DEMO_STEP_SECONDS,
     createdWithinSeconds: 2 * 86_400,
-    startStatusMax: 4
+    // Workflows start at most acquired and move on slowly: at start a mix of new, running and done,
+    // and the live steps still change many of them.
+    startStatusMax: 3,
+    statusAdvance: [0, 1]
   })
   const stepTime = (step: number): number => startTime + step * DEMO_STEP_SECONDS
   // While replaying, the simulator stamps what each step introduces with that step's time.

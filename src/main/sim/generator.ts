@@ -33,6 +33,8 @@ export interface GenerateOptions {
    * The demo starts them at most running-open, so that each one's progress is seen step by step.
    */
   startStatusMax?: number
+  /** Status steps a workflow may move on from one scenario step to the next, picked at random (default [0, 1, 1, 1, 2]). */
+  statusAdvance?: number[]
 }
 
 export const STATUSES = [
@@ -302,7 +304,7 @@ class Generator {
     const cap = Math.min(startMax, this.options.startStatusMax ?? S_ANNOUNCED)
     let s = Math.min(cap, appear === 0 ? this.rng.pick([0, 1, 2, 3, 4, 4, 5, 5, 6, 7]) : this.rng.pick([0, 0, 1]))
     for (let k = appear; k < gone; k++) {
-      if (k > appear) s = Math.min(S_ANNOUNCED, s + this.rng.pick([0, 1, 1, 1, 2]))
+      if (k > appear) s = Math.min(S_ANNOUNCED, s + this.rng.pick(this.options.statusAdvance ?? [0, 1, 1, 1, 2]))
       status[k] = s
     }
     return status

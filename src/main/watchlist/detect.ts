@@ -81,6 +81,12 @@ export function detectWatchEvents(input: DetectInput): DetectOutput {
   }
   if (!next) return { events, notified: [...keep] }
 
+  const status = currentStatus(next)
+  const before = currentStatus(previous)
+  if (status && (FINAL_STATUSES as readonly string[]).includes(status.status)) {
+    tell(`status:${status.status}`, { kind: 'status', title: `Workflow ${status.status}`, body: workflow }, firstSight || before?.status === status.status)
+  }
+
   const wasValid = validDatasets(previous)
   for (const [dataset, events_] of validDatasets(next)) {
     tell(
@@ -88,12 +94,6 @@ export function detectWatchEvents(input: DetectInput): DetectOutput {
       { kind: 'dataset-valid', title: 'Dataset VALID', body: `${dataset} is VALID (${groupDigits(events_)} events) — ${workflow}` },
       firstSight || wasValid.has(dataset)
     )
-  }
-
-  const status = currentStatus(next)
-  const before = currentStatus(previous)
-  if (status && (FINAL_STATUSES as readonly string[]).includes(status.status)) {
-    tell(`status:${status.status}`, { kind: 'status', title: `Workflow ${status.status}`, body: workflow }, firstSight || before?.status === status.status)
   }
 
   if (status && (RUNNING_STATUSES as readonly string[]).includes(status.status)) {

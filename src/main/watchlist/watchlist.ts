@@ -93,6 +93,7 @@ export class Watchlist {
 
   async view(): Promise<WatchlistView> {
     const data = this.file.current
+    if (data.items.length === 0) return { items: [], stallHours: data.stallHours, recent: data.recent }
     const store = await this.deps.store()
     const items = await Promise.all(
       data.items.map(async (item) => {

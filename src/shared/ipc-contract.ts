@@ -104,6 +104,8 @@ export interface DesktopSettings {
   notifications: { prod: boolean; dev: boolean }
   /** Update all every N minutes while the app runs; 0 = off. */
   scheduleMinutes: number
+  /** Start the installed desktop app when the operator logs in. */
+  startAtLogin?: boolean
 }
 
 export interface SettingsView extends DesktopSettings {
@@ -113,6 +115,8 @@ export interface SettingsView extends DesktopSettings {
   secureStorage: boolean
   /** Settings fixed by the environment (USERCRT, DB_URL, …), shown read-only. */
   fromEnvironment: string[]
+  /** True in the installed desktop app, the only one that can start at login. */
+  startAtLoginAvailable?: boolean
 }
 
 export const settingsPatchSchema = z.object({
@@ -137,7 +141,8 @@ export const settingsPatchSchema = z.object({
   cmsweb: z.object({ url: httpUrl, dbsUrl: httpUrl }).strict().optional(),
   concurrency: z.number().int().min(1).max(64).optional(),
   notifications: z.object({ prod: z.boolean(), dev: z.boolean() }).strict().optional(),
-  scheduleMinutes: z.number().int().min(0).max(24 * 60).optional()
+  scheduleMinutes: z.number().int().min(0).max(24 * 60).optional(),
+  startAtLogin: z.boolean().optional()
 }).strict()
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>
 

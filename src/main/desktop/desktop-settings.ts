@@ -17,7 +17,8 @@ export const DEFAULT_SETTINGS: DesktopSettings = {
   cmsweb: { url: 'https://cmsweb.cern.ch', dbsUrl: 'https://cmsweb-prod.cern.ch:8443' },
   concurrency: 8,
   notifications: { prod: false, dev: false },
-  scheduleMinutes: 0
+  scheduleMinutes: 0,
+  startAtLogin: false
 }
 
 type Env = Record<string, string | undefined>
@@ -62,6 +63,7 @@ export class DesktopSettingsFile {
     if (patch.concurrency !== undefined) next.concurrency = patch.concurrency
     if (patch.notifications) next.notifications = patch.notifications
     if (patch.scheduleMinutes !== undefined) next.scheduleMinutes = patch.scheduleMinutes
+    if (patch.startAtLogin !== undefined) next.startAtLogin = patch.startAtLogin
     await mkdir(dirname(this.file), { recursive: true })
     const temp = `${this.file}.tmp`
     await writeFile(temp, JSON.stringify(next, null, 2), { mode: 0o600 })

@@ -23,6 +23,8 @@ export interface SettingsForm {
   notifyProd: boolean
   notifyDev: boolean
   scheduleMinutes: string
+  /** Undefined where the app cannot start at login (browser mode, a checkout). */
+  startAtLogin?: boolean
 }
 
 export type FormField = keyof SettingsForm
@@ -49,7 +51,8 @@ export function formFromView(view: SettingsView): SettingsForm {
     concurrency: String(view.concurrency),
     notifyProd: view.notifications.prod,
     notifyDev: view.notifications.dev,
-    scheduleMinutes: String(view.scheduleMinutes)
+    scheduleMinutes: String(view.scheduleMinutes),
+    ...(view.startAtLoginAvailable ? { startAtLogin: view.startAtLogin ?? false } : {})
   }
 }
 
@@ -103,7 +106,8 @@ export function patchFromForm(form: SettingsForm, locked: ReadonlySet<FormField>
 
   const patch: SettingsPatch = {
     notifications: { prod: form.notifyProd, dev: form.notifyDev },
-    ...(scheduleMinutes !== undefined ? { scheduleMinutes } : {})
+    ...(scheduleMinutes !== undefined ? { scheduleMinutes } : {}),
+    ...(form.startAtLogin !== undefined ? { startAtLogin: form.startAtLogin } : {})
   }
   if (!locked.has('credentialKind')) patch.credentials = credentials
   if (!locked.has('caPath')) patch.caPath = form.caPath.trim()
@@ -147,7 +151,8 @@ const PATH_TO_FIELD: Record<string, FormField> = {
   'cmsweb.dbsUrl': 'dbsUrl',
   'concurrency': 'concurrency',
   'notifications': 'notifyProd',
-  'scheduleMinutes': 'scheduleMinutes'
+  'scheduleMinutes': 'scheduleMinutes',
+  'startAtLogin': 'startAtLogin'
 }
 
 /**

@@ -4,7 +4,7 @@
  * update). Shared by main (storage, detection) and the renderer (view, Web Notifications).
  */
 import { z } from 'zod'
-import type { WorkflowDoc } from './stats2-doc'
+import type { WorkflowView } from './workflow-view'
 
 export const WATCH_KINDS = ['prepid', 'campaign', 'workflow'] as const
 export type WatchKind = (typeof WATCH_KINDS)[number]
@@ -48,9 +48,12 @@ export interface WatchEvent {
 
 export interface WatchedItemView {
   item: WatchItem
-  /** How many stored workflows it stands for, and the first of them (each with its newest history entry only). */
+  /**
+   * How many stored workflows it stands for, and the first of them: each checked at the contract
+   * boundary and with its newest history entry only (a document that does not fit is shown raw).
+   */
   total: number
-  workflows: WorkflowDoc[]
+  workflows: WorkflowView[]
   error?: string
 }
 

@@ -13,6 +13,7 @@ import { Watchlist } from '../../src/main/watchlist/watchlist'
 import type { UpdateReport, UpdateScope } from '../../src/shared/update-types'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import type { WatchEvent } from '../../src/shared/watchlist'
+import { viewName } from '../../src/shared/workflow-view'
 
 const NOW = 1_790_000_000
 let dir: string
@@ -70,7 +71,7 @@ describe('watchlist service', () => {
     await watch.add({ kind: 'workflow', value: B })
     expect((await watch.pinnedNames()).sort()).toEqual([A, B])
     const view = await watch.view()
-    expect(view.items.map((i) => [i.item.value, i.total, i.workflows.map((w) => w._id)])).toEqual([
+    expect(view.items.map((i) => [i.item.value, i.total, i.workflows.map(viewName)])).toEqual([
       ['HIG-Run3Summer22GS-00001', 1, [A]],
       [B, 1, [B]]
     ])

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join } from 'node:path'
 import type { Stats2Config } from '../config/config'
 import type { DesktopSettings, SettingsPatch, SettingsView } from '../../shared/ipc-contract'
 import type { SecretStore } from './secrets'
+import { withoutUrlCredentials } from './database-url-secret'
 
 export const DEFAULT_SETTINGS: DesktopSettings = {
   credentials: { kind: 'auto' },
@@ -152,8 +153,10 @@ export function credentialsConfigured(config: Stats2Config, home = homedir()): b
 }
 
 export function settingsView(settings: DesktopSettings, secrets: SecretStore, env: Env): SettingsView {
+  const database = settings.database.url ? { ...settings.database, url: withoutUrlCredentials(settings.database.url) } : settings.database
   return {
     ...settings,
+    database,
     passphraseStored: secrets.get('passphrase') !== undefined,
     databasePasswordStored: secrets.get('databasePassword') !== undefined,
     secureStorage: secrets.persistent,

@@ -61,6 +61,8 @@ export interface Simulator {
   requestCounts(): Record<string, number>
   resetCounts(): void
   notifications(): SimNotification[]
+  /** Every `min_ldate` DBS `datasets?` was asked with, in order, as sent ('' when absent). */
+  dbsMinLdates(): string[]
   close(): Promise<void>
 }
 
@@ -131,6 +133,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const counts = new Map<string, number>()
   const tokens = new Map<string, IssuedToken>()
   const notifications: Notification[] = []
+  const dbsMinLdates: string[] = []
   const nowSeconds = (): number => Math.floor(options.clock ? options.clock() : Date.now() / 1000)
 
   let current = Math.min(Math.max(0, Math.trunc(options.startStep ?? 0)), lastStep)
@@ -165,6 +168,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     resetCounts: () => counts.clear(),
     tokens,
     notifications,
+    dbsMinLdates,
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 300
   }
 
@@ -273,6 +277,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     requestCounts: () => Object.fromEntries(counts),
     resetCounts: () => counts.clear(),
     notifications: () => notifications.map((n) => ({ ...n })),
+    dbsMinLdates: () => [...dbsMinLdates],
     close() {
       closed ??= new Promise<void>((resolve) => {
         if (autoTimer) clearInterval(autoTimer)

@@ -10,7 +10,9 @@ import { createLogger } from '../log/logger'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import type { WatchEvent, WatchItem, WatchlistView } from '../../shared/watchlist'
-import { newestEntry } from '../../shared/rules/completion'
+import { toWorkflowView } from '../../shared/stats2-doc-schema'
+import { isInvalidWorkflow } from '../../shared/workflow-view'
+import { listView } from '../desktop/workflow-boundary'
 import { byRequestDateTime } from '../../shared/rules/request-name'
 import { detectWatchEvents } from './detect'
 import { mergeReports } from './reports'
@@ -32,6 +34,13 @@ export interface WatchlistDeps {
 }
 
 export type RunFn = (scope: UpdateScope) => Promise<UpdateReport>
+
+/** A stored document fit for detection; one that does not fit the schema is treated as absent. */
+function checked(doc: WorkflowDoc | undefined): WorkflowDoc | undefined {
+  if (doc === undefined) return undefined
+  const view = toWorkflowView(doc)
+  return isInvalidWorkflow(view) ? undefined : view
+}
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || (error as { code?: unknown }).code === 'ABORT_ERR')
@@ -102,9 +111,7 @@ export class Watchlist {
           const docs = await store.getWorkflows(names.slice(0, VIEW_WORKFLOWS_PER_ITEM))
           const workflows = names.flatMap((name) => {
             const doc = docs.get(name)
-            if (!doc) return []
-            const newest = newestEntry(doc.EventNumberHistory)
-            return [{ ...doc, EventNumberHistory: newest ? [newest] : [] }]
+            return doc ? [listView(doc)] : []
           })
           const total = item.kind === 'workflow' ? workflows.length : names.length
           return { item, total, workflows }
@@ -163,8 +170,8 @@ export class Watchlist {
       for (const name of names) {
         const result = detectWatchEvents({
           workflow: name,
-          previous: before.get(name),
-          next: after.get(name),
+          previous: checked(before.get(name)),
+          next: checked(after.get(name)),
           notified: data.notified[name] ?? [],
           now,
           stallSeconds,

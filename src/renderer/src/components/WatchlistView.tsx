@@ -7,7 +7,9 @@ import { isBrowserMode } from '../api'
 import { useWatchlistContext } from '../hooks/useWatchlist'
 import { lastTransition, workflowName } from '../lib/format'
 import { webNotificationApi } from '../lib/web-notifications'
+import { isInvalidWorkflow, viewName } from '../../../shared/workflow-view'
 import { DatasetBar } from './DatasetBar'
+import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
 import { PinButton } from './PinButton'
 import { SearchLink } from './SearchLink'
 import '../watchlist.css'
@@ -58,7 +60,16 @@ function WatchedItem({ entry, now, onOpen }: { entry: WatchedItemView; now: numb
       {!error && workflows.length === 0 ? (
         <p className="muted watch-empty">{item.kind === 'workflow' ? 'Not in the store yet: the next watchlist update fetches it from ReqMgr2.' : 'No stored workflow has it yet.'}</p>
       ) : null}
-      {workflows.map((doc) => <WatchedWorkflow key={doc._id} doc={doc} now={now} onOpen={onOpen} />)}
+      {workflows.map((view) =>
+        isInvalidWorkflow(view) ? (
+          <div key={view.name} className="watch-workflow" data-testid="watch-workflow" data-name={view.name}>
+            <button type="button" className="workflow-name mono" onClick={() => onOpen(view.name)}>{view.name}</button>
+            <InvalidWorkflowNotice view={view} compact />
+          </div>
+        ) : (
+          <WatchedWorkflow key={viewName(view)} doc={view} now={now} onOpen={onOpen} />
+        )
+      )}
     </section>
   )
 }

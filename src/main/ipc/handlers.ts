@@ -76,6 +76,7 @@ const ERROR_CODES: Record<string, ErrorCode> = {
   StoreError: 'store',
   StoreInUseError: 'store',
   EmbeddedCouchError: 'store',
+  StoreDamagedError: 'store',
   ForbiddenError: 'forbidden',
   AbortError: 'cancelled'
 }

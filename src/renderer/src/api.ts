@@ -33,7 +33,8 @@ function browserToken(): string {
 
 function createBrowserApi(): Stats2Api {
   return createHttpApi({
-    baseUrl: '',
+    // The page's own folder: '' for `stats2 ui`, `/stats/dashboard` under `stats2 serve`'s base path.
+    baseUrl: location.pathname.replace(/\/[^/]*$/, ''),
     token: browserToken(),
     transport: {
       fetch: (url, init) => fetch(url, { ...init, credentials: 'same-origin', cache: 'no-store' }) as Promise<HttpResponseLike>,

@@ -16,6 +16,7 @@ import { aggregateTracks } from '../../shared/rules/series'
 import { RowCache } from '../search/row-cache'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors'
+import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -123,7 +124,13 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
     testConnection: refuse,
     openExternal: refuse,
     startDemo: refuse,
-    stopDemo: refuse
+    stopDemo: refuse,
+    // The watchlist belongs to an operator's desktop: the shared read-only dashboard has none.
+    getWatchlist: async () => ({ items: [], stallHours: DEFAULT_STALL_HOURS, recent: [] }),
+    watchlistAdd: refuse,
+    watchlistRemove: refuse,
+    setWatchlistOptions: refuse,
+    updateWatchlist: refuse
   }
 }
 

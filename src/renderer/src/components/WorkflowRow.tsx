@@ -2,6 +2,7 @@ import { memo, type ReactNode } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
 import type { WorkflowRow as Row } from '../../../shared/search-types'
 import { workflowProgressLabel, workflowProgressTone } from '../lib/updater-view'
+import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
 
@@ -51,6 +52,7 @@ export const WorkflowRow = memo(function WorkflowRow({ row, now, selected, open,
             {progress.reason ? <span className="progress-reason">: {progress.reason}</span> : null}
           </span>
         ) : null}
+        <PinButton item={{ kind: 'workflow', value: name }} />
         <WorkflowLinks inputDataset={row.inputDataset} name={name} />
       </div>
       <WorkflowSummary row={row} now={now} />

@@ -1,8 +1,11 @@
 import { generateScenario } from './src/main/sim/generator'
-import { Timeline } from './src/main/sim/timeline'
-const n = Number(process.argv[2])
-const t = performance.now()
-const s = generateScenario({ workflows: n, steps: 1, seed: 7 })
-const t2 = performance.now()
-const tl = new Timeline(s)
-console.log(n, 'gen', ((t2-t)/1000).toFixed(1), 's; timeline', ((performance.now()-t2)/1000).toFixed(1), 's; rss', Math.round(process.memoryUsage().rss/1e6), 'MB heap', Math.round(process.memoryUsage().heapUsed/1e6), tl.steps[0]!.docs.size)
+const s = generateScenario({ workflows: 400, steps: 4, seed: 11 })
+const last = s.steps[3]!.reqmgr2, first = s.steps[0]!.reqmgr2
+const camp = new Map<string, number>()
+for (const d of first.values()) camp.set(String(d.Campaign), (camp.get(String(d.Campaign)) ?? 0) + 1)
+console.log([...camp].sort((a,b)=>b[1]-a[1]).slice(0,30))
+const late = [...last.keys()].filter(n => !first.has(n)).map(n => [n, last.get(n)!.Campaign, last.get(n)!.RequestType, last.get(n)!.PrepID])
+console.log(late.slice(0,20))
+const st = new Map<string, number>(); for (const d of first.values()) st.set(String(d.RequestStatus), (st.get(String(d.RequestStatus))??0)+1); console.log(st)
+const pw = new Map<string, number>(); for (const d of first.values()) { const p = String(d.PrepID).split('-')[0]!; pw.set(p, (pw.get(p)??0)+1) }; console.log(pw)
+console.log([...first.values()].slice(0,3).map(d => [d.RequestName, d.RequestDate, d.PrepID, d.Campaign, d.RequestType]))

@@ -2,7 +2,8 @@
  * `npm run bench`: update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
  * no batching) against the fast path (concurrency 16, batching), in one run; then search latency on
  * a large embedded store. The last line is one JSON object:
- * {"speedup": sequential ÷ fast, "boundRatio": fast ÷ N·(1+k)·L/C, "identical": bool}.
+ * {"speedup": sequential ÷ fast, "boundRatio": fast ÷ N·(1+k)·L/C, "identical": bool, plus the scoped-sync
+ * keys of bench/scoped.ts: scopedFirstRunS, unscopedFirstRunS, scopedCalls, unscopedCalls, scopedBytes, unscopedBytes}.
  *
  *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search]
  */
@@ -23,6 +24,7 @@ import { updaterOptions } from '../src/main/core/runtime'
 import type { UpdateReport } from '../src/shared/update-types'
 import type { WorkflowDoc } from '../src/shared/stats2-doc'
 import { benchSearch } from './search'
+import { benchScoped, type ScopedBenchResult } from './scoped'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
@@ -150,8 +152,9 @@ async function main(): Promise<void> {
       const bound = (fast.docs.size * (1 + k) * LATENCY) / 1000 / C
       console.log(`k = ${k.toFixed(2)}; bound N·(1+k)·L/C = ${bound.toFixed(1)} s`)
       printMode(fast, bound)
+      const scoped: ScopedBenchResult = await benchScoped(sim, join(work, 'scoped'), N, C)
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...scoped }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -161,7 +164,8 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({
         speedup: Number((sequential.seconds / fast.seconds).toFixed(2)),
         boundRatio: Number((fast.seconds / bound).toFixed(3)),
-        identical
+        identical,
+        ...scoped
       }))
     } finally {
       await sim.dispatcher.close()

@@ -258,3 +258,26 @@ export class ScopeMatcher {
     return this.statusMatches(raw.RequestStatus) && this.dayMatches(requestDay(raw))
   }
 }
+
+/** Items pinned elsewhere (the desktop's watchlist) that the scope must include. */
+export interface PinnedItems {
+  campaigns?: readonly string[]
+  prepIds?: readonly string[]
+  workflows?: readonly string[]
+}
+
+/**
+ * The scope with pinned items added: pinned workflows are always in; pinned campaigns and PrepIDs
+ * join the campaign/PrepID selectors (and so pass the same status and date filters). Without a
+ * scope everything is followed already, so no scope stays no scope.
+ */
+export function withPinned(scope: SyncScope | undefined, pinned: PinnedItems): SyncScope | undefined {
+  if (!isScoped(scope)) return undefined
+  const merge = (a: readonly string[], b: readonly string[] | undefined): string[] => cleanList([...a, ...(b ?? [])])
+  return {
+    ...scope,
+    campaigns: merge(scope.campaigns, pinned.campaigns),
+    prepIds: merge(scope.prepIds, pinned.prepIds),
+    workflows: merge(scope.workflows, pinned.workflows)
+  }
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { canonicalScope, globToRegExp, isScoped, normaliseScope, requestPrepIds, sameScope, ScopeMatcher, type SyncScope } from '../../src/shared/sync-scope'
+import { withPinned, canonicalScope, globToRegExp, isScoped, normaliseScope, requestPrepIds, sameScope, ScopeMatcher, type SyncScope } from '../../src/shared/sync-scope'
 
 const scope = (over: Partial<SyncScope>): SyncScope => ({ campaigns: [], prepIds: [], statuses: [], workflows: [], ...over })
 
@@ -39,5 +39,11 @@ describe('sync scope rules', () => {
     expect(new ScopeMatcher(scope({ workflows: ['other'] })).matches('w1', chain)).toBe(false)
     expect(globToRegExp('a.b?c*').test('a.bXcdef')).toBe(true)
     expect(globToRegExp('a.b?c*').test('aXbXc')).toBe(false)
+  })
+
+  it('adds pinned watchlist items to a scope, and leaves no scope as it is', () => {
+    expect(withPinned(undefined, { workflows: ['w1'] })).toBeUndefined()
+    expect(withPinned(scope({ campaigns: ['B'] }), { campaigns: ['A', 'B'], prepIds: ['HIG-1'], workflows: ['w1'] }))
+      .toEqual(scope({ campaigns: ['A', 'B'], prepIds: ['HIG-1'], workflows: ['w1'] }))
   })
 })

@@ -126,7 +126,8 @@ export class AppCore extends EventEmitter<Events> {
         options: updaterOptions(config),
         signal: hooks.signal,
         onProgress: hooks.onProgress,
-        onWorkflow: hooks.onWorkflow
+        onWorkflow: hooks.onWorkflow,
+        syncScope: config.scope
       })
     } finally {
       await notifier?.close()

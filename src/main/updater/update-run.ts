@@ -337,7 +337,9 @@ class UpdateRun {
    */
   private async updateAndRecalculate(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>, owed: Set<string>): Promise<void> {
     this.outsideDatasets.clear()
+    const outsideBefore = this.outOfScope.size
     const stored = await this.updateWorkflows(names, feedDocs)
+    if (this.outOfScope.size > outsideBefore) this.log.info(`${this.outOfScope.size - outsideBefore} changed workflows outside the sync scope left alone`)
     const related = this.relatedWorkflows(stored, [...this.outsideDatasets])
     related.catch(() => undefined)
     await this.recalculateWorkflows(names.filter((name) => !this.outOfScope.has(name)), stored)
@@ -546,6 +548,7 @@ class UpdateRun {
   /** An out-of-scope workflow: not stored, not updated, no DBS call; a stored one becomes excluded. */
   private leaveAlone(name: string, raw: unknown, isStored: boolean): void {
     this.outOfScope.add(name)
+    this.report.changed = Math.max(0, this.report.changed - 1) // counted as changed in the scope only
     this.succeeded.add(name) // off the retry list: it is not this store's business any more
     for (const dataset of rawOutputDatasets(raw)) this.outsideDatasets.add(dataset)
     if (isStored && !this.excluded.has(name)) {

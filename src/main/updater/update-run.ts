@@ -26,6 +26,7 @@ import { assertUsableRequest, buildWorkflowDoc, isRecord } from './reqmgr-doc'
 import { usesLumis } from '../../shared/rules/completion'
 import { describeScope, isScoped, normaliseScope, sameScope, ScopeMatcher, type SyncScope } from '../../shared/sync-scope'
 import { selectScopeNames } from './scope-select'
+import { ScopeMembership } from './scope-membership'
 
 export interface UpdaterOptions {
   concurrency: number
@@ -74,8 +75,9 @@ interface CheckpointSettings extends SettingsDoc {
   sync_scope?: SyncScope
   /** A scope being entered: its feed position is stored, its fetch not finished. */
   sync_scope_pending?: SyncScope
-  /** Stored workflows outside the scope: kept as they are, no longer updated. */
+  /** Stored workflows outside the scope (kept as they are, no longer updated), or the followed ones: see scope-membership.ts. */
   scope_excluded?: string[]
+  scope_followed?: string[]
 }
 
 /** A scope read back from `all_settings`; anything unreadable counts as a different scope. */
@@ -135,7 +137,7 @@ class UpdateRun {
   private readonly notifications: Promise<void>[] = []
   /** Sync scope of this update-all (undefined: everything), the stored workflows outside it, and what this run left alone. */
   private matcher: ScopeMatcher | undefined
-  private readonly excluded = new Set<string>()
+  private excluded = ScopeMembership.fromSettings({})
   private readonly outOfScope = new Set<string>()
   /** Output datasets of out-of-scope workflows changed in the current feed page (their stored neighbours are recalculated). */
   private readonly outsideDatasets = new Set<string>()
@@ -231,11 +233,11 @@ class UpdateRun {
       // Everything outside the old scope is missing: read the whole feed again, as a first run does.
       this.log.warn(`sync scope removed (was ${describeScope(followed ?? entering)}): reading the ReqMgr2 changes feed from 0`)
       since = 0
-      await this.checkpoint({ last_reqmgr_sequence: 0, sync_scope: undefined, sync_scope_pending: undefined, scope_excluded: undefined }, owed)
+      await this.checkpoint({ last_reqmgr_sequence: 0, sync_scope: undefined, sync_scope_pending: undefined, scope_excluded: undefined, scope_followed: undefined }, owed)
     } else if (scope) {
       this.matcher = new ScopeMatcher(scope)
-      for (const name of settings.scope_excluded ?? []) this.excluded.add(name)
-      for (const name of this.excluded) owed.delete(name)
+      this.excluded = ScopeMembership.fromSettings(settings)
+      for (const name of [...owed]) if (this.excluded.isExcluded(name)) owed.delete(name)
       if (!sameScope(followed, scope)) {
         const entered = await this.enterScope(scope, followed ?? entering, settings, owed)
         since = entered.since
@@ -286,7 +288,7 @@ class UpdateRun {
       await this.deleteWorkflows([...deleted])
       for (const name of deleted) {
         owed.delete(name)
-        this.excluded.delete(name)
+        this.excluded.include(name)
       }
 
       await this.updateAndRecalculate([...changed], feedDocs, owed)
@@ -321,7 +323,7 @@ class UpdateRun {
     const targets = new Set([...owed, ...fromDbs, ...active])
     for (const name of this.recalculated) targets.delete(name)
     for (const name of this.deletedNames) targets.delete(name)
-    for (const name of this.excluded) targets.delete(name)
+    for (const name of [...targets]) if (this.excluded.isExcluded(name)) targets.delete(name)
     await this.recalculateInChunks([...targets])
 
     this.setProgress('finishing', 0, 1)
@@ -343,7 +345,7 @@ class UpdateRun {
     const related = this.relatedWorkflows(stored, [...this.outsideDatasets])
     related.catch(() => undefined)
     await this.recalculateWorkflows(names.filter((name) => !this.outOfScope.has(name)), stored)
-    for (const name of await related) if (!this.recalculated.has(name) && !this.excluded.has(name)) owed.add(name)
+    for (const name of await related) if (!this.recalculated.has(name) && !this.excluded.isExcluded(name)) owed.add(name)
   }
 
   /** Stored workflows sharing an output dataset with the given ones (spec §6.4). */
@@ -358,7 +360,7 @@ class UpdateRun {
 
   /** The scope's keys of `all_settings` at a checkpoint (none without a scope). */
   private scopeFields(): Partial<CheckpointSettings> {
-    return this.matcher ? { scope_excluded: [...this.excluded].sort() } : {}
+    return this.matcher ? this.excluded.toSettings() : {}
   }
 
   /**
@@ -378,17 +380,17 @@ class UpdateRun {
     this.setProgress('changes', 0, 0)
     const wanted = await selectScopeNames(services, scope)
     const storedNames = new Set((await store.listNames()).names)
-    const following = new Set([...storedNames].filter((name) => !this.excluded.has(name)))
+    const following = new Set([...storedNames].filter((name) => !this.excluded.isExcluded(name)))
     const toFetch = [...wanted].filter((name) => !following.has(name)).sort()
-    this.excluded.clear()
-    for (const name of storedNames) if (!wanted.has(name)) this.excluded.add(name)
-    for (const name of this.excluded) owed.delete(name)
+    this.excluded = ScopeMembership.compute(storedNames, wanted)
+    for (const name of [...owed]) if (this.excluded.isExcluded(name)) owed.delete(name)
     this.log.info(
       `sync scope ${describeScope(scope)}${previous ? ` (was ${describeScope(previous)})` : ''}: ${wanted.size} workflows in ReqMgr2, ` +
       `${toFetch.length} to fetch, ${wanted.size - toFetch.length} already stored`
     )
-    if (this.excluded.size > 0) {
-      this.log.warn(`${this.excluded.size} stored workflows are outside the sync scope: they are kept, with their history, and no longer updated`)
+    const outside = [...storedNames].filter((name) => !wanted.has(name)).length
+    if (outside > 0) {
+      this.log.warn(`${outside} stored workflows are outside the sync scope: they are kept, with their history, and no longer updated`)
     }
     this.report.changed += toFetch.length
     const pageSize = options.batching ? options.changesPageSize : Math.max(1, toFetch.length)
@@ -515,7 +517,7 @@ class UpdateRun {
           this.tick(name)
           return
         }
-        this.excluded.delete(name)
+        this.excluded.include(name)
         assertUsableRequest(raw, name)
         const totals = await this.lookups.expectedTotals(raw)
         const next = buildWorkflowDoc(raw, name, totals)
@@ -551,8 +553,8 @@ class UpdateRun {
     this.report.changed = Math.max(0, this.report.changed - 1) // counted as changed in the scope only
     this.succeeded.add(name) // off the retry list: it is not this store's business any more
     for (const dataset of rawOutputDatasets(raw)) this.outsideDatasets.add(dataset)
-    if (isStored && !this.excluded.has(name)) {
-      this.excluded.add(name)
+    if (isStored && !this.excluded.isExcluded(name)) {
+      this.excluded.exclude(name)
       this.log.info(`${name} left the sync scope: kept as stored, with its history, and no longer updated`)
     }
     this.emit({ name, stage: 'update', outcome: 'skipped', reason: 'outside the sync scope' })

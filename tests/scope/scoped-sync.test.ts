@@ -206,4 +206,38 @@ describe('scoped sync over the simulator', () => {
       }
     })
   }, 240_000)
+
+  it('a store filled without a scope, then scoped: nothing fetched again, the rest kept and no longer updated', async () => {
+    const small = scope({ campaigns: ['Run2023ReReco'] })
+    await withSim(async (sim) => {
+      const harness = await connect(sim)
+      const store = await openStore(await tempDir())
+      try {
+        await updateAll(harness, store, undefined, nowSeconds())
+        const before = await readDocs(store)
+        const scoped = await updateAll(harness, store, small, nowSeconds())
+        expect(scoped.report.changed).toBe(0)
+        const settings = (await store.getSettings()) as ScopeSettings & { scope_followed?: string[] }
+        // Far fewer followed than excluded: the followed names are what all_settings keeps.
+        expect(settings.scope_followed).toEqual(inScope(0, small))
+        expect(settings.scope_excluded).toBeUndefined()
+
+        sim.advance()
+        sim.advance()
+        await updateAll(harness, store, small, nowSeconds())
+        const after = await readDocs(store)
+        const inside = new Set(inScope(2, small))
+        let changedInside = 0
+        for (const [name, doc] of before) {
+          if (!scenario.steps[2]!.reqmgr2.has(name)) continue
+          if (inside.has(name)) changedInside += bytesOf(after.get(name)) === bytesOf(doc) ? 0 : 1
+          else expect(bytesOf(after.get(name)), name).toBe(bytesOf(doc))
+        }
+        expect(changedInside).toBeGreaterThan(0)
+      } finally {
+        await store.close()
+        await harness.close()
+      }
+    })
+  }, 240_000)
 })

@@ -7,10 +7,16 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
-  app, BrowserWindow, ipcMain, safeStorage, session, shell,
-  type BrowserWindowConstructorOptions, type WebContents
+  app, BrowserWindow, clipboard, dialog, ipcMain, Menu, safeStorage, screen, session, shell,
+  type BrowserWindowConstructorOptions, type MenuItemConstructorOptions, type WebContents
 } from 'electron'
 import { AppCore } from './desktop/app-core'
+import { appIconPath } from './desktop/app-icon'
+import { applicationMenu } from './desktop/app-menu'
+import { SettingsError } from './desktop/desktop-settings'
+import { aboutText, dataFolder, diagnosticsText, runtimeVersions } from './desktop/diagnostics'
+import { autostartFile, loginCommand, setLinuxAutostart } from './desktop/login-item'
+import { WindowStateFile, restoreWindow, trackWindowState } from './desktop/window-state'
 import { EncryptedSecretStore, MemorySecretStore, type SecretStore } from './desktop/secrets'
 import { createHandlers } from './ipc/handlers'
 import { DEV_SERVER_CSP, RENDERER_CSP } from '../shared/csp'
@@ -20,10 +26,11 @@ import { isAllowedExternalUrl } from '../shared/rules/links'
 
 const log = createLogger('desktop')
 
-export function windowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+export function windowOptions(preloadPath: string, icon?: string): BrowserWindowConstructorOptions {
   return {
     width: 1440,
     height: 900,
+    ...(icon ? { icon } : {}),
     minWidth: 1024,
     minHeight: 640,
     show: false,
@@ -100,6 +107,16 @@ export async function openSecretStore(userData: string): Promise<SecretStore> {
   })
 }
 
+/** Start at login: Electron's login items on macOS and Windows, an XDG autostart entry on Linux. */
+async function registerLoginItem(enabled: boolean): Promise<void> {
+  try {
+    if (process.platform === 'linux') await setLinuxAutostart(enabled, autostartFile(process.env), loginCommand(process.execPath, process.env))
+    else app.setLoginItemSettings({ openAtLogin: enabled })
+  } catch (error) {
+    throw new SettingsError(`startAtLogin: could not ${enabled ? 'add' : 'remove'} the login item (${(error as Error).message})`)
+  }
+}
+
 function rendererUrl(): string {
   const devServer = process.env.ELECTRON_RENDERER_URL
   if (!app.isPackaged && devServer) return devServer
@@ -116,21 +133,59 @@ export async function startDesktop(): Promise<void> {
   const url = rendererUrl()
   hardenSession(session.defaultSession, url.startsWith('file:') ? RENDERER_CSP : DEV_SERVER_CSP)
   const openExternal = (url: string): Promise<void> => shell.openExternal(url)
+  const userData = app.getPath('userData')
   const core = await AppCore.create({
-    userDataDir: app.getPath('userData'),
-    secrets: await openSecretStore(app.getPath('userData')),
-    demoStepEveryMs: 20_000
+    userDataDir: userData,
+    secrets: await openSecretStore(userData),
+    demoStepEveryMs: 20_000,
+    // Only an installed app has a stable command to start at login.
+    ...(app.isPackaged ? { startAtLogin: registerLoginItem } : {})
   })
   registerIpc(ipcMain, createHandlers(core, { openExternal }), (frameUrl) => isAppUrl(frameUrl, url))
 
+  const versions = runtimeVersions(app.getVersion())
+  const icon = appIconPath({ packaged: app.isPackaged, resourcesPath: process.resourcesPath, mainDir: __dirname })
+  const windowState = new WindowStateFile(userData)
+  let savedState = await windowState.load()
   let window: BrowserWindow | undefined
+  const message = (options: Electron.MessageBoxOptions): void =>
+    void (window && !window.isDestroyed() ? dialog.showMessageBox(window, options) : dialog.showMessageBox(options))
+  Menu.setApplicationMenu(Menu.buildFromTemplate(applicationMenu(process.platform, {
+    about: () => message({ type: 'info', title: 'About Stats2', message: 'Stats2', detail: aboutText(versions), icon, buttons: ['OK'] }),
+    openDataFolder: () => {
+      const folder = dataFolder(core.liveConfig(), userData)
+      void shell.openPath(folder).then((problem) => {
+        if (problem) message({ type: 'warning', title: 'Open data folder', message: `Cannot open ${folder}`, detail: problem, buttons: ['OK'] })
+      })
+    },
+    copyDiagnostics: () => {
+      void core.status().then((status) => {
+        const text = diagnosticsText({ versions, status, dataFolder: dataFolder(core.liveConfig(), userData) })
+        clipboard.writeText(text)
+        message({ type: 'info', title: 'Copy diagnostics', message: 'Diagnostics copied to the clipboard', detail: text, buttons: ['OK'] })
+      })
+    }
+  }, { devTools: !app.isPackaged }) as MenuItemConstructorOptions[]))
+
   const open = (): void => {
     if (window && !window.isDestroyed()) {
       if (window.isMinimized()) window.restore()
       window.focus()
       return
     }
-    window = new BrowserWindow(windowOptions(join(__dirname, '..', 'preload', 'index.js')))
+    // The size and place of the last session, checked against the displays there are now.
+    const place = restoreWindow(savedState, screen.getAllDisplays().map((display) => display.workArea))
+    window = new BrowserWindow({
+      ...windowOptions(join(__dirname, '..', 'preload', 'index.js'), icon),
+      width: place.width,
+      height: place.height,
+      ...(place.x !== undefined && place.y !== undefined ? { x: place.x, y: place.y } : {})
+    })
+    if (place.maximized) window.maximize()
+    trackWindowState(window, (state) => {
+      savedState = state
+      windowState.save(state).catch((error: unknown) => log.warn(`window state not saved: ${(error as Error).message}`))
+    })
     hardenContents(window.webContents, url, openExternal)
     window.once('ready-to-show', () => window?.show())
     void (url.startsWith('file:') ? window.loadFile(join(__dirname, '..', 'renderer', 'index.html')) : window.loadURL(url))

@@ -106,6 +106,8 @@ export interface DesktopSettings {
   scheduleMinutes: number
   /** Which workflows update-all follows (see sync-scope.ts); absent or empty: all of them. */
   syncScope?: SyncScope
+  /** Start the installed desktop app when the operator logs in. */
+  startAtLogin?: boolean
 }
 
 export interface SettingsView extends DesktopSettings {
@@ -115,6 +117,8 @@ export interface SettingsView extends DesktopSettings {
   secureStorage: boolean
   /** Settings fixed by the environment (USERCRT, DB_URL, …), shown read-only. */
   fromEnvironment: string[]
+  /** True in the installed desktop app, the only one that can start at login. */
+  startAtLoginAvailable?: boolean
 }
 
 export const settingsPatchSchema = z.object({
@@ -148,7 +152,8 @@ export const settingsPatchSchema = z.object({
     requestedFrom: z.string().max(10).optional(),
     requestedTo: z.string().max(10).optional(),
     workflows: z.array(z.string().max(512)).max(20000)
-  }).strict().optional()
+  }).strict().optional(),
+  startAtLogin: z.boolean().optional()
 }).strict()
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>
 

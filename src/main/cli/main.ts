@@ -18,6 +18,7 @@ import { CredentialError } from '../cmsweb/credentials'
 import { runUiCommand } from './ui-command'
 import { buildScope } from '../config/scope-config'
 import type { SyncScope } from '../../shared/sync-scope'
+import { asksForHelp, commandHelp } from './help'
 
 const log = createLogger('cli')
 
@@ -272,9 +273,16 @@ async function search(args: string[], config: Stats2Config, io: CliIo): Promise<
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
   const [command, ...args] = argv
   try {
-    if (!command || command === 'help' || command === '--help' || command === '-h') {
+    if (!command || command === '--help' || command === '-h' || (command === 'help' && args.length === 0)) {
       io.out(USAGE)
       return command ? 0 : 2
+    }
+    if (command === 'help' || asksForHelp(args)) {
+      const topic = command === 'help' ? args[0]! : command
+      const help = commandHelp(topic, USAGE)
+      if (!help) throw new UsageError(`Unknown command "${topic}"`)
+      io.out(help)
+      return 0
     }
     if (command === 'sim') return await runSimCommand(args, io)
     const config = loadConfig(io.env)

@@ -1,6 +1,7 @@
 /** `stats2 ui`: the dashboard in a browser, for machines without a display server or Electron. */
 import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { defaultAppDataDir, type Stats2Config } from '../config/config'
 import { AppCore } from '../desktop/app-core'
@@ -13,7 +14,10 @@ import { untilStopped } from './until-stopped'
 
 const log = createLogger('ui')
 
-export const RENDERER_DIR = resolve(__dirname, '..', '..', '..', 'out', 'renderer')
+/** The built renderer: beside the built command (out/cli → out/renderer), or from the sources (src/main/cli). */
+export const RENDERER_DIR = [resolve(__dirname, '..', 'renderer'), resolve(__dirname, '..', '..', '..', 'out', 'renderer')].find((dir) =>
+  existsSync(join(dir, 'index.html'))
+) ?? resolve(__dirname, '..', '..', '..', 'out', 'renderer')
 
 /** Opens an allowed link in the operator's own browser. */
 function openInBrowser(url: string): Promise<void> {

@@ -23,7 +23,7 @@ import type { UpdateScope } from '../../shared/update-types'
 import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
 import { newestEntry } from '../../shared/rules/completion'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
-import { DesktopSettingsFile, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
+import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
@@ -40,6 +40,8 @@ export interface AppCoreOptions {
   secrets: SecretStore
   /** Demo: advance the simulated cmsweb every N ms and update after each step (0 = by hand). */
   demoStepEveryMs?: number
+  /** Registers or removes the app as a login item; only the installed desktop app has it. */
+  startAtLogin?: (enabled: boolean) => Promise<void>
 }
 
 type Events = { [E in EventName]: [PayloadOf<E>] }
@@ -248,7 +250,7 @@ export class AppCore extends EventEmitter<Events> {
   // ---- settings ---------------------------------------------------------------------------------
 
   settingsView(): SettingsView {
-    return settingsView(this.settings.current, this.options.secrets, this.env)
+    return { ...settingsView(this.settings.current, this.options.secrets, this.env), startAtLoginAvailable: this.options.startAtLogin !== undefined }
   }
 
   async setSettings(patch: SettingsPatch): Promise<SettingsView> {
@@ -257,6 +259,10 @@ export class AppCore extends EventEmitter<Events> {
       throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })
     }
     await validatePatch(patch)
+    if (patch.startAtLogin !== undefined && patch.startAtLogin !== this.settings.current.startAtLogin) {
+      if (!this.options.startAtLogin) throw new SettingsError('startAtLogin: only the installed desktop app can start at login')
+      await this.options.startAtLogin(patch.startAtLogin)
+    }
     const remember = patch.rememberPassphrase ?? true
     if (patch.passphrase !== undefined) await this.options.secrets.set('passphrase', patch.passphrase, remember)
     if (patch.databasePassword !== undefined) await this.options.secrets.set('databasePassword', patch.databasePassword, remember)

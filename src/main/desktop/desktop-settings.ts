@@ -19,7 +19,8 @@ export const DEFAULT_SETTINGS: DesktopSettings = {
   cmsweb: { url: 'https://cmsweb.cern.ch', dbsUrl: 'https://cmsweb-prod.cern.ch:8443' },
   concurrency: 8,
   notifications: { prod: false, dev: false },
-  scheduleMinutes: 0
+  scheduleMinutes: 0,
+  startAtLogin: false
 }
 
 type Env = Record<string, string | undefined>
@@ -69,6 +70,7 @@ export class DesktopSettingsFile {
       if (scope.ok && isScoped(scope.value)) next.syncScope = scope.value
       else delete next.syncScope
     }
+    if (patch.startAtLogin !== undefined) next.startAtLogin = patch.startAtLogin
     await mkdir(dirname(this.file), { recursive: true })
     const temp = `${this.file}.tmp`
     await writeFile(temp, JSON.stringify(next, null, 2), { mode: 0o600 })

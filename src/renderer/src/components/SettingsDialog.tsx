@@ -280,6 +280,17 @@ export function SettingsDialog({ onClose }: { onClose: () => void }): ReactNode 
             <Field id="scopeWorkflows" label="Workflows (RequestNames)" errors={errors} locked={locked}>{input('scopeWorkflows', { placeholder: 'pdmvserv_…' })}</Field>
           </fieldset>
 
+          {form.startAtLogin !== undefined ? (
+            <fieldset>
+              <legend>Desktop</legend>
+              <label className="checkbox">
+                <input type="checkbox" checked={form.startAtLogin} onChange={(event) => set('startAtLogin', event.target.checked)} data-testid="start-at-login" />
+                <span>Start Stats2 when I log in</span>
+              </label>
+              {errors.startAtLogin ? <p className="field-error" role="alert">{errors.startAtLogin}</p> : null}
+            </fieldset>
+          ) : null}
+
           {general.length > 0 ? <div className="alert alert-error" role="alert">{general.map((message, index) => <p key={index}>{message}</p>)}</div> : null}
 
           {testError ? <p className="alert alert-error" role="alert">{testError}</p> : null}

@@ -30,6 +30,8 @@ export interface SettingsForm {
   scopeFrom: string
   scopeTo: string
   scopeWorkflows: string
+  /** Undefined where the app cannot start at login (browser mode, a checkout). */
+  startAtLogin?: boolean
 }
 
 export type FormField = keyof SettingsForm
@@ -62,7 +64,8 @@ export function formFromView(view: SettingsView): SettingsForm {
     scopeStatuses: (view.syncScope?.statuses ?? []).join(', '),
     scopeFrom: view.syncScope?.requestedFrom ?? '',
     scopeTo: view.syncScope?.requestedTo ?? '',
-    scopeWorkflows: (view.syncScope?.workflows ?? []).join(', ')
+    scopeWorkflows: (view.syncScope?.workflows ?? []).join(', '),
+    ...(view.startAtLoginAvailable ? { startAtLogin: view.startAtLogin ?? false } : {})
   }
 }
 
@@ -123,7 +126,8 @@ export function patchFromForm(form: SettingsForm, locked: ReadonlySet<FormField>
 
   const patch: SettingsPatch = {
     notifications: { prod: form.notifyProd, dev: form.notifyDev },
-    ...(scheduleMinutes !== undefined ? { scheduleMinutes } : {})
+    ...(scheduleMinutes !== undefined ? { scheduleMinutes } : {}),
+    ...(form.startAtLogin !== undefined ? { startAtLogin: form.startAtLogin } : {})
   }
   if (!locked.has('scopeCampaigns')) {
     patch.syncScope = {
@@ -183,7 +187,8 @@ const PATH_TO_FIELD: Record<string, FormField> = {
   'syncScope.statuses': 'scopeStatuses',
   'syncScope.requestedFrom': 'scopeFrom',
   'syncScope.requestedTo': 'scopeTo',
-  'syncScope.workflows': 'scopeWorkflows'
+  'syncScope.workflows': 'scopeWorkflows',
+  'startAtLogin': 'startAtLogin'
 }
 
 /**

@@ -1,0 +1,114 @@
+/**
+ * Per-command help: `stats2 <command> --help` and `stats2 help <command>`. Commands with a longer
+ * text have it here; any other command listed in the general usage gets its lines from there, so a
+ * new command has help as soon as it is listed.
+ */
+
+const DETAILS: Record<string, string> = {
+  update: `Usage: stats2 update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json]
+                    [--campaign C …] [--prepid P …] [--status S …] [--requested-from DAY]
+                    [--requested-to DAY] [--workflow NAME …] [--no-scope]
+
+Without --name: update all — every workflow ReqMgr2 changed since the last run (its changes feed,
+from the checkpoint in the store), then the workflows still on the retry list.
+With --name (repeatable): only these workflows.
+
+Options:
+  --name NAME       a workflow (RequestName) to update; give it once per workflow
+  --trigger-prod    notify McM/RelVal/ReReco (production) of the workflows that changed
+  --trigger-dev     the same for the development services
+  --json            print the run's report as JSON instead of the summary
+
+Sync scope (update all only; the flags replace STATS2_SCOPE_*; lists may be comma-separated):
+  --campaign C      workflows of campaign C
+  --prepid P        workflows with PrepID P (top level or of a task); globs: HIG-*, *Summer23?
+  --status S        only workflows in status S; named sets ACTIVE, RUNNING, ARCHIVED
+  --requested-from DAY, --requested-to DAY
+                    only workflows requested in this window (YYYY-MM-DD, UTC, inclusive)
+  --workflow NAME   a workflow always followed (e.g. a pinned one)
+  --no-scope        follow every workflow, whatever STATS2_SCOPE_* say
+A first scoped run fetches just the scope; widening fetches just the new part; narrowing deletes
+nothing (stored workflows outside the scope are kept and no longer updated). See README.md.
+
+Exits 0 when the run completed (failed workflows are listed and retried next time), 130 when
+stopped with Ctrl-C (the next run resumes), 1 when the run could not proceed (no certificate,
+cmsweb or CouchDB unreachable), 2 on a usage error.
+`,
+  see: `Usage: stats2 see NAME
+
+Prints the stored document of one workflow (JSON), as McM, RelVal, ReReco and pMp read it.
+Exits 1 when the store has no workflow of that name.
+`,
+  dump: `Usage: stats2 dump
+
+Prints every stored workflow document as one JSON array, streamed page by page.
+`,
+  search: `Usage: stats2 search TEXT [--page N] [--field FIELD]
+
+Searches as the Stats2 page does — PrepID, dataset, campaign, type, processing string, task
+request, else workflow name; then by prefix — and prints the matching documents (JSON, 100 a
+page). The number of matches goes to stderr.
+
+Options:
+  --page N          page number, from 1
+  --field FIELD     search only this attribute: any, prepid, output_dataset, input_dataset,
+                    campaign, type, processing_string, request, workflow
+`,
+  sim: `Usage: stats2 sim --scenario DIR | --generate N [--steps S] [--seed X]
+                 [--port P] [--tls-dir DIR] [--latency-ms N] [--fail-rate F] [--auto-advance-ms N]
+
+Serves a cmsweb simulator (ReqMgr2, DBS, WMStats, Keycloak, PdmV) over HTTPS that requires a
+client certificate, and prints one JSON line: {"url", "ca", "cert", "key", "step"}. POST
+<url>/_sim/step advances the scenario. Runs until stopped (Ctrl-C).
+
+Options:
+  --scenario DIR        serve a scenario folder (e.g. ../shared/conformance/stats2-public)
+  --generate N          serve N generated workflows instead
+  --steps S, --seed X   steps and random seed of the generated scenario (6, 1)
+  --port P              port on 127.0.0.1 (default: a free one)
+  --tls-dir DIR         where the CA, server and client certificates are created or reused
+  --latency-ms N        delay every answer by N ms
+  --fail-rate F         fraction of requests that fail (5xx, resets, cut bodies), 0–1
+  --auto-advance-ms N   advance the scenario every N ms
+`,
+  ui: `Usage: stats2 ui [--port P] [--demo]
+
+Serves the dashboard on 127.0.0.1 for a browser on this machine (no Electron needed) and prints
+the URL to open, with its access token. Runs until stopped (Ctrl-C).
+
+Options:
+  --port P          port (default: a free one)
+  --demo            start the demo: a built-in simulator with generated workflows
+`,
+  help: `Usage: stats2 help [COMMAND]
+
+Prints the list of commands, or the help of one command (the same as stats2 COMMAND --help).
+`
+}
+
+/** The lines of `command` in the general usage's command list, if it is listed there. */
+function usageEntry(command: string, usage: string): string | undefined {
+  const lines = usage.split('\n')
+  const start = lines.findIndex((line) => line.startsWith(`  ${command} `) || line === `  ${command}`)
+  if (start < 0) return undefined
+  const entry = [lines[start]!.trim()]
+  for (const line of lines.slice(start + 1)) {
+    if (!/^ {4,}\S/.test(line)) break
+    entry.push(line.trim())
+  }
+  const [synopsis, ...rest] = entry
+  // A one-line entry holds the synopsis and its description side by side, two or more spaces apart.
+  const [head, ...inline] = synopsis!.split(/\s{2,}/)
+  return `Usage: stats2 ${head}\n\n${[...inline, ...rest].join('\n')}\n`
+}
+
+/** The help of one command, or undefined when there is no such command. */
+export function commandHelp(command: string, usage: string): string | undefined {
+  return DETAILS[command] ?? usageEntry(command, usage)
+}
+
+/** True when the arguments ask for help (before any `--`). */
+export function asksForHelp(args: string[]): boolean {
+  const end = args.indexOf('--')
+  return (end < 0 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h')
+}

@@ -12,9 +12,10 @@
  * - `detail=false` answers names only, `mask`s the masked fields (RequestInfo.get: chain values
  *   become the list of distinct per-task values, dicts their values), `common_dict=1` a list of
  *   documents instead of one dict keyed by name.
- * Views are built once per step, lazily, as rows sorted by key (CouchDB's type order; strings in
- * code-point order, which is what the prefix ranges used here need of CouchDB's ICU collation),
- * with a hash index per key, so that queries never scan the documents.
+ * Views are built once per step, lazily: a hash index per key (one pass over the documents, for the
+ * query API) and rows sorted by key on the first range query (CouchDB's type order; strings in
+ * code-point order, which is what the prefix ranges used here need of CouchDB's ICU collation), so
+ * that no query scans the documents.
  */
 import { cherrypyError, couchError, json, rawJson, type SimResponse } from '../errors'
 import { rawText } from '../scenario'
@@ -29,7 +30,9 @@ export interface ViewRow {
 
 interface View {
   rows: ViewRow[]
-  /** JSON of a key → names in row order, distinct. */
+  /** Whether `rows` is in key order yet. */
+  sorted: boolean
+  /** JSON of a key → names in document order, distinct. */
   byKey: Map<string, string[]>
 }
 
@@ -137,6 +140,10 @@ export function collate(a: unknown, b: unknown): number {
 
 const views = new WeakMap<StepState, Map<string, View>>()
 
+/**
+ * A view of one step: the hash index by key is built in one pass (all the query API needs); the
+ * rows are sorted by key only when a range query first asks for them.
+ */
 function view(state: StepState, name: string): View | undefined {
   const map = MAPS[name]
   if (!map) return undefined
@@ -148,26 +155,33 @@ function view(state: StepState, name: string): View | undefined {
   let built = perState.get(name)
   if (!built) {
     const rows: ViewRow[] = []
+    const byKey = new Map<string, string[]>()
     for (const [id, version] of state.docs) {
       const doc = version.doc
       if (!doc || id === DESIGN_DOC_ID || rawText(doc) !== undefined) continue
-      map(doc, (key, value) => rows.push({ id, key, value }))
+      map(doc, (key, value) => {
+        rows.push({ id, key, value })
+        const text = JSON.stringify(key)
+        const names = byKey.get(text)
+        if (!names) byKey.set(text, [id])
+        else if (names[names.length - 1] !== id) names.push(id)
+      })
     }
-    rows.sort((a, b) => collate(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    const byKey = new Map<string, string[]>()
-    for (const row of rows) {
-      const key = JSON.stringify(row.key)
-      const names = byKey.get(key)
-      if (!names) byKey.set(key, [row.id])
-      else if (names[names.length - 1] !== row.id && !names.includes(row.id)) names.push(row.id)
-    }
-    built = { rows, byKey }
+    built = { rows, byKey, sorted: false }
     perState.set(name, built)
   }
   return built
 }
 
-/** Names a view lists under any of `keys`, in key order then row order. */
+function sortedRows(built: View): ViewRow[] {
+  if (!built.sorted) {
+    built.rows.sort((a, b) => collate(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    built.sorted = true
+  }
+  return built.rows
+}
+
+/** Names a view lists under any of `keys`, in the order of the keys, then of the documents. */
 function namesByKeys(state: StepState, viewName: string, keys: unknown[]): string[] {
   const index = view(state, viewName)?.byKey
   const out: string[] = []
@@ -336,7 +350,7 @@ export function viewQuery(viewName: string, query: URLSearchParams, state: StepS
   const descending = isTrue(query.get('descending'))
   const inclusiveEnd = query.get('inclusive_end') !== 'false'
   const includeDocs = isTrue(query.get('include_docs'))
-  const rows = built.rows
+  const rows = sortedRows(built)
   let selected: ViewRow[]
   let offset = 0
   if (params.keys !== undefined) {

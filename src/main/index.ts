@@ -22,7 +22,7 @@ import { createHandlers } from './ipc/handlers'
 import { DEV_SERVER_CSP, RENDERER_CSP } from '../shared/csp'
 import { registerIpc, sendEvent } from './ipc/register'
 import { createLogger } from './log/logger'
-import { isAllowedExternalUrl } from '../shared/rules/links'
+import { allowedExternalUrl } from '../shared/rules/links'
 
 const log = createLogger('desktop')
 
@@ -76,7 +76,8 @@ export function hardenContents(contents: WebContents, rendererUrl: string, openE
   })
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
-    if (isAllowedExternalUrl(url)) void openExternal(url)
+    const href = allowedExternalUrl(url)
+    if (href !== undefined) void openExternal(href)
     else log.warn(`window.open blocked: ${url.slice(0, 200)}`)
     return { action: 'deny' }
   })
@@ -117,10 +118,25 @@ async function registerLoginItem(enabled: boolean): Promise<void> {
   }
 }
 
-function rendererUrl(): string {
-  const devServer = process.env.ELECTRON_RENDERER_URL
-  if (!app.isPackaged && devServer) return devServer
+/**
+ * The built renderer file, or the dev server only under `electron-vite dev` (which sets
+ * NODE_ENV_ELECTRON_VITE=development for the Electron it starts): an ELECTRON_RENDERER_URL left in
+ * a shell must not point an unpackaged `npm start` at whatever server it names.
+ */
+export function rendererUrl(env: NodeJS.ProcessEnv = process.env, packaged: boolean = app.isPackaged): string {
+  const devServer = env.ELECTRON_RENDERER_URL
+  if (!packaged && env.NODE_ENV_ELECTRON_VITE === 'development' && devServer && isHttpUrl(devServer)) return devServer
+  if (devServer) log.warn('ELECTRON_RENDERER_URL ignored: it is honoured only under electron-vite dev')
   return pathToFileURL(join(__dirname, '..', 'renderer', 'index.html')).toString()
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
 }
 
 export async function startDesktop(): Promise<void> {

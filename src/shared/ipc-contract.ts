@@ -8,7 +8,7 @@ import { z } from 'zod'
 import type { Result } from './result'
 import type { SearchResult } from './search-types'
 import { SEARCH_FIELDS } from './search-types'
-import type { WorkflowDoc } from './stats2-doc'
+import type { WorkflowView } from './workflow-view'
 import type { UpdatePhase, UpdateProgress, UpdateReport, WorkflowFailure } from './update-types'
 import type { AggregateSeries } from './rules/series'
 import { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName } from './ipc-channels'
@@ -173,9 +173,8 @@ export interface ExportFile {
   content: string
 }
 
-export interface WorkflowHistory {
-  doc: WorkflowDoc
-}
+/** A search page as the renderer gets it: every document checked at the boundary (`WorkflowView`). */
+export type SearchPage = Omit<SearchResult, 'workflows'> & { workflows: WorkflowView[] }
 
 // ---- the channels -----------------------------------------------------------------------------
 
@@ -186,8 +185,9 @@ const response = <T>(): T => undefined as unknown as T
 
 export const CHANNELS = {
   /** A page of workflows, each with only its newest history entry (getWorkflow has the whole history). */
-  search: { request: searchQuerySchema, response: response<SearchResult>() },
-  getWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<WorkflowDoc>() },
+  search: { request: searchQuerySchema, response: response<SearchPage>() },
+  /** The whole document, checked: `{invalid: true, issues, raw}` when it does not fit the schema. */
+  getWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<WorkflowView>() },
   /** Summed progress over every workflow a search matches (pMp-like chart). */
   getSearchHistory: {
     request: z.object({ text: searchText, field: z.enum(SEARCH_FIELDS).optional() }).strict(),

@@ -56,6 +56,11 @@ for (const scenario of scenarios) {
         expect(update.code).toBe(0)
         // A scenario may hold a broken ReqMgr2 document on purpose: failures are judged by the documents below.
         expect(JSON.parse(update.out)).toHaveProperty('failed')
+        // The DBS-modified query never asks for a negative min_ldate; the first run asks for 0 (spec §6.4).
+        const asked = sim.dbsMinLdates()
+        expect(asked.length, 'DBS datasets?min_ldate= asked once per run').toBe(index + 1)
+        for (const value of asked) expect(Number(value), `min_ldate=${value}`).toBeGreaterThanOrEqual(0)
+        if (index === 0) expect(asked[0]).toBe('0')
 
         const dumped = await runCli(['dump'], env)
         expect(dumped.code).toBe(0)

@@ -86,6 +86,21 @@ describe('window', () => {
     expect(openHandler!({ url: 'https://cmsweb.cern.ch/reqmgr2/fetch?rid=x' })).toEqual({ action: 'deny' })
     expect(openHandler!({ url: 'https://evil.example/' })).toEqual({ action: 'deny' })
     expect(opened).toEqual(['https://cmsweb.cern.ch/reqmgr2/fetch?rid=x'])
+    // What is opened is the checked, normalised href, never the raw string.
+    opened.length = 0
+    openHandler!({ url: ' \thttps:\\cmsweb.cern.ch\\das?a=1&b=2' })
+    expect(opened).toEqual(['https://cmsweb.cern.ch/das?a=1&b=2'])
+  })
+
+  it('loads the dev server only under electron-vite dev, never from a stray ELECTRON_RENDERER_URL', () => {
+    const dev = 'http://localhost:5173'
+    const isFile = (url: string): boolean => url.startsWith('file:') && url.endsWith('/renderer/index.html')
+    expect(shellModule.rendererUrl({ ELECTRON_RENDERER_URL: dev, NODE_ENV_ELECTRON_VITE: 'development' }, false)).toBe(dev)
+    expect(isFile(shellModule.rendererUrl({ ELECTRON_RENDERER_URL: 'https://evil.example/' }, false))).toBe(true)
+    expect(isFile(shellModule.rendererUrl({ ELECTRON_RENDERER_URL: dev, NODE_ENV_ELECTRON_VITE: 'production' }, false))).toBe(true)
+    expect(isFile(shellModule.rendererUrl({ ELECTRON_RENDERER_URL: dev, NODE_ENV_ELECTRON_VITE: 'development' }, true))).toBe(true)
+    expect(isFile(shellModule.rendererUrl({ ELECTRON_RENDERER_URL: 'javascript:alert(1)', NODE_ENV_ELECTRON_VITE: 'development' }, false))).toBe(true)
+    expect(isFile(shellModule.rendererUrl({}, false))).toBe(true)
   })
 
   it('adds the strict CSP to every response and refuses every permission', () => {

@@ -65,6 +65,6 @@ describe('exports', () => {
     const csv = toCsv([w, doc({ _id: 'empty', PrepID: '=cmd()' })]).trim().split('\r\n')
     expect(csv).toHaveLength(3)
     expect(csv[1]).toBe('pdmvserv_X_230627_101500_1111,HIG-X-00001,TaskChain,running-open,0,,events,1000,/o|ut/x/AODSIM,PRODUCTION,250,0,9,25.00,')
-    expect(csv[2]!.startsWith("empty,'=cmd(),")).toBe(true)
+    expect(csv[2]!.startsWith(`empty,"'=cmd()",`)).toBe(true)
   })
 })

@@ -39,7 +39,9 @@ describe('notifying McM, RelVal and ReReco', () => {
     sim.resetCounts()
     const update = await cli(['update', '--trigger-prod', '--trigger-dev', '--json'])
     expect(update.code).toBe(0)
-    const report = JSON.parse(update.out) as { notifications: { sent: number; failed: number } }
+    const report = JSON.parse(update.out) as { notifications: { sent: number; failed: number }; warnings: string[] }
+    // Complete settings: no "not notifying" warning while sending.
+    expect(report.warnings.filter((warning) => warning.includes('notif'))).toEqual([])
     const calls = sim.notifications()
     expect(calls.length).toBe(report.notifications.sent)
     expect(report.notifications.failed).toBe(0)
@@ -74,6 +76,17 @@ describe('notifying McM, RelVal and ReReco', () => {
     expect(update.code).toBe(0)
     expect(JSON.parse(update.out).warnings.join(' ')).toContain('CALLBACK_CLIENT_SECRET')
     expect(sim.notifications().length).toBe(before)
+  })
+
+  it('--trigger-dev alone with complete settings sends to development and warns nothing', async () => {
+    const before = sim.notifications().length
+    // A fresh store: every workflow is written again, so there is something to notify.
+    const update = await cli(['update', '--trigger-dev'], { STATS2_DATA_DIR: join(work, 'store-dev-only') })
+    expect(update.code).toBe(0)
+    expect(update.out).not.toMatch(/warning: .*notif/)
+    const sent = sim.notifications().slice(before)
+    expect(sent.length).toBeGreaterThan(0)
+    expect(new Set(sent.map((call) => call.environment))).toEqual(new Set(['dev']))
   })
 
   it('refreshes a token after 75 % of its lifetime, and reports a refusal clearly', async () => {

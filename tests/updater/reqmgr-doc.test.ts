@@ -86,7 +86,10 @@ describe('expected totals (spec §3)', () => {
     expect(resubmissionEvents(answer, 0.5)).toBe(500)
     expect(resubmissionLumis(answer)).toBe(33)
     expect(resubmissionEvents(undefined, 1)).toBe(-1)
-    expect(resubmissionLumis({ acdc: answer.acdc })).toBe(-1)
+    // No original with lumis (only Resubmissions, an empty answer): null, not -1 (spec §3).
+    expect(resubmissionLumis({ acdc: answer.acdc })).toBeNull()
+    expect(resubmissionLumis(undefined)).toBeNull()
+    expect(resubmissionLumis({})).toBeNull()
   })
 
   it('reads FilterEfficiency from the top level, then Task1, then Step1', () => {

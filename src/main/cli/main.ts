@@ -18,6 +18,7 @@ import { CredentialError } from '../cmsweb/credentials'
 import { runUiCommand } from './ui-command'
 import { buildScope } from '../config/scope-config'
 import type { SyncScope } from '../../shared/sync-scope'
+import { runStoreCommand } from './store-command'
 import { asksForHelp, commandHelp } from './help'
 
 const log = createLogger('cli')
@@ -44,6 +45,10 @@ Commands:
                       over HTTPS with client certificates; prints one JSON line.
   ui [--port P] [--demo]
                       Serve the dashboard on 127.0.0.1 for a browser (no Electron needed).
+  store check|repair [--json]
+                      Check each database of the embedded store (STATS2_DATA_DIR): ok with its
+                      document count, or damaged and why (exit 1). repair copies each damaged
+                      folder aside, then runs LevelDB's repair.
 
 Environment (old Stats2 names first): USERCRT, USERKEY, X509_USER_PROXY, STATS2_USER_P12,
 STATS2_KEY_PASSPHRASE(_FILE), DB_URL, STATS_DB_AUTH_HEADER, STATS2_DATA_DIR, CMSWEB_URL,
@@ -297,6 +302,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await search(args, config, io)
       case 'ui':
         return await runUiCommand(args, config, io)
+      case 'store':
+        return await runStoreCommand(args, config, io)
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }

@@ -19,10 +19,15 @@ export const RENDERER_DIR = [resolve(__dirname, '..', 'renderer'), resolve(__dir
   existsSync(join(dir, 'index.html'))
 ) ?? resolve(__dirname, '..', '..', '..', 'out', 'renderer')
 
-/** Opens an allowed link in the operator's own browser. */
+/**
+ * Opens an allowed link (the checked, normalised href) in the operator's own browser. No shell:
+ * on Windows `cmd /c start` would split the URL at `&`, so the URL handler is called directly.
+ */
 function openInBrowser(url: string): Promise<void> {
   const [command, args] =
-    process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]]
+    process.platform === 'darwin' ? ['open', [url]]
+      : process.platform === 'win32' ? ['rundll32.exe', ['url.dll,FileProtocolHandler', url]]
+        : ['xdg-open', [url]]
   return new Promise((done, reject) => {
     const child = spawn(command as string, args as string[], { detached: true, stdio: 'ignore' })
     child.once('error', (error) => reject(new Error(`Cannot open a browser (${command}): ${error.message}`)))
@@ -60,8 +65,9 @@ export async function runUiCommand(args: string[], _config: Stats2Config, io: Cl
     subscribe: (event, listener) => core.subscribe(event, listener)
   })
   if (values.demo) await core.startDemo(values['demo-workflows'] === undefined ? undefined : Number(values['demo-workflows']))
+  // The address with its token is for the user only (stdout); logs (stderr, journald) never carry the token.
   io.out(`${bridge.openUrl}\n`)
-  log.info(`open ${bridge.openUrl} in a browser on this machine; Ctrl-C to stop`)
+  log.info(`dashboard ready at ${bridge.url} (open the address printed on stdout, with its token, in a browser on this machine); Ctrl-C to stop`)
   await untilStopped()
   await bridge.close()
   await core.close()

@@ -7,7 +7,7 @@
  * `JSON.stringify` and `util.inspect` (spreading the object still copies them).
  */
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { createSecureContext } from 'node:tls'
@@ -44,6 +44,7 @@ export type CredentialErrorCode =
   | 'not-yet-valid'
   | 'key-mismatch'
   | 'unsupported-p12'
+  | 'unprotected'
 
 export class CredentialError extends Error {
   override name = 'CredentialError'
@@ -88,6 +89,27 @@ function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined
 }
 
+/**
+ * ssh's rule for private keys, applied to the passphrase file: a file of ours that group or others
+ * may read or write is refused (the README promises 0600). Not on Windows (no POSIX modes).
+ */
+async function refuseUnprotected(path: string, what: string): Promise<void> {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return
+  let info: Awaited<ReturnType<typeof stat>>
+  try {
+    info = await stat(path)
+  } catch {
+    return // reading it reports a missing or unreadable file in its own words
+  }
+  if (info.uid === process.getuid() && (info.mode & 0o077) !== 0) {
+    const mode = (info.mode & 0o777).toString(8).padStart(4, '0')
+    throw new CredentialError(
+      'unprotected',
+      `${what} ${path} is accessible by others (mode ${mode}); it must be private: run chmod 600 ${path}`
+    )
+  }
+}
+
 async function readCredentialFile(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path)
@@ -105,6 +127,7 @@ async function readCredentialFile(path: string, what: string): Promise<Buffer> {
 async function resolvePassphrase(cfg: CredentialConfig): Promise<{ passphrase?: string; from?: string }> {
   if (cfg.passphrase !== undefined) return { passphrase: cfg.passphrase }
   if (cfg.passphrasePath === undefined) return {}
+  await refuseUnprotected(cfg.passphrasePath, 'Passphrase file')
   const raw = (await readCredentialFile(cfg.passphrasePath, 'Passphrase file')).toString('utf8')
   return { passphrase: raw.replace(/\r?\n$/, ''), from: cfg.passphrasePath }
 }

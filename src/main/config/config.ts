@@ -45,6 +45,8 @@ export interface DatabaseConfig {
   authHeader?: string
   /** Where the embedded store keeps its data (STATS2_DATA_DIR). */
   dataDir: string
+  /** What anonymous callers of the embedded store may do: read the two databases, or nothing (STATS2_STORE_ANONYMOUS; unset: from the environment at start). */
+  storeAnonymous?: 'read' | 'none'
 }
 
 export interface NotifyConfig {
@@ -121,6 +123,13 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   return raw.replace(/\/+$/, '')
 }
 
+/** STATS2_STORE_ANONYMOUS: `read` (default) or `none`. */
+export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
+  const raw = (nonEmpty(env.STATS2_STORE_ANONYMOUS) ?? 'read').toLowerCase()
+  if (raw !== 'read' && raw !== 'none') throw new ConfigError(`STATS2_STORE_ANONYMOUS must be "read" or "none", got "${raw}"`)
+  return raw
+}
+
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
 export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
   if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Stats2')
@@ -155,7 +164,8 @@ export function loadConfig(env: Env = process.env): Stats2Config {
     db: {
       url: url === undefined ? undefined : httpUrl(env, 'DB_URL', url),
       authHeader: nonEmpty(env.STATS_DB_AUTH_HEADER),
-      dataDir: nonEmpty(env.STATS2_DATA_DIR) ?? join(defaultAppDataDir(env), 'store')
+      dataDir: nonEmpty(env.STATS2_DATA_DIR) ?? join(defaultAppDataDir(env), 'store'),
+      storeAnonymous: storeAnonymousAccess(env)
     },
     notify: {
       clientId: nonEmpty(env.CALLBACK_CLIENT_ID),

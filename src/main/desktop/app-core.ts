@@ -15,18 +15,20 @@ import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
 import { UpdateJob, type JobRunner } from '../updater/update-job'
 import type {
-  AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
+  AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SearchPage, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
-import type { SearchField, SearchQuery, SearchResult } from '../../shared/search-types'
+import type { SearchField, SearchQuery } from '../../shared/search-types'
+import type { WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateScope } from '../../shared/update-types'
 import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
-import { newestEntry } from '../../shared/rules/completion'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
+import { detailView, listView, splitChartable } from './workflow-boundary'
+import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
 
@@ -71,7 +73,9 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   static async create(options: AppCoreOptions): Promise<AppCore> {
-    const core = new AppCore(options, await DesktopSettingsFile.open(options.userDataDir))
+    const settings = await DesktopSettingsFile.open(options.userDataDir)
+    if (await migrateStoredUrlCredentials(settings, options.secrets)) log.warn('moved the CouchDB password out of the URL in settings.json into the secret store')
+    const core = new AppCore(options, settings)
     core.reschedule()
     return core
   }
@@ -155,13 +159,14 @@ export class AppCore extends EventEmitter<Events> {
    * completion bars show); `getWorkflow` gives the whole history. A 2 000-row page is then a few
    * hundred kilobytes instead of megabytes.
    */
-  async search(query: SearchQuery): Promise<SearchResult> {
+  async search(query: SearchQuery): Promise<SearchPage> {
     const result = await new WorkflowSearch(await this.activeStore()).search(query)
-    const workflows = result.workflows.map((doc) => {
-      const newest = newestEntry(doc.EventNumberHistory)
-      return { ...doc, EventNumberHistory: newest ? [newest] : [] }
-    })
-    return { ...result, workflows }
+    return { ...result, workflows: result.workflows.map(listView) }
+  }
+
+  /** The stored document checked at the contract boundary (the detail panel). */
+  async workflowView(name: string): Promise<WorkflowView> {
+    return detailView(await this.getWorkflow(name))
   }
 
   async getWorkflow(name: string): Promise<WorkflowDoc> {
@@ -172,7 +177,9 @@ export class AppCore extends EventEmitter<Events> {
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
     const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
-    return aggregateHistory(result.workflows)
+    const { usable, unusable } = splitChartable(result.workflows)
+    const series = aggregateHistory(usable)
+    return { ...series, skipped: series.skipped + unusable }
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {
@@ -253,7 +260,9 @@ export class AppCore extends EventEmitter<Events> {
     return { ...settingsView(this.settings.current, this.options.secrets, this.env), startAtLoginAvailable: this.options.startAtLogin !== undefined }
   }
 
-  async setSettings(patch: SettingsPatch): Promise<SettingsView> {
+  async setSettings(given: SettingsPatch): Promise<SettingsView> {
+    // A user:password in the CouchDB URL is a secret: it goes where the password field's value goes.
+    const patch = moveUrlCredentials(given)
     const databaseChanges = patch.database !== undefined || patch.databasePassword !== undefined
     if (databaseChanges && this.job.isRunning) {
       throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })

@@ -12,6 +12,7 @@ import type { DesktopSettings, SettingsPatch, SettingsView } from '../../shared/
 import type { SecretStore } from './secrets'
 import { scopeEnvironmentOverrides } from '../config/scope-config'
 import { isScoped, normaliseScope } from '../../shared/sync-scope'
+import { withoutUrlCredentials } from './database-url-secret'
 
 export const DEFAULT_SETTINGS: DesktopSettings = {
   credentials: { kind: 'auto' },
@@ -168,8 +169,10 @@ export function credentialsConfigured(config: Stats2Config, home = homedir()): b
 }
 
 export function settingsView(settings: DesktopSettings, secrets: SecretStore, env: Env): SettingsView {
+  const database = settings.database.url ? { ...settings.database, url: withoutUrlCredentials(settings.database.url) } : settings.database
   return {
     ...settings,
+    database,
     passphraseStored: secrets.get('passphrase') !== undefined,
     databasePasswordStored: secrets.get('databasePassword') !== undefined,
     secureStorage: secrets.persistent,

@@ -5,7 +5,7 @@
  */
 import { CHANNELS, CHANNEL_NAMES, type ChannelName, type ParsedRequestOf, type ResponseOf } from '../../shared/ipc-contract'
 import { fail, ok, type ErrorCode, type Result } from '../../shared/result'
-import { isAllowedExternalUrl } from '../../shared/rules/links'
+import { allowedExternalUrl } from '../../shared/rules/links'
 import { createLogger } from '../log/logger'
 import type { AppCore } from '../desktop/app-core'
 
@@ -25,7 +25,7 @@ export interface HandlerOptions {
 export function createHandlers(core: AppCore, options: HandlerOptions): Handlers {
   return {
     search: (request) => core.search(request),
-    getWorkflow: ({ name }) => core.getWorkflow(name),
+    getWorkflow: ({ name }) => core.workflowView(name),
     getSearchHistory: ({ text, field }) => core.searchHistory(text, field),
     updateSelected: async ({ names, triggerProd, triggerDev }) => core.startUpdate({ kind: 'names', names }, { triggerProd, triggerDev }),
     updateAll: async ({ triggerProd, triggerDev }) => core.startUpdate({ kind: 'all' }, { triggerProd, triggerDev }),
@@ -38,8 +38,10 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
     exportSearch: ({ text, field, format }) => core.exportSearch(text, field, format),
     exportWorkflow: ({ name }) => core.exportWorkflow(name),
     openExternal: async ({ url }) => {
-      if (!isAllowedExternalUrl(url)) throw new ForbiddenError(`Not opening ${url.slice(0, 200)}: only https links to CMS services are allowed`)
-      await options.openExternal(url)
+      // Open exactly what was checked: the parsed URL's href, not the string as sent.
+      const href = allowedExternalUrl(url)
+      if (href === undefined) throw new ForbiddenError(`Not opening ${url.slice(0, 200)}: only https links to CMS services are allowed`)
+      await options.openExternal(href)
       return null
     },
     startDemo: ({ workflows }) => core.startDemo(workflows),
@@ -59,6 +61,7 @@ const ERROR_CODES: Record<string, ErrorCode> = {
   StoreError: 'store',
   StoreInUseError: 'store',
   EmbeddedCouchError: 'store',
+  StoreDamagedError: 'store',
   ForbiddenError: 'forbidden',
   AbortError: 'cancelled'
 }

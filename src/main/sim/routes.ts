@@ -69,6 +69,8 @@ export interface RouteContext {
   resetCounts(): void
   tokens: Map<string, IssuedToken>
   notifications: Notification[]
+  /** Every `min_ldate` DBS `datasets` was asked with, as sent ('' when absent). */
+  dbsMinLdates: string[]
   tokenLifetimeSeconds: number
 }
 
@@ -342,6 +344,7 @@ function datasets(request: SimRequest, context: RouteContext): SimResponse {
   const state = context.state()
   const sorted = state.byModification ?? []
   const minText = request.query.get('min_ldate')
+  context.dbsMinLdates.push(minText ?? '')
   let candidates: DbsEntry[]
   if (minText !== null && minText !== '') {
     if (!/^-?\d+(\.\d+)?$/.test(minText)) return dbsError(400, 118, 'invalid parameter(s)', `invalid min_ldate ${minText}`, fn, request.info)

@@ -58,6 +58,8 @@ export interface Simulator {
   requestBytes(): Record<string, number>
   resetCounts(): void
   notifications(): SimNotification[]
+  /** Every `min_ldate` DBS `datasets?` was asked with, in order, as sent ('' when absent). */
+  dbsMinLdates(): string[]
   close(): Promise<void>
 }
 
@@ -129,6 +131,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const bytes = new Map<string, number>()
   const tokens = new Map<string, IssuedToken>()
   const notifications: Notification[] = []
+  const dbsMinLdates: string[] = []
   const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
   let current = Math.min(Math.max(0, Math.trunc(options.startStep ?? 0)), lastStep)
@@ -167,6 +170,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     tokens,
     notifications,
+    dbsMinLdates,
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 300
   }
 
@@ -277,6 +281,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     requestBytes: () => Object.fromEntries(bytes),
     resetCounts: context.resetCounts,
     notifications: () => notifications.map((n) => ({ ...n })),
+    dbsMinLdates: () => [...dbsMinLdates],
     close() {
       closed ??= new Promise<void>((resolve) => {
         if (autoTimer) clearInterval(autoTimer)

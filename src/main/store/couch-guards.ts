@@ -21,6 +21,7 @@
 import { runInNewContext, Script } from 'node:vm'
 import { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express'
 import { type Logger } from '../log/logger'
+import { isInternalMessage, SAFE_BAD_REQUEST } from './couch-answers'
 
 /** CouchDB's rule for database names, minus `/` (express-pouchdb strips it from file names). */
 export const DB_NAME_PATTERN = /^[a-z][a-z0-9_$()+-]*$/
@@ -32,7 +33,7 @@ interface CouchSession {
 
 type SessionRequest = Request & { couchSession?: CouchSession }
 
-export function sendCouchJson(res: Response, status: number, body: Record<string, unknown>): void {
+export function sendCouchJson(res: Response, status: number, body: Record<string, unknown> | unknown[]): void {
   res.status(status)
   res.setHeader('Content-Type', 'application/json')
   res.setHeader('Cache-Control', 'must-revalidate')
@@ -193,13 +194,15 @@ export function couchErrorHandler(log: Logger): ErrorRequestHandler {
     const err = (error ?? {}) as { status?: unknown; statusCode?: unknown; message?: unknown; name?: unknown }
     const raw = typeof err.status === 'number' ? err.status : typeof err.statusCode === 'number' ? err.statusCode : 500
     const status = raw >= 400 && raw < 600 ? raw : 500
-    const reason = typeof err.message === 'string' && err.message ? err.message : String(error)
-    log.debug(`${req.method} ${req.originalUrl} failed (${status}): ${reason}`)
+    const message = typeof err.message === 'string' && err.message ? err.message : String(error)
+    log.debug(`${req.method} ${req.originalUrl} failed (${status}): ${message}`)
     if (res.headersSent) {
       res.end()
       return
     }
-    sendCouchJson(res, status, { error: status < 500 ? 'bad_request' : 'unknown_error', reason })
+    // JavaScript's own messages (a TypeError in a route) are not for callers.
+    if (isInternalMessage(message)) return sendCouchJson(res, 400, SAFE_BAD_REQUEST)
+    sendCouchJson(res, status, { error: status < 500 ? 'bad_request' : 'unknown_error', reason: message })
   }
 }
 

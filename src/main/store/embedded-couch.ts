@@ -50,8 +50,14 @@ import {
   viewErrorReporter
 } from './couch-guards'
 import { acquireStoreLock, lockHolderPid, readLock, StoreInUseError, type StoreLock } from './store-lock'
+import { COPIES_DIR, refuseDamagedStore, StoreDamagedError } from './check/damage'
+import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
+import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
+import { couchFeeds, type FeedDb } from './couch-feeds'
+import { storeAnonymousAccess } from '../config/config'
 
 export { StoreInUseError } from './store-lock'
+export { StoreDamagedError } from './check/damage'
 
 export interface EmbeddedCouch {
   /** http://127.0.0.1:<port>, without credentials. */
@@ -62,7 +68,9 @@ export interface EmbeddedCouch {
   authHeader: string
   /** '' for in-memory. */
   dataDir: string
-  /** Stops listening, closes every PouchDB, releases the lock; idempotent. */
+  /** `_changes` feeds (longpoll, continuous) open now. */
+  openFeeds(): number
+  /** Stops listening, ends open feeds, closes every PouchDB, releases the lock; idempotent. */
   close(): Promise<void>
 }
 
@@ -71,6 +79,10 @@ export interface EmbeddedCouchOptions {
   inMemory?: boolean
   /** 0 = a free port (default). */
   port?: number
+  /** What anonymous callers may do: read `requests` and `settings` (default), or nothing. Default from STATS2_STORE_ANONYMOUS. */
+  anonymous?: AnonymousAccess
+  /** Longest life of a `_changes` feed, heartbeat or not (default FEED_MAX_MS, 10 minutes). */
+  feedMaxMs?: number
 }
 
 /** The server could not start: port in use, unwritable folder, … */
@@ -79,6 +91,8 @@ export class EmbeddedCouchError extends Error {
 }
 
 export const ADMIN_USER = 'stats2-admin'
+/** The databases non-admins may read (Stats2's two). */
+export const READABLE_DBS = ['requests', 'settings'] as const
 export const ADMIN_FILE = 'admin.json'
 const LOG_FILE = 'express-pouchdb.log'
 
@@ -179,6 +193,33 @@ function scopedPouch(prefix: string, adapter: 'leveldb' | 'memory', existing: st
   return { PouchDB: Scoped, instances, names }
 }
 
+/**
+ * One database of a data folder, read with PouchDB directly (no server), for `stats2 store check`:
+ * its stored document counter and the documents actually readable (counted page by page; they
+ * differ after a repair that could not recover everything). The caller holds the folder's lock
+ * and has checked the folder first.
+ */
+export async function readDatabaseInfo(dataDir: string, name: string): Promise<{ docCount: number; readable: number }> {
+  const Pouch = pouchWithPlugins().defaults({ prefix: resolve(dataDir) + sep, adapter: 'leveldb' })
+  const db = new Pouch(name) as PouchInstance & {
+    allDocs(options: Record<string, unknown>): Promise<{ rows: Array<{ id: string }> }>
+  }
+  try {
+    const info = await db.info()
+    let readable = 0
+    let startkey: string | undefined
+    for (;;) {
+      const page = await db.allDocs(startkey === undefined ? { limit: 5_000 } : { limit: 5_000, startkey, skip: 1 })
+      readable += page.rows.length
+      if (page.rows.length < 5_000) break
+      startkey = page.rows[page.rows.length - 1]?.id
+    }
+    return { docCount: Number(info.doc_count), readable }
+  } finally {
+    await withTimeout(db.close(), 5_000, `closing ${name}`)
+  }
+}
+
 /** Databases already in a LevelDB data folder (each one is a LevelDB folder of that name). */
 async function existingDatabases(dataDir: string): Promise<string[]> {
   const found: string[] = []
@@ -210,6 +251,24 @@ async function withTimeout(promise: Promise<unknown> | undefined, ms: number, wh
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * A damaged view index holds nothing that its database does not: it is moved (not deleted) into the
+ * copies folder, and PouchDB builds it again on the next query.
+ */
+async function setAsideDamagedIndexes(dataDir: string, damaged: Array<{ name: string; path: string; problems: string[] }>): Promise<void> {
+  for (const folder of damaged) {
+    const target = join(dataDir, COPIES_DIR, `${folder.name}-${timestamp()}`)
+    await fs.mkdir(join(dataDir, COPIES_DIR), { recursive: true, mode: 0o700 })
+    await fs.rename(folder.path, target)
+    log.warn(`The view index ${folder.name} was damaged (${folder.problems.join('; ')}); moved to ${target}, it is rebuilt on first use`)
+  }
+}
+
+/** 2026-11-30T13-25-00-123Z: sortable and valid in file names everywhere. */
+export function timestamp(date = new Date()): string {
+  return date.toISOString().replace(/[:.]/g, '-')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,6 +422,8 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       }
       const held = lock
       cleanups.push(() => held.release())
+      // Before LevelDB sees any folder: it would recreate a damaged database empty.
+      await setAsideDamagedIndexes(dataDir, await refuseDamagedStore(dataDir))
       filesDir = dataDir
       admin = await loadOrCreateAdmin(dataDir).catch((error: unknown) => {
         throw folderError(dataDir, error)
@@ -405,6 +466,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     }
 
     // 3. express-pouchdb, with its files inside the data folder and without the parts not needed.
+    sanitizeExpressPouchErrors(log)
     const app = expressPouchDB({
       mode: 'fullCouchDB',
       configPath: join(filesDir, 'express-pouchdb-config.json'),
@@ -438,7 +500,20 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       const db = (await getOrCreateDB(scoped.PouchDB, name)) as PouchInstance
       return db.get(id).catch(() => undefined)
     }
+    const database = async (name: string): Promise<AnswerDb | undefined> =>
+      scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as AnswerDb) : undefined
+    const feeds = couchFeeds({
+      lookup: async (name) => (scoped.names.has(name) ? ((await getOrCreateDB(scoped.PouchDB, name)) as FeedDb) : undefined),
+      parseBody: parseJsonBody(ADMIN_BODY_LIMIT),
+      maxMs: options.feedMaxMs
+    })
+    // Each insert lands after the previous ones, before the first route: access runs first, then
+    // the answers, the guards (a feed's filter is checked before the feed starts), the feeds.
+    const anonymous = options.anonymous ?? storeAnonymousAccess(process.env)
+    insertBeforeRoutes(app, couchAccess({ anonymous, readable: [...READABLE_DBS] }))
+    insertBeforeRoutes(app, couchAnswers(database, ADMIN_BODY_LIMIT))
     insertBeforeRoutes(app, couchGuard(lookup))
+    insertBeforeRoutes(app, feeds.handler)
     await app.setPouchDB(scoped.PouchDB)
     // daemonManager.stop() gives up at the first daemon without a stop(), leaving the others'
     // listeners on PouchDB's process-wide event emitter: stop each one here.
@@ -448,6 +523,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       }
     })
     await setConfig(app, 'log', 'level', 'error')
+    await setConfig(app, 'couchdb', 'max_document_size', ADMIN_BODY_LIMIT) // express-pouchdb's JSON parser: 4 GiB by default
     await setConfig(app, 'admins', admin.user, admin.password) // hashed in memory by express-pouchdb
 
     const root = express()
@@ -468,8 +544,17 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     cleanups.push(
       () =>
         new Promise<void>((done) => {
-          server.close(() => done())
-          for (const socket of sockets) socket.destroy() // long-poll feeds and idle keep-alives
+          // Each feed ends as its timeout would (its client reads a proper end) and cancels its
+          // PouchDB listener; idle keep-alive connections close now, busy ones after a moment.
+          feeds.closeAll()
+          const force = setTimeout(() => {
+            for (const socket of sockets) socket.destroy()
+          }, 1_000)
+          server.close(() => {
+            clearTimeout(force)
+            done()
+          })
+          server.closeIdleConnections()
         })
     )
     const url = `http://127.0.0.1:${actualPort}`
@@ -484,6 +569,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       adminPassword: admin.password,
       authHeader: 'Basic ' + Buffer.from(`${admin.user}:${admin.password}`).toString('base64'),
       dataDir,
+      openFeeds: () => feeds.count(),
       close() {
         closing ??= cleanup().then(() => log.info(`Store on ${url} closed`))
         return closing
@@ -491,7 +577,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     }
   } catch (error) {
     await cleanup()
-    if (error instanceof StoreInUseError || error instanceof EmbeddedCouchError) throw error
+    if (error instanceof StoreInUseError || error instanceof EmbeddedCouchError || error instanceof StoreDamagedError) throw error
     throw new EmbeddedCouchError(`Cannot start the store${dataDir ? ` in ${dataDir}` : ''}: ${(error as Error).message ?? String(error)}`)
   }
 }

@@ -7,7 +7,7 @@ import type { CmswebServices, FileSummary } from '../cmsweb/services'
 import { BoundedCache, chunk } from '../util/pool'
 import { UNKNOWN_DATASET, type DatasetInfo } from './history'
 import {
-  MalformedRequestError, isResubmission, ownExpectedLumis, planExpectedEvents, resubmissionEvents, resubmissionLumis,
+  isResubmission, ownExpectedLumis, planExpectedEvents, resubmissionEvents, resubmissionLumis,
   type ExpectedTotals, type LumiMask, type PrepIdRequests, type RawRequest
 } from './reqmgr-doc'
 
@@ -110,10 +110,10 @@ export class RunLookups {
     }
     let lumis: number | null
     if (isResubmission(raw)) {
-      if (!('PrepID' in raw)) throw new MalformedRequestError('a Resubmission without PrepID: its original request cannot be found')
+      // Without a PrepID the original request cannot be found: no expected lumis, stored as null (spec §3).
       lumis = typeof raw.PrepID === 'string' && raw.PrepID
         ? resubmissionLumis(await this.prepIdRequests(raw.PrepID, ['TotalInputLumis', 'RequestType']))
-        : -1
+        : null
     } else {
       lumis = ownExpectedLumis(raw)
     }

@@ -209,14 +209,18 @@ export function resubmissionEvents(requests: PrepIdRequests | undefined, efficie
   return value === undefined ? -1 : Math.floor(efficiency * toInt(value, 'TotalInputEvents of the original request'))
 }
 
-export function resubmissionLumis(requests: PrepIdRequests | undefined): number {
+/**
+ * Expected lumis of a Resubmission: the original request's TotalInputLumis; null (not -1) when no
+ * non-Resubmission request with one exists, so that its history carries no Lumis (spec §3).
+ */
+export function resubmissionLumis(requests: PrepIdRequests | undefined): number | null {
   const value = firstNonResubmissionValue(requests, 'TotalInputLumis')
-  return value === undefined ? -1 : toInt(value, 'TotalInputLumis of the original request')
+  return value === undefined ? null : toInt(value, 'TotalInputLumis of the original request')
 }
 
 export interface ExpectedTotals {
   events: number
-  /** null only when ReqMgr2's own TotalInputLumis is null. */
+  /** null when ReqMgr2's own TotalInputLumis is null, or a Resubmission's original has none. */
   lumis: number | null
 }
 

@@ -103,6 +103,15 @@ function rawOutputDatasets(raw: unknown): string[] {
 const DBS_LOOKBACK_SECONDS = 300
 const MAX_CONFLICT_RETRIES = 8
 
+/**
+ * The `min_ldate` of the DBS-modified query: the last run's start minus the lookback, never
+ * negative (0 on the first run, as the old Stats2 sent; spec §6.4).
+ */
+export function dbsModifiedSince(lastDbsUpdate: number | undefined): number {
+  const last = typeof lastDbsUpdate === 'number' && Number.isFinite(lastDbsUpdate) ? lastDbsUpdate : 0
+  return Math.max(0, last - DBS_LOOKBACK_SECONDS)
+}
+
 function reasonOf(error: unknown): string {
   if (error instanceof Error) return error.message
   return String(error)
@@ -194,7 +203,8 @@ class UpdateRun {
 
   async run(): Promise<UpdateReport> {
     if (this.notifyWanted()) {
-      const missing = this.deps.notifier?.missingSettings(this.targets) ?? 'no notifier configured'
+      // missingSettings answers undefined when everything is set: only a missing notifier is "none configured".
+      const missing = this.deps.notifier ? this.deps.notifier.missingSettings(this.targets) : 'no notifier configured'
       if (missing) this.report.warnings.push(`not notifying PdmV services: ${missing}`)
     }
     try {
@@ -300,16 +310,16 @@ class UpdateRun {
     }
 
     // Workflows whose datasets DBS modified, and those WMStats lists as active (spec §6.4).
-    const lastDbsUpdate = settings.last_dbs_update_date ?? 0
     let fromDbs = new Set<string>()
     if (freshScopedStore) {
       // Every stored workflow came in (and was recalculated) in this run: DBS's list of every dataset
       // it ever modified would only name them again.
       this.log.info('first scoped run on an empty store: the DBS modified-datasets query is not needed')
     } else {
-      const modified = await services.datasetsModifiedSince(lastDbsUpdate - DBS_LOOKBACK_SECONDS)
+      const minLdate = dbsModifiedSince(settings.last_dbs_update_date)
+      const modified = await services.datasetsModifiedSince(minLdate)
       fromDbs = await store.namesByOutputDatasets(modified)
-      this.log.info(`DBS modified ${modified.length} datasets since ${lastDbsUpdate - DBS_LOOKBACK_SECONDS}: ${fromDbs.size} stored workflows`)
+      this.log.info(`DBS modified ${modified.length} datasets since ${minLdate}: ${fromDbs.size} stored workflows`)
     }
     let active: string[] = []
     try {

@@ -2,6 +2,7 @@ import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { SearchField } from '../../shared/search-types'
 import { getApi } from './api'
 import { AppHeader } from './components/AppHeader'
+import { ErrorBoundary } from './components/ErrorBoundary'
 import { FailedDialog } from './components/FailedDialog'
 import { ResultsPanel } from './components/ResultsPanel'
 import { SearchBar } from './components/SearchBar'
@@ -116,24 +117,30 @@ export function App(): ReactNode {
               <WelcomeCard onOpenSettings={() => setSettingsOpen(true)} onDemoStarted={refreshAll} />
             </div>
           ) : (
-            <ResultsPanel
-              banner={unconfigured ? <WelcomeCard compact onOpenSettings={() => setSettingsOpen(true)} onDemoStarted={refreshAll} /> : null}
-              query={query}
-              search={search}
-              refreshKey={refreshKey}
-              now={now}
-              selected={selected}
-              onSelect={onSelect}
-              onClearSelection={() => setSelected(new Set())}
-              openName={openName}
-              onOpen={setOpenName}
-              progress={progress}
-              updateRunning={running}
-              onUpdateSelected={() => updateSelected([...selected])}
-              onNavigate={navigate}
-            />
+            <ErrorBoundary what="the search results" resetKey={`${refreshKey}#${nonce}#${JSON.stringify(query)}`} className="results-pane">
+              <ResultsPanel
+                banner={unconfigured ? <WelcomeCard compact onOpenSettings={() => setSettingsOpen(true)} onDemoStarted={refreshAll} /> : null}
+                query={query}
+                search={search}
+                refreshKey={refreshKey}
+                now={now}
+                selected={selected}
+                onSelect={onSelect}
+                onClearSelection={() => setSelected(new Set())}
+                openName={openName}
+                onOpen={setOpenName}
+                progress={progress}
+                updateRunning={running}
+                onUpdateSelected={() => updateSelected([...selected])}
+                onNavigate={navigate}
+              />
+            </ErrorBoundary>
           )}
-          {openName ? <WorkflowPanel name={openName} now={now} refreshKey={refreshKey} onClose={() => setOpenName(undefined)} /> : null}
+          {openName ? (
+            <ErrorBoundary what={`the panel of ${openName}`} resetKey={`${openName}#${refreshKey}`} className="detail-panel">
+              <WorkflowPanel name={openName} now={now} refreshKey={refreshKey} onClose={() => setOpenName(undefined)} />
+            </ErrorBoundary>
+          ) : null}
         </main>
       </div>
       {settingsOpen ? <SettingsDialog onClose={() => setSettingsOpen(false)} /> : null}

@@ -9,7 +9,9 @@ export const SERVICE_HOSTS = {
   unified: 'https://cms-unified.web.cern.ch'
 } as const
 
-const enc = encodeURIComponent
+/** encodeURIComponent that never throws: a lone UTF-16 surrogate (not text) becomes U+FFFD. */
+const enc = (value: string): string =>
+  encodeURIComponent(String(value).replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'))
 
 export function dasDatasetLink(dataset: string): string {
   return `${SERVICE_HOSTS.cmsweb}/das/request?view=list&limit=50&instance=prod%2Fglobal&input=dataset%3D${enc(dataset)}`
@@ -84,14 +86,24 @@ export const EXTERNAL_LINK_ALLOW_LIST: readonly string[] = [
   'cmsoms.cern.ch'
 ]
 
-/** True for https URLs on an allowed host (exact host match; no userinfo tricks). */
-export function isAllowedExternalUrl(value: string): boolean {
+/**
+ * The normalised `href` of an https URL on an allowed host (exact host match; no userinfo), or
+ * undefined. Callers open this `href`, never the string they were given: the URL parser forgives
+ * leading spaces, tabs and backslashes that an OS opener would read differently.
+ */
+export function allowedExternalUrl(value: string): string | undefined {
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    return false
+    return undefined
   }
-  if (url.protocol !== 'https:' || url.username || url.password) return false
-  return EXTERNAL_LINK_ALLOW_LIST.includes(url.hostname)
+  if (url.protocol !== 'https:' || url.username || url.password) return undefined
+  if (!EXTERNAL_LINK_ALLOW_LIST.includes(url.hostname)) return undefined
+  return url.href
+}
+
+/** True for https URLs on an allowed host (exact host match; no userinfo tricks). */
+export function isAllowedExternalUrl(value: string): boolean {
+  return allowedExternalUrl(value) !== undefined
 }

@@ -1,13 +1,14 @@
 import { useCallback, type ReactNode, type RefObject } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
-import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import { isInvalidWorkflow, viewName, type WorkflowView } from '../../../shared/workflow-view'
 import { useVirtualList } from '../hooks/useVirtualList'
-import { workflowName } from '../lib/format'
 import { estimateRowHeight } from '../lib/virtual-window'
+import { ErrorBoundary } from './ErrorBoundary'
+import { InvalidWorkflowRow } from './InvalidWorkflowRow'
 import { WorkflowRow } from './WorkflowRow'
 
 interface Props {
-  workflows: readonly WorkflowDoc[]
+  workflows: readonly WorkflowView[]
   now: number
   selected: ReadonlySet<string>
   openName: string | undefined
@@ -18,28 +19,33 @@ interface Props {
   listRef: RefObject<HTMLDivElement | null>
 }
 
-const estimate = (doc: WorkflowDoc): number => estimateRowHeight(doc.OutputDatasets?.length ?? 0)
+const estimate = (view: WorkflowView): number => (isInvalidWorkflow(view) ? 160 : estimateRowHeight(view.OutputDatasets?.length ?? 0))
 
 /** The workflows of one page, windowed: only rows near the viewport are in the DOM. */
 export function ResultsList({ workflows, now, selected, openName, progress, onToggle, onOpen, scrollRef, listRef }: Props): ReactNode {
-  const keyOf = useCallback((doc: WorkflowDoc) => workflowName(doc), [])
+  const keyOf = useCallback((view: WorkflowView) => viewName(view), [])
   const { window, measureRef } = useVirtualList({ items: workflows, keyOf, estimate, scrollRef, listRef })
   const rows: ReactNode[] = []
   for (let index = window.start; index < window.end; index++) {
-    const doc = workflows[index]!
-    const name = workflowName(doc)
+    const view = workflows[index]!
+    const name = viewName(view)
     rows.push(
-      <WorkflowRow
-        key={name}
-        doc={doc}
-        now={now}
-        selected={selected.has(name)}
-        open={openName === name}
-        progress={progress.get(name)}
-        onToggle={onToggle}
-        onOpen={onOpen}
-        measureRef={measureRef}
-      />
+      <ErrorBoundary key={name} what={`workflow ${name}`} resetKey={view} className="workflow-row">
+        {isInvalidWorkflow(view) ? (
+          <InvalidWorkflowRow view={view} open={openName === name} onOpen={onOpen} measureRef={measureRef} />
+        ) : (
+          <WorkflowRow
+            doc={view}
+            now={now}
+            selected={selected.has(name)}
+            open={openName === name}
+            progress={progress.get(name)}
+            onToggle={onToggle}
+            onOpen={onOpen}
+            measureRef={measureRef}
+          />
+        )}
+      </ErrorBoundary>
     )
   }
   return (

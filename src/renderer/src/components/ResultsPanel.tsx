@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
-import { workflowName } from '../lib/format'
+import { isInvalidWorkflow, viewName } from '../../../shared/workflow-view'
 import type { QueryState } from '../lib/hash-query'
 import { describeResult, emptyExplanation } from '../lib/search-summary'
 import { MAX_SELECTED } from '../lib/updater-view'
 import type { SearchState } from '../hooks/useSearch'
+import { ErrorBoundary } from './ErrorBoundary'
 import { ExportButtons } from './ExportButtons'
 import { Pager } from './Pager'
 import { ResultsList } from './ResultsList'
@@ -46,7 +47,8 @@ export function ResultsPanel(props: Props): ReactNode {
   const [showChart, setShowChart] = useState(readChartPreference)
   const result = search.result
   const workflows = result?.workflows ?? []
-  const pageNames = workflows.map(workflowName)
+  // Only documents that fit can be selected for an update (an invalid one shows its raw JSON instead).
+  const pageNames = workflows.filter((view) => !isInvalidWorkflow(view)).map(viewName)
   const selectedOnPage = pageNames.filter((name) => selected.has(name)).length
   const allOnPage = pageNames.length > 0 && selectedOnPage === pageNames.length
   const { onSelect } = props
@@ -95,7 +97,9 @@ export function ResultsPanel(props: Props): ReactNode {
           </div>
           {result.total > 0 && showChart ? (
             <div id="search-chart-section">
-              <SearchChart text={query.text} field={query.field} refreshKey={props.refreshKey} />
+              <ErrorBoundary what="the summed chart" resetKey={`${query.text}#${query.field}#${props.refreshKey}`}>
+                <SearchChart text={query.text} field={query.field} refreshKey={props.refreshKey} />
+              </ErrorBoundary>
             </div>
           ) : null}
           {result.total > 0 ? (

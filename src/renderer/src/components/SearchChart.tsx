@@ -77,7 +77,7 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
       <div className="chart-toolbar">
         <span className="chart-caption">
           {series
-            ? `Summed events of the final output dataset of ${workflowsWord(series.workflows)}${series.skipped > 0 ? ` (${groupDigits(series.skipped)} without history or expected events left out)` : ''}`
+            ? `Summed events of the final output dataset of ${workflowsWord(series.workflows)}${series.skipped > 0 ? ` (${groupDigits(series.skipped)} without history or expected events, or not readable, left out)` : ''}`
             : loading ? 'Summing the history of the matching workflows…' : ''}
         </span>
         <span className="spacer-flex" />

@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react'
-import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import { isInvalidWorkflow, viewName, type WorkflowView } from '../../../shared/workflow-view'
 import { getApi } from '../api'
 import { useApiResult } from '../hooks/useApiResult'
+import { ErrorBoundary } from './ErrorBoundary'
+import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
 import { HistoryTable } from './HistoryTable'
 import { RawJson } from './RawJson'
 import { WorkflowChart } from './WorkflowChart'
@@ -20,7 +22,7 @@ interface Props {
 
 /** One workflow in detail: its fields, the history chart, the table of history entries, the raw JSON. */
 export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactNode {
-  const { value: doc, error } = useApiResult<WorkflowDoc>(() => getApi().getWorkflow({ name }), `${name}#${refreshKey}`)
+  const { value: view, error } = useApiResult<WorkflowView>(() => getApi().getWorkflow({ name }), `${name}#${refreshKey}`)
   const [tab, setTab] = useState<Tab>('chart')
   const closeRef = useRef<HTMLButtonElement>(null)
 
@@ -28,7 +30,9 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
     closeRef.current?.focus({ preventScroll: true })
   }, [name])
 
-  const shown = doc && (doc.RequestName ?? doc._id) === name ? doc : undefined
+  const current = view && viewName(view) === name ? view : undefined
+  const invalid = isInvalidWorkflow(current) ? current : undefined
+  const shown = isInvalidWorkflow(current) ? undefined : current
   const tabs: Array<{ id: Tab; label: string }> = [
     { id: 'chart', label: 'Chart' },
     { id: 'history', label: `History${shown ? ` (${shown.EventNumberHistory?.length ?? 0})` : ''}` },
@@ -41,36 +45,41 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
         <button type="button" ref={closeRef} className="button ghost close" onClick={onClose} aria-label="Close the workflow panel (Esc)" data-testid="detail-close">×</button>
       </header>
       {error ? <p className="alert alert-error" role="alert">{error}</p> : null}
-      {!shown && !error ? <p className="muted detail-body">Loading…</p> : null}
+      {!current && !error ? <p className="muted detail-body">Loading…</p> : null}
+      {invalid ? <div className="detail-body"><InvalidWorkflowNotice view={invalid} /></div> : null}
       {shown ? (
-        <div className="detail-body">
-          <div className="detail-links"><WorkflowLinks doc={shown} name={name} /></div>
-          <div className="detail-summary">
-            <WorkflowSummary doc={shown} now={now} datasets={(shown.EventNumberHistory?.length ?? 0) === 0} />
+        <ErrorBoundary what={`workflow ${name}`} resetKey={shown} className="detail-body">
+          <div className="detail-body">
+            <div className="detail-links"><WorkflowLinks doc={shown} name={name} /></div>
+            <div className="detail-summary">
+              <WorkflowSummary doc={shown} now={now} datasets={(shown.EventNumberHistory?.length ?? 0) === 0} />
+            </div>
+            <div className="tabs" role="tablist" aria-label="Workflow views">
+              {tabs.map(({ id, label }) => (
+                <button
+                  key={id}
+                  type="button"
+                  role="tab"
+                  id={`tab-${id}`}
+                  aria-selected={tab === id}
+                  aria-controls={`tabpanel-${id}`}
+                  className={`tab${tab === id ? ' is-active' : ''}`}
+                  data-testid={`tab-${id}`}
+                  onClick={() => setTab(id)}
+                >
+                  {label}
+                </button>
+              ))}
+            </div>
+            <div className="tab-panel" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
+              <ErrorBoundary what={`the ${tab === 'json' ? 'raw JSON' : tab} of ${name}`} resetKey={`${tab}#${refreshKey}`}>
+                {tab === 'chart' ? <WorkflowChart doc={shown} now={now} /> : null}
+                {tab === 'history' ? <HistoryTable doc={shown} now={now} /> : null}
+                {tab === 'json' ? <RawJson name={name} refreshKey={refreshKey} /> : null}
+              </ErrorBoundary>
+            </div>
           </div>
-          <div className="tabs" role="tablist" aria-label="Workflow views">
-            {tabs.map(({ id, label }) => (
-              <button
-                key={id}
-                type="button"
-                role="tab"
-                id={`tab-${id}`}
-                aria-selected={tab === id}
-                aria-controls={`tabpanel-${id}`}
-                className={`tab${tab === id ? ' is-active' : ''}`}
-                data-testid={`tab-${id}`}
-                onClick={() => setTab(id)}
-              >
-                {label}
-              </button>
-            ))}
-          </div>
-          <div className="tab-panel" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
-            {tab === 'chart' ? <WorkflowChart doc={shown} now={now} /> : null}
-            {tab === 'history' ? <HistoryTable doc={shown} now={now} /> : null}
-            {tab === 'json' ? <RawJson name={name} refreshKey={refreshKey} /> : null}
-          </div>
-        </div>
+        </ErrorBoundary>
       ) : null}
     </aside>
   )

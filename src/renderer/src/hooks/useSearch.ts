@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react'
 import type { AppError } from '../../../shared/result'
-import type { SearchResult } from '../../../shared/search-types'
+import type { SearchPage } from '../../../shared/ipc-contract'
 import { getApi } from '../api'
 import type { QueryState } from '../lib/hash-query'
 
 export interface SearchState {
   loading: boolean
-  result: SearchResult | undefined
+  result: SearchPage | undefined
   error: AppError | undefined
   /** The query the shown result (or error) belongs to. */
   query: QueryState | undefined

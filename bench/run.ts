@@ -6,6 +6,10 @@
  * keys of bench/scoped.ts: scopedFirstRunS, unscopedFirstRunS, scopedCalls, unscopedCalls, scopedBytes, unscopedBytes}.
  *
  *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search]
+ *
+ * Then the `stats2 serve` load test (bench/serve.ts; `--no-serve` skips it, `--serve-only` runs only
+ * it): its figures join the last line as serveRps, serveP50Ms, serveP99Ms, serveErrors.
+ *   npm run bench -- --serve-only [--serve-clients 50] [--serve-seconds 20]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -25,6 +29,7 @@ import type { UpdateReport } from '../src/shared/update-types'
 import type { WorkflowDoc } from '../src/shared/stats2-doc'
 import { benchSearch } from './search'
 import { benchScoped, type ScopedBenchResult } from './scoped'
+import { benchServe } from './serve'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
@@ -37,7 +42,11 @@ const { values } = parseArgs({
     'no-search': { type: 'boolean', default: false },
     /** Iterating on the fast path: skip the (long) sequential run; the last line then has no speedup. */
     'fast-only': { type: 'boolean', default: false },
-    seed: { type: 'string', default: '7' }
+    seed: { type: 'string', default: '7' },
+    'no-serve': { type: 'boolean', default: false },
+    'serve-only': { type: 'boolean', default: false },
+    'serve-clients': { type: 'string', default: '50' },
+    'serve-seconds': { type: 'string', default: '20' }
   },
   strict: true
 })
@@ -137,8 +146,18 @@ function printMode(result: ModeResult, bound: number): void {
 }
 
 async function main(): Promise<void> {
+  const serveKeys = async (): Promise<Record<string, number | boolean>> => {
+    if (values['no-serve']) return {}
+    const served = await benchServe({ clients: Number(values['serve-clients']), seconds: Number(values['serve-seconds']) })
+    return { serveRps: served.rps, serveP50Ms: served.p50Ms, serveP99Ms: served.p99Ms, serveErrors: served.errors, serveCleanExit: served.cleanExit }
+  }
+  if (values['serve-only']) {
+    console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...(await serveKeys()) }))
+    return
+  }
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
   try {
+    const serve = await serveKeys()
     if (!values['no-search']) await benchSearch(Number(values['search-docs']), join(work, 'search'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
@@ -154,7 +173,7 @@ async function main(): Promise<void> {
       printMode(fast, bound)
       const scoped: ScopedBenchResult = await benchScoped(sim, join(work, 'scoped'), N, C)
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...scoped }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...scoped, ...serve }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -165,7 +184,8 @@ async function main(): Promise<void> {
         speedup: Number((sequential.seconds / fast.seconds).toFixed(2)),
         boundRatio: Number((fast.seconds / bound).toFixed(3)),
         identical,
-        ...scoped
+        ...scoped,
+        ...serve
       }))
     } finally {
       await sim.dispatcher.close()

@@ -11,6 +11,7 @@ import { SEARCH_FIELDS } from './search-types'
 import type { WorkflowView } from './workflow-view'
 import type { UpdatePhase, UpdateProgress, UpdateReport, WorkflowFailure } from './update-types'
 import type { AggregateSeries } from './rules/series'
+import { stallHoursSchema, watchItemSchema, type WatchEvent, type WatchlistView } from './watchlist'
 import { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName } from './ipc-channels'
 
 export { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName }
@@ -211,7 +212,14 @@ export const CHANNELS = {
   exportWorkflow: { request: z.object({ name: workflowName }).strict(), response: response<ExportFile>() },
   openExternal: { request: z.object({ url: z.string().max(4096) }).strict(), response: response<null>() },
   startDemo: { request: z.object({ workflows: z.number().int().min(10).max(5000).optional() }).strict(), response: response<AppStatus>() },
-  stopDemo: { request: empty, response: response<AppStatus>() }
+  stopDemo: { request: empty, response: response<AppStatus>() },
+  /** The pinned items with their workflows and the newest notifications (src/main/watchlist). */
+  getWatchlist: { request: empty, response: response<WatchlistView>() },
+  watchlistAdd: { request: z.object({ item: watchItemSchema }).strict(), response: response<WatchlistView>() },
+  watchlistRemove: { request: z.object({ item: watchItemSchema }).strict(), response: response<WatchlistView>() },
+  setWatchlistOptions: { request: z.object({ stallHours: stallHoursSchema }).strict(), response: response<WatchlistView>() },
+  /** Updates the pinned workflows only. */
+  updateWatchlist: { request: notifySchema, response: response<UpdaterState>() }
 } as const
 
 // Both lists must name the same channels: a missing or extra key fails to compile here.
@@ -226,7 +234,9 @@ export type ResponseOf<C extends ChannelName> = (typeof CHANNELS)[C]['response']
 /** Events main → renderer. */
 export const EVENTS = {
   updaterState: response<UpdaterState>(),
-  statusChanged: response<AppStatus>()
+  statusChanged: response<AppStatus>(),
+  /** New watchlist notifications (each fact once); the renderer shows them as Web Notifications in browser mode. */
+  watchNotifications: response<WatchEvent[]>()
 } as const
 const eventsAgree: SameKeys<typeof EVENTS, EventName> = true
 void eventsAgree

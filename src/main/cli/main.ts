@@ -19,6 +19,7 @@ import { runUiCommand } from './ui-command'
 import { buildScope } from '../config/scope-config'
 import type { SyncScope } from '../../shared/sync-scope'
 import { runStoreCommand } from './store-command'
+import { runServeCommand } from './serve-command'
 import { asksForHelp, commandHelp } from './help'
 
 const log = createLogger('cli')
@@ -49,11 +50,15 @@ Commands:
                       Check each database of the embedded store (STATS2_DATA_DIR): ok with its
                       document count, or damaged and why (exit 1). repair copies each damaged
                       folder aside, then runs LevelDB's repair.
+  serve [--host H] [--port P] [--base-path /stats]
+                      Serve the old Stats2 web service's URLs (HTML page, api/get_json,
+                      api/fetch, md, api/update) and a read-only dashboard; see README.
 
 Environment (old Stats2 names first): USERCRT, USERKEY, X509_USER_PROXY, STATS2_USER_P12,
 STATS2_KEY_PASSPHRASE(_FILE), DB_URL, STATS_DB_AUTH_HEADER, STATS2_DATA_DIR, CMSWEB_URL,
 CMSWEB_PROD_URL, CMSWEB_CA, X509_CERT_DIR, STATS2_CONCURRENCY, CALLBACK_CLIENT_ID,
-CALLBACK_CLIENT_SECRET, APPLICATION_CLIENT_ID, DEV_APPLICATION_CLIENT_ID. See README.md.
+CALLBACK_CLIENT_SECRET, APPLICATION_CLIENT_ID, DEV_APPLICATION_CLIENT_ID; for serve:
+STATS2_SERVE_TOKENS_FILE, STATS2_SERVE_TRUSTED_HEADER, STATS2_SERVE_TRUSTED_PROXIES. See README.md.
 `
 
 export class UsageError extends Error {
@@ -304,6 +309,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runUiCommand(args, config, io)
       case 'store':
         return await runStoreCommand(args, config, io)
+      case 'serve':
+        return await runServeCommand(args, config, io)
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }

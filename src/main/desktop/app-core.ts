@@ -13,14 +13,16 @@ import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
 import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
-import { UpdateJob, type JobRunner } from '../updater/update-job'
+import { BusyError, UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { Watchlist } from '../watchlist/watchlist'
+import { WatchlistError } from '../watchlist/watchlist-file'
 import type {
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SearchPage, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
 import type { SearchField, SearchQuery } from '../../shared/search-types'
 import type { WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
-import type { UpdateScope } from '../../shared/update-types'
+import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
@@ -57,6 +59,8 @@ export class AppCore extends EventEmitter<Events> {
   private scheduleTimer: NodeJS.Timeout | undefined
   private nextScheduledRun: number | undefined
   private readonly env: Record<string, string | undefined>
+  /** Pinned PrepIDs, campaigns and workflows (src/main/watchlist). */
+  watch!: Watchlist
   /** Store maintenance after an update-all; awaited before the store is closed. */
   private maintenance: Promise<void> = Promise.resolve()
 
@@ -76,6 +80,10 @@ export class AppCore extends EventEmitter<Events> {
     const settings = await DesktopSettingsFile.open(options.userDataDir)
     if (await migrateStoredUrlCredentials(settings, options.secrets)) log.warn('moved the CouchDB password out of the URL in settings.json into the secret store')
     const core = new AppCore(options, settings)
+    core.watch = await Watchlist.open(options.userDataDir, {
+      store: () => core.activeStore(),
+      onEvents: (events) => core.emit('watchNotifications', events)
+    })
     core.reschedule()
     return core
   }
@@ -120,6 +128,18 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   private readonly runner: JobRunner = async (scope, runOptions, hooks) => {
+    const demo = this.demo
+    // The demo's first run replays the scenario's earlier steps (a few runs on a simulated clock).
+    if (demo && !demo.replayed) {
+      const quiet = { triggerProd: false, triggerDev: false }
+      await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+    }
+    // Pinned workflows go first, and their changes become notifications.
+    return this.watch.runWatched(scope, (next) => this.runOnce(next, runOptions, hooks))
+  }
+
+  /** One update run against the active cmsweb and store; `now` is the updater's clock (the demo's replay moves it). */
+  private async runOnce(scope: UpdateScope, runOptions: RunOptions, hooks: Partial<JobHooks>, now?: () => number): Promise<UpdateReport> {
     const config = this.activeConfig()
     const store = await this.activeStore()
     const cmsweb = await openCmsweb(config)
@@ -133,7 +153,8 @@ export class AppCore extends EventEmitter<Events> {
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         onWorkflow: hooks.onWorkflow,
-        syncScope: config.scope
+        syncScope: config.scope,
+        ...(now ? { now } : {})
       })
     } finally {
       await notifier?.close()
@@ -254,6 +275,14 @@ export class AppCore extends EventEmitter<Events> {
     return this.job.start(scope, this.notifyOptions(request))
   }
 
+  /** Updates the pinned workflows only (the watchlist's own button). */
+  async updateWatchlist(request: RunOptions = {}): Promise<UpdaterState> {
+    if (this.job.isRunning) throw new BusyError('An update is already running; wait for it or cancel it.')
+    const names = await this.watch.pinnedNames()
+    if (names.length === 0) throw new WatchlistError('The watchlist is empty: pin a workflow, a PrepID or a campaign first.')
+    return this.startUpdate({ kind: 'names', names }, request)
+  }
+
   // ---- settings ---------------------------------------------------------------------------------
 
   settingsView(): SettingsView {
@@ -308,6 +337,8 @@ export class AppCore extends EventEmitter<Events> {
     this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
     this.scheduleTimer = setInterval(() => {
       this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
+      // The header shows the next run time: tell it, whether this run starts or is skipped.
+      void this.emitStatus()
       if (this.job.isRunning) return log.info('scheduled update skipped: one is already running')
       log.info('scheduled update all')
       try {

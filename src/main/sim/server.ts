@@ -38,6 +38,11 @@ export interface SimulatorOptions {
   faults?: FaultOptions
   /** Demo mode: advance a step every N ms until the last one. */
   autoAdvanceMs?: number
+  /**
+   * Unix seconds at which a step becomes active (DBS `last_modification_date` of what it introduces);
+   * the wall clock by default. The demo replays its earlier steps on a simulated clock with this.
+   */
+  clock?: () => number
   /** Lifetime of the Keycloak tokens the simulator issues (default 300 s). */
   tokenLifetimeSeconds?: number
 }
@@ -132,7 +137,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const tokens = new Map<string, IssuedToken>()
   const notifications: Notification[] = []
   const dbsMinLdates: string[] = []
-  const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+  const nowSeconds = (): number => Math.floor(options.clock ? options.clock() : Date.now() / 1000)
 
   let current = Math.min(Math.max(0, Math.trunc(options.startStep ?? 0)), lastStep)
   timeline.activate(current, nowSeconds())

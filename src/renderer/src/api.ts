@@ -33,7 +33,8 @@ function browserToken(): string {
 
 function createBrowserApi(): Stats2Api {
   return createHttpApi({
-    baseUrl: '',
+    // The page's own folder: '' for `stats2 ui`, `/stats/dashboard` under `stats2 serve`'s base path.
+    baseUrl: location.pathname.replace(/\/[^/]*$/, ''),
     token: browserToken(),
     transport: {
       fetch: (url, init) => fetch(url, { ...init, credentials: 'same-origin', cache: 'no-store' }) as Promise<HttpResponseLike>,
@@ -47,4 +48,9 @@ export function getApi(): Stats2Api {
   const injected = (window as unknown as { stats2?: Stats2Api }).stats2
   api = injected ?? createBrowserApi()
   return api
+}
+
+/** True in browser mode (`stats2 ui`): notifications are then the page's own Web Notifications. */
+export function isBrowserMode(): boolean {
+  return !(window as unknown as { stats2?: Stats2Api }).stats2
 }

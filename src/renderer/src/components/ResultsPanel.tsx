@@ -3,6 +3,7 @@ import type { WorkflowProgress } from '../../../shared/ipc-contract'
 import { isInvalidWorkflow, viewName } from '../../../shared/workflow-view'
 import type { QueryState } from '../lib/hash-query'
 import { describeResult, emptyExplanation } from '../lib/search-summary'
+import { PinButton } from './PinButton'
 import { MAX_SELECTED } from '../lib/updater-view'
 import type { SearchState } from '../hooks/useSearch'
 import { ErrorBoundary } from './ErrorBoundary'
@@ -89,6 +90,9 @@ export function ResultsPanel(props: Props): ReactNode {
               {describeResult(result)}
               {search.loading ? <span className="muted"> · refreshing…</span> : null}
             </p>
+            {result.total > 0 && !result.prefix && (result.field === 'prepid' || result.field === 'campaign') && result.text.trim() ? (
+              <PinButton item={{ kind: result.field, value: result.text.trim() }} label />
+            ) : null}
             {result.total > 0 ? (
               <button type="button" className="button small ghost" onClick={toggleChart} aria-expanded={showChart} aria-controls="search-chart-section">
                 {showChart ? 'Hide chart' : 'Show chart'}

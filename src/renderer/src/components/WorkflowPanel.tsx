@@ -7,6 +7,7 @@ import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
 import { HistoryTable } from './HistoryTable'
 import { RawJson } from './RawJson'
 import { WorkflowChart } from './WorkflowChart'
+import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
 
@@ -42,6 +43,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
     <aside className="detail-panel" data-testid="detail-panel" aria-label={`Workflow ${name}`}>
       <header className="detail-head">
         <h2 className="mono detail-title" title={name}>{name}</h2>
+        <PinButton item={{ kind: 'workflow', value: name }} label />
         <button type="button" ref={closeRef} className="button ghost close" onClick={onClose} aria-label="Close the workflow panel (Esc)" data-testid="detail-close">×</button>
       </header>
       {error ? <p className="alert alert-error" role="alert">{error}</p> : null}

@@ -3,6 +3,7 @@ import type { WorkflowProgress } from '../../../shared/ipc-contract'
 import type { WorkflowDoc } from '../../../shared/stats2-doc'
 import { workflowName } from '../lib/format'
 import { workflowProgressLabel, workflowProgressTone } from '../lib/updater-view'
+import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
 
@@ -52,6 +53,7 @@ export const WorkflowRow = memo(function WorkflowRow({ doc, now, selected, open,
             {progress.reason ? <span className="progress-reason">: {progress.reason}</span> : null}
           </span>
         ) : null}
+        <PinButton item={{ kind: 'workflow', value: name }} />
         <WorkflowLinks doc={doc} name={name} />
       </div>
       <WorkflowSummary doc={doc} now={now} />

@@ -71,9 +71,11 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
   })
   const range = datasets.length > 0 ? { min, max } : undefined
   if (series.expected !== undefined && range) {
+    // Across the whole axis, also when it is framed around a single moment.
+    const span = timeAxisBounds(range) ?? range
     datasets.push({
       label: `Expected: ${groupDigits(series.expected)} ${series.unit}`,
-      data: range.min === range.max ? [{ x: range.min, y: series.expected }] : [{ x: range.min, y: series.expected }, { x: range.max, y: series.expected }],
+      data: [{ x: span.min, y: series.expected }, { x: span.max, y: series.expected }],
       borderColor: '#6b7280',
       backgroundColor: '#6b7280',
       borderDash: [6, 4],
@@ -86,6 +88,19 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
     })
   }
   return { unit: series.unit, ...(series.expected !== undefined ? { expected: series.expected } : {}), datasets, ...(range ? { range } : {}) }
+}
+
+/** Half the time axis shown around a single moment (one history entry, or entries in the same second). */
+export const SINGLE_MOMENT_MARGIN_SECONDS = 3600
+
+/**
+ * Fixed bounds for the time axis when the history is one moment: left alone, Chart.js stretches a
+ * zero-width range of unix seconds over years (2024 to 2029 around a single dot). Undefined when the
+ * data spans time and the axis can fit it by itself.
+ */
+export function timeAxisBounds(range: { min: number; max: number } | undefined): { min: number; max: number } | undefined {
+  if (!range || range.max > range.min) return undefined
+  return { min: range.min - SINGLE_MOMENT_MARGIN_SECONDS, max: range.max + SINGLE_MOMENT_MARGIN_SECONDS }
 }
 
 /** The workflow chart: events (or lumis) per output dataset over time, and the expected total. */

@@ -5,7 +5,8 @@
  * `--stored` workflows (bench/store.ts). The last line is one JSON object:
  * {"speedup": sequential ÷ fast, "boundRatio": fast ÷ N·(1+k)·L/C, "identical": bool,
  *  "searchP95Ms", "indexBuildS" (all seven views, at "indexBuildDocs" documents), "peakRssMb",
- *  "diskMbPer100k"} (null where a part was skipped).
+ *  "diskMbPer100k" (null where a part was skipped), plus the scoped-sync keys of bench/scoped.ts:
+ *  scopedFirstRunS, unscopedFirstRunS, scopedCalls, unscopedCalls, scopedBytes, unscopedBytes}.
  *
  *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search] [--stored 100000]
  *
@@ -31,6 +32,7 @@ import type { UpdateReport } from '../src/shared/update-types'
 import type { WorkflowDoc } from '../src/shared/stats2-doc'
 import { benchSearch, type SearchFigures } from './search'
 import { benchStoreAtScale, type StoreFigures } from './store'
+import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
@@ -193,8 +195,9 @@ async function main(): Promise<void> {
       const bound = (fast.docs.size * (1 + k) * LATENCY) / 1000 / C
       console.log(`k = ${k.toFixed(2)}; bound N·(1+k)·L/C = ${bound.toFixed(1)} s`)
       printMode(fast, bound)
+      const scoped: ScopedBenchResult = await benchScoped(sim, join(work, 'scoped'), N, C)
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...serve }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -206,6 +209,7 @@ async function main(): Promise<void> {
         boundRatio: Number((fast.seconds / bound).toFixed(3)),
         identical,
         ...storeKeys,
+        ...scoped,
         ...serve
       }))
     } finally {

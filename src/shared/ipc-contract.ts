@@ -3,6 +3,7 @@
  * request schema (validated in main) and response type. The preload, the Electron registration and
  * the browser-mode bridge are all built from `CHANNELS`; nothing else crosses.
  */
+import type { SyncScope } from './sync-scope'
 import { z } from 'zod'
 import type { Result } from './result'
 import type { SearchRowsResult } from './search-types'
@@ -104,6 +105,8 @@ export interface DesktopSettings {
   notifications: { prod: boolean; dev: boolean }
   /** Update all every N minutes while the app runs; 0 = off. */
   scheduleMinutes: number
+  /** Which workflows update-all follows (see sync-scope.ts); absent or empty: all of them. */
+  syncScope?: SyncScope
   /** Start the installed desktop app when the operator logs in. */
   startAtLogin?: boolean
 }
@@ -142,6 +145,15 @@ export const settingsPatchSchema = z.object({
   concurrency: z.number().int().min(1).max(64).optional(),
   notifications: z.object({ prod: z.boolean(), dev: z.boolean() }).strict().optional(),
   scheduleMinutes: z.number().int().min(0).max(24 * 60).optional(),
+  /** Checked in full (statuses, dates) by the main process; field issues come back as `syncScope.<field>: …`. */
+  syncScope: z.object({
+    campaigns: z.array(z.string().max(256)).max(2000),
+    prepIds: z.array(z.string().max(256)).max(2000),
+    statuses: z.array(z.string().max(64)).max(64),
+    requestedFrom: z.string().max(10).optional(),
+    requestedTo: z.string().max(10).optional(),
+    workflows: z.array(z.string().max(512)).max(20000)
+  }).strict().optional(),
   startAtLogin: z.boolean().optional()
 }).strict()
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>

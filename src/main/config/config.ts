@@ -5,6 +5,9 @@
  */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { SyncScope } from '../../shared/sync-scope'
+// (scope-config uses ConfigError from here only when called: the import cycle is harmless.)
+import { scopeFromEnv } from './scope-config'
 
 export interface CredentialConfig {
   /** PEM certificate (USERCRT, X509_USER_CERT). */
@@ -75,6 +78,8 @@ export interface Stats2Config {
   db: DatabaseConfig
   notify: NotifyConfig
   updater: UpdaterConfig
+  /** Which workflows update-all follows (STATS2_SCOPE_*); absent: every workflow. */
+  scope?: SyncScope
 }
 
 export class ConfigError extends Error {
@@ -176,6 +181,7 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       datasetListBatch: positiveInt(env, 'STATS2_DATASETLIST_BATCH', 100),
       dbBatch: positiveInt(env, 'STATS2_DB_BATCH', 500),
       batching: (nonEmpty(env.STATS2_BATCHING) ?? '1') !== '0'
-    }
+    },
+    scope: scopeFromEnv(env)
   }
 }

@@ -155,6 +155,7 @@ export class AppCore extends EventEmitter<Events> {
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         onWorkflow: hooks.onWorkflow,
+        syncScope: config.scope,
         ...(now ? { now } : {})
       })
     } finally {

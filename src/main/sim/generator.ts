@@ -740,6 +740,8 @@ class Generator {
     const lastStep = this.steps - 1
     // The first workflows guarantee every kind (and all three notification targets) is present.
     const fixed: Kind[] = ['ReReco', 'RelVal', 'TaskChain', 'StepChain', 'MonteCarlo', 'Resubmission']
+    // Possible ACDC parents, kept as they are planned (a filter over all plans per ACDC was quadratic).
+    const parents: Plan[] = []
     for (let i = 0; i < total; i++) {
       let kind: Kind
       if (i < fixed.length) kind = fixed[i] as Kind
@@ -753,7 +755,6 @@ class Generator {
       const gone = deleted ? rng.int(appear + 1, lastStep) : this.steps
       let plan: Plan
       if (kind === 'Resubmission') {
-        const parents = this.plans.filter((p) => p.kind !== 'Resubmission' && p.gone === this.steps && p.kind !== 'RelVal' && p.appear === 0)
         const parent = parents.length > 0 ? (i < fixed.length ? (parents[0] as Plan) : rng.pick(parents)) : undefined
         if (!parent) {
           plan = this.chainPlan(i, 'TaskChain', appear, gone)
@@ -766,6 +767,7 @@ class Generator {
       else if (kind === 'MonteCarlo') plan = this.monteCarloPlan(i, appear, gone)
       else plan = this.chainPlan(i, kind, appear, gone)
       this.plans.push(plan)
+      if (plan.kind !== 'Resubmission' && plan.gone === this.steps && plan.kind !== 'RelVal' && plan.appear === 0) parents.push(plan)
     }
     return { name: `generated-${total}-seed${this.options.seed ?? 1}`, steps: this.buildSteps() }
   }

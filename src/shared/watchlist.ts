@@ -3,6 +3,7 @@
  * updated first and raise notifications (a dataset VALID, a final status, stalled progress, a failed
  * update). Shared by main (storage, detection) and the renderer (view, Web Notifications).
  */
+import type { PinnedItems } from './sync-scope'
 import { z } from 'zod'
 import type { WorkflowView } from './workflow-view'
 
@@ -83,4 +84,10 @@ export function notificationsToShow(events: readonly WatchEvent[], max = 4): Sho
   const rest = events.length - shown.length
   if (rest > 0) shown.push({ title: `Stats2: ${rest} more watchlist events`, body: 'Open the Watchlist to see them all.', tag: 'stats2-watchlist-more' })
   return shown
+}
+
+/** The watchlist as sync-scope additions: pinned items are always synced, whatever the scope. */
+export function pinnedItems(items: readonly WatchItem[]): PinnedItems {
+  const of = (kind: WatchItem['kind']): string[] => items.filter((item) => item.kind === kind).map((item) => item.value)
+  return { campaigns: of('campaign'), prepIds: of('prepid'), workflows: of('workflow') }
 }

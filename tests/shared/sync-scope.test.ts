@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { pinnedItems } from '../../src/shared/watchlist'
 import { withPinned, canonicalScope, globToRegExp, isScoped, normaliseScope, requestPrepIds, sameScope, ScopeMatcher, type SyncScope } from '../../src/shared/sync-scope'
 
 const scope = (over: Partial<SyncScope>): SyncScope => ({ campaigns: [], prepIds: [], statuses: [], workflows: [], ...over })
@@ -45,5 +46,23 @@ describe('sync scope rules', () => {
     expect(withPinned(undefined, { workflows: ['w1'] })).toBeUndefined()
     expect(withPinned(scope({ campaigns: ['B'] }), { campaigns: ['A', 'B'], prepIds: ['HIG-1'], workflows: ['w1'] }))
       .toEqual(scope({ campaigns: ['A', 'B'], prepIds: ['HIG-1'], workflows: ['w1'] }))
+  })
+})
+
+describe('pinned watchlist items join the scope', () => {
+  it('adds pinned campaigns, PrepIDs and workflows to a scope, and leaves no scope alone', () => {
+    const pinned = pinnedItems([
+      { kind: 'campaign', value: 'Run3Summer23GS' },
+      { kind: 'prepid', value: 'HIG-Run3Summer22GS-00001' },
+      { kind: 'workflow', value: 'pdmvserv_task_X_230101_000000_1' }
+    ])
+    expect(pinned).toEqual({
+      campaigns: ['Run3Summer23GS'], prepIds: ['HIG-Run3Summer22GS-00001'], workflows: ['pdmvserv_task_X_230101_000000_1']
+    })
+    const scoped = withPinned(scope({ campaigns: ['Other'] }), pinned)
+    expect(scoped?.campaigns).toEqual(['Other', 'Run3Summer23GS'])
+    expect(scoped?.prepIds).toContain('HIG-Run3Summer22GS-00001')
+    expect(scoped?.workflows).toContain('pdmvserv_task_X_230101_000000_1')
+    expect(withPinned(undefined, pinned)).toBeUndefined()
   })
 })

@@ -132,9 +132,11 @@ export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
 
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
 export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Stats2')
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Stats2')
-  return join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(homedir(), '.config'), 'Stats2')
+  // The environment given wins over the process's own (a test or an embedding passes its own HOME).
+  const home = nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE) ?? homedir()
+  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Stats2')
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Stats2')
+  return join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, '.config'), 'Stats2')
 }
 
 export function loadConfig(env: Env = process.env): Stats2Config {

@@ -31,6 +31,8 @@ import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
 import { detailView } from './workflow-boundary'
+import { pinnedItems } from '../../shared/watchlist'
+import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
@@ -155,7 +157,8 @@ export class AppCore extends EventEmitter<Events> {
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         onWorkflow: hooks.onWorkflow,
-        syncScope: config.scope,
+        // Pinned items are always in the sync scope (issue 8: the watchlist joins the scope).
+        syncScope: withPinned(config.scope, pinnedItems(this.watch.items())),
         ...(now ? { now } : {})
       })
     } finally {

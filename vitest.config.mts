@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from 'vitest/config'
+
+// Tests never see the operator's real home: a store, settings or TLS folder that a test forgets to
+// point elsewhere lands in this throw-away HOME instead of ~/.config/Stats2.
+const testHome = mkdtempSync(join(tmpdir(), 'stats2-test-home-'))
 
 export default defineConfig({
   test: {
@@ -9,6 +16,7 @@ export default defineConfig({
     // Tests start real servers (CouchDB-protocol store, mTLS simulator, Chromium): two cores only.
     pool: 'forks',
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default']
+    env: { HOME: testHome, XDG_CONFIG_HOME: join(testHome, '.config') },
+    reporters: ['default']
   }
 })

@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
  * no batching) against the fast path (concurrency 16, batching), in one run; then search latency on
- * a large embedded store. The last line is one JSON object:
- * {"speedup": sequential ÷ fast, "boundRatio": fast ÷ N·(1+k)·L/C, "identical": bool}.
+ * a large embedded store (bench/search.ts), and `stats2 update` over a store already holding
+ * `--stored` workflows (bench/store.ts). The last line is one JSON object:
+ * {"speedup": sequential ÷ fast, "boundRatio": fast ÷ N·(1+k)·L/C, "identical": bool,
+ *  "searchP95Ms", "indexBuildS" (all seven views, at "indexBuildDocs" documents), "peakRssMb",
+ *  "diskMbPer100k" (null where a part was skipped), plus the scoped-sync keys of bench/scoped.ts:
+ *  scopedFirstRunS, unscopedFirstRunS, scopedCalls, unscopedCalls, scopedBytes, unscopedBytes}.
  *
- *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search]
+ *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search] [--stored 100000]
  *
  * Then the `stats2 serve` load test (bench/serve.ts; `--no-serve` skips it, `--serve-only` runs only
  * it): its figures join the last line as serveRps, serveP50Ms, serveP99Ms, serveErrors.
@@ -26,7 +30,9 @@ import { runUpdate } from '../src/main/updater/update-run'
 import { updaterOptions } from '../src/main/core/runtime'
 import type { UpdateReport } from '../src/shared/update-types'
 import type { WorkflowDoc } from '../src/shared/stats2-doc'
-import { benchSearch } from './search'
+import { benchSearch, type SearchFigures } from './search'
+import { benchStoreAtScale, type StoreFigures } from './store'
+import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
@@ -38,6 +44,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'search-docs': { type: 'string', default: '200000' },
     'no-search': { type: 'boolean', default: false },
+    /** Workflows already stored when `stats2 update` runs over the simulator's (0: skip that part). */
+    stored: { type: 'string', default: '100000' },
     /** Iterating on the fast path: skip the (long) sequential run; the last line then has no speedup. */
     'fast-only': { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
@@ -143,6 +151,21 @@ function printMode(result: ModeResult, bound: number): void {
   }
 }
 
+/**
+ * The store figures of the last line: search p95 (worst query kind) and the index build at
+ * `--search-docs`, peak RSS of `stats2 update` with `--stored` workflows in the store, disk per
+ * 100 000 workflows (after the run and its maintenance when measured, else of the search store).
+ */
+function figures(search: SearchFigures | undefined, store: StoreFigures | undefined): Record<string, number | null> {
+  return {
+    searchP95Ms: search?.searchP95Ms ?? null,
+    indexBuildS: search?.indexBuildS ?? store?.indexBuildS ?? null,
+    indexBuildDocs: search?.docs ?? store?.stored ?? null,
+    peakRssMb: store?.peakRssMb ?? null,
+    diskMbPer100k: store?.diskMbPer100k ?? search?.diskMbPer100k ?? null
+  }
+}
+
 async function main(): Promise<void> {
   const serveKeys = async (): Promise<Record<string, number | boolean>> => {
     if (values['no-serve']) return {}
@@ -156,11 +179,14 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
   try {
     const serve = await serveKeys()
-    if (!values['no-search']) await benchSearch(Number(values['search-docs']), join(work, 'search'))
+    const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
     const sim = await startSimProcess(work)
     try {
+      const storeFigures = Number(values.stored) > 0 ? await benchStoreAtScale(Number(values.stored), work, sim, C) : undefined
+      await simCall(sim, '/_sim/reset-counts', 'POST')
+      const storeKeys = figures(searchFigures, storeFigures)
       const fast = await runMode('fast: concurrency 16, batching on', sim, work, C, true)
       // k from what was stored: the distinct output datasets per workflow.
       let datasets = 0
@@ -169,8 +195,9 @@ async function main(): Promise<void> {
       const bound = (fast.docs.size * (1 + k) * LATENCY) / 1000 / C
       console.log(`k = ${k.toFixed(2)}; bound N·(1+k)·L/C = ${bound.toFixed(1)} s`)
       printMode(fast, bound)
+      const scoped: ScopedBenchResult = await benchScoped(sim, join(work, 'scoped'), N, C)
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...serve }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -181,6 +208,8 @@ async function main(): Promise<void> {
         speedup: Number((sequential.seconds / fast.seconds).toFixed(2)),
         boundRatio: Number((fast.seconds / bound).toFixed(3)),
         identical,
+        ...storeKeys,
+        ...scoped,
         ...serve
       }))
     } finally {

@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
-  app, BrowserWindow, clipboard, dialog, ipcMain, Menu, safeStorage, screen, session, shell,
+  app, BrowserWindow, clipboard, dialog, ipcMain, Menu, Notification, safeStorage, screen, session, shell,
   type BrowserWindowConstructorOptions, type MenuItemConstructorOptions, type WebContents
 } from 'electron'
 import { AppCore } from './desktop/app-core'
@@ -20,7 +20,7 @@ import { WindowStateFile, restoreWindow, trackWindowState } from './desktop/wind
 import { EncryptedSecretStore, MemorySecretStore, type SecretStore } from './desktop/secrets'
 import { createHandlers } from './ipc/handlers'
 import { DEV_SERVER_CSP, RENDERER_CSP } from '../shared/csp'
-import { registerIpc, sendEvent } from './ipc/register'
+import { registerIpc, sendEvent, showWatchNotifications } from './ipc/register'
 import { createLogger } from './log/logger'
 import { allowedExternalUrl } from '../shared/rules/links'
 
@@ -208,6 +208,10 @@ export async function startDesktop(): Promise<void> {
   }
   core.subscribe('updaterState', (state) => sendEvent(window?.webContents, 'updaterState', state))
   core.subscribe('statusChanged', (status) => sendEvent(window?.webContents, 'statusChanged', status))
+  core.subscribe('watchNotifications', (events) => {
+    sendEvent(window?.webContents, 'watchNotifications', events)
+    showWatchNotifications(Notification, events, open)
+  })
   app.on('second-instance', open)
   app.on('activate', open)
   // Closing the window does not stop a running update: the app stays until it ends, and a window

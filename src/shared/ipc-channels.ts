@@ -6,11 +6,12 @@
 export const CHANNEL_NAMES = [
   'search', 'getWorkflow', 'getSearchHistory', 'updateSelected', 'updateAll', 'cancelUpdate', 'getUpdaterState',
   'getStatus', 'getSettings', 'setSettings', 'testConnection', 'exportSearch', 'exportWorkflow', 'openExternal',
-  'startDemo', 'stopDemo'
+  'startDemo', 'stopDemo',
+  'getWatchlist', 'watchlistAdd', 'watchlistRemove', 'setWatchlistOptions', 'updateWatchlist'
 ] as const
 export type ChannelName = (typeof CHANNEL_NAMES)[number]
 
-export const EVENT_NAMES = ['updaterState', 'statusChanged'] as const
+export const EVENT_NAMES = ['updaterState', 'statusChanged', 'watchNotifications'] as const
 export type EventName = (typeof EVENT_NAMES)[number]
 
 /** The Electron channel string of a contract entry. */

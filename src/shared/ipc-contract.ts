@@ -3,13 +3,15 @@
  * request schema (validated in main) and response type. The preload, the Electron registration and
  * the browser-mode bridge are all built from `CHANNELS`; nothing else crosses.
  */
+import type { SyncScope } from './sync-scope'
 import { z } from 'zod'
 import type { Result } from './result'
-import type { SearchResult } from './search-types'
+import type { SearchRowsResult } from './search-types'
 import { SEARCH_FIELDS } from './search-types'
 import type { WorkflowView } from './workflow-view'
 import type { UpdatePhase, UpdateProgress, UpdateReport, WorkflowFailure } from './update-types'
 import type { AggregateSeries } from './rules/series'
+import { stallHoursSchema, watchItemSchema, type WatchEvent, type WatchlistView } from './watchlist'
 import { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName } from './ipc-channels'
 
 export { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName }
@@ -121,6 +123,8 @@ export interface DesktopSettings {
   notifications: { prod: boolean; dev: boolean }
   /** Update all every N minutes while the app runs; 0 = off. */
   scheduleMinutes: number
+  /** Which workflows update-all follows (see sync-scope.ts); absent or empty: all of them. */
+  syncScope?: SyncScope
   /** Start the installed desktop app when the operator logs in. */
   startAtLogin?: boolean
 }
@@ -159,6 +163,15 @@ export const settingsPatchSchema = z.object({
   concurrency: z.number().int().min(1).max(64).optional(),
   notifications: z.object({ prod: z.boolean(), dev: z.boolean() }).strict().optional(),
   scheduleMinutes: z.number().int().min(0).max(24 * 60).optional(),
+  /** Checked in full (statuses, dates) by the main process; field issues come back as `syncScope.<field>: …`. */
+  syncScope: z.object({
+    campaigns: z.array(z.string().max(256)).max(2000),
+    prepIds: z.array(z.string().max(256)).max(2000),
+    statuses: z.array(z.string().max(64)).max(64),
+    requestedFrom: z.string().max(10).optional(),
+    requestedTo: z.string().max(10).optional(),
+    workflows: z.array(z.string().max(512)).max(20000)
+  }).strict().optional(),
   startAtLogin: z.boolean().optional()
 }).strict()
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>
@@ -179,9 +192,6 @@ export interface ExportFile {
   content: string
 }
 
-/** A search page as the renderer gets it: every document checked at the boundary (`WorkflowView`). */
-export type SearchPage = Omit<SearchResult, 'workflows'> & { workflows: WorkflowView[] }
-
 // ---- the channels -----------------------------------------------------------------------------
 
 const empty = z.object({}).strict()
@@ -190,8 +200,8 @@ const empty = z.object({}).strict()
 const response = <T>(): T => undefined as unknown as T
 
 export const CHANNELS = {
-  /** A page of workflows, each with only its newest history entry (getWorkflow has the whole history). */
-  search: { request: searchQuerySchema, response: response<SearchPage>() },
+  /** A page of result rows (row view models, not documents; getWorkflow has the whole document). */
+  search: { request: searchQuerySchema, response: response<SearchRowsResult>() },
   /** The whole document, checked: `{invalid: true, issues, raw}` when it does not fit the schema. */
   getWorkflow: { request: z.object({ name: storedWorkflowName }).strict(), response: response<WorkflowView>() },
   /** Summed progress over every workflow a search matches (pMp-like chart). */
@@ -217,7 +227,14 @@ export const CHANNELS = {
   exportWorkflow: { request: z.object({ name: storedWorkflowName }).strict(), response: response<ExportFile>() },
   openExternal: { request: z.object({ url: z.string().max(4096) }).strict(), response: response<null>() },
   startDemo: { request: z.object({ workflows: z.number().int().min(10).max(5000).optional() }).strict(), response: response<AppStatus>() },
-  stopDemo: { request: empty, response: response<AppStatus>() }
+  stopDemo: { request: empty, response: response<AppStatus>() },
+  /** The pinned items with their workflows and the newest notifications (src/main/watchlist). */
+  getWatchlist: { request: empty, response: response<WatchlistView>() },
+  watchlistAdd: { request: z.object({ item: watchItemSchema }).strict(), response: response<WatchlistView>() },
+  watchlistRemove: { request: z.object({ item: watchItemSchema }).strict(), response: response<WatchlistView>() },
+  setWatchlistOptions: { request: z.object({ stallHours: stallHoursSchema }).strict(), response: response<WatchlistView>() },
+  /** Updates the pinned workflows only. */
+  updateWatchlist: { request: notifySchema, response: response<UpdaterState>() }
 } as const
 
 // Both lists must name the same channels: a missing or extra key fails to compile here.
@@ -232,7 +249,9 @@ export type ResponseOf<C extends ChannelName> = (typeof CHANNELS)[C]['response']
 /** Events main → renderer. */
 export const EVENTS = {
   updaterState: response<UpdaterState>(),
-  statusChanged: response<AppStatus>()
+  statusChanged: response<AppStatus>(),
+  /** New watchlist notifications (each fact once); the renderer shows them as Web Notifications in browser mode. */
+  watchNotifications: response<WatchEvent[]>()
 } as const
 const eventsAgree: SameKeys<typeof EVENTS, EventName> = true
 void eventsAgree

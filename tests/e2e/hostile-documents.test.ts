@@ -112,8 +112,8 @@ describe('a store with documents that do not fit the schema', () => {
     const victim = good[1]!._id
     await page.route('**/api/search', async (route) => {
       const response = await route.fetch()
-      const body = (await response.json()) as { ok: boolean; value?: { workflows: Array<Record<string, unknown>> } }
-      for (const row of body.value?.workflows ?? []) if (row._id === victim) row.PrepID = { $gt: 'rendered as an object' }
+      const body = (await response.json()) as { ok: boolean; value?: { rows: Array<Record<string, unknown>> } }
+      for (const row of body.value?.rows ?? []) if (row.name === victim) row.prepId = { $gt: 'rendered as an object' }
       await route.fulfill({ response, json: body })
     })
     try {

@@ -54,7 +54,8 @@ describe('first start', () => {
   it('starts a labelled demo with one click and shows its workflows', async () => {
     await page.getByTestId('start-demo').click()
     await page.getByTestId('demo-badge').waitFor({ timeout: 60_000 })
-    await jobFinished(h.core)
+    // The first job replays the demo's earlier steps (several updates of 300 workflows): minutes on a busy machine.
+    await jobFinished(h.core, 240_000)
     await page.getByTestId('update-result').waitFor({ timeout: 30_000 })
     const status = await h.core.status()
     expect(status.mode).toBe('demo')
@@ -66,5 +67,5 @@ describe('first start', () => {
     await page.getByTestId('stop-demo').click()
     await expect.poll(async () => (await h.core.status()).mode, { timeout: 30_000 }).toBe('unconfigured')
     expect(h.pageErrors).toEqual([])
-  })
+  }, 360_000)
 })

@@ -122,12 +122,12 @@ describe('demo mode through the handlers', () => {
   })
 
   it('exports a workflow and a search', async () => {
-    const search = await call<{ workflows: Array<{ _id: string; Campaigns: string[] }> }>('search', { text: '' })
-    const first = search.result.ok ? search.result.value.workflows[0]! : undefined
+    const search = await call<{ rows: Array<{ name: string; campaigns: string[] }> }>('search', { text: '' })
+    const first = search.result.ok ? search.result.value.rows[0]! : undefined
     expect(first).toBeDefined()
-    const one = await call<{ filename: string; content: string }>('exportWorkflow', { name: first!._id })
-    expect(one.result.ok && JSON.parse(one.result.value.content)._id).toBe(first!._id)
-    const csv = await call<{ filename: string; content: string; mimeType: string }>('exportSearch', { text: String(first!.Campaigns[0]), format: 'csv' })
+    const one = await call<{ filename: string; content: string }>('exportWorkflow', { name: first!.name })
+    expect(one.result.ok && JSON.parse(one.result.value.content)._id).toBe(first!.name)
+    const csv = await call<{ filename: string; content: string; mimeType: string }>('exportSearch', { text: first!.campaigns[0]!, format: 'csv' })
     expect(csv.result).toMatchObject({ ok: true, value: { mimeType: 'text/csv' } })
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { legendLabel, searchChartData, workflowChartData } from '../../src/renderer/src/lib/chart-data'
+import { SINGLE_MOMENT_MARGIN_SECONDS, legendLabel, searchChartData, timeAxisBounds, workflowChartData } from '../../src/renderer/src/lib/chart-data'
 import { TYPE_COLOURS } from '../../src/renderer/src/lib/colours'
 import { aggregateHistory } from '../../src/shared/rules/series'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
@@ -71,7 +71,11 @@ describe('workflow chart datasets', () => {
     const data = workflowChartData(lumiDoc)
     expect(data.unit).toBe('lumis')
     expect(data.datasets[0]!.data).toEqual([{ x: 10, y: 40 }])
-    expect(data.datasets.find((dataset) => dataset.stats2.kind === 'expected')!.data).toEqual([{ x: 10, y: 50 }])
+    // One entry: the expected line spans the axis framed around it.
+    expect(data.datasets.find((dataset) => dataset.stats2.kind === 'expected')!.data).toEqual([
+      { x: 10 - SINGLE_MOMENT_MARGIN_SECONDS, y: 50 },
+      { x: 10 + SINGLE_MOMENT_MARGIN_SECONDS, y: 50 }
+    ])
   })
 
   it('is empty without history', () => {
@@ -93,5 +97,21 @@ describe('search chart datasets', () => {
     // final dataset is B (the last in tier order): PRODUCTION 200 at t=2000, 600 at t=3000
     expect(datasets[1]!.data).toEqual(series.times.map((time, i) => ({ x: time, y: series.production[i] })))
     expect(datasets[4]!.data.every((point) => point.y === 1000)).toBe(true)
+  })
+})
+
+describe('time axis of a one-moment history', () => {
+  it('frames a single history entry with an hour either side, centred on it', () => {
+    const single = workflowChartData(doc({ EventNumberHistory: [{ Time: 1_750_000_000, Datasets: { [A]: { Type: 'PRODUCTION', Events: 10, Size: 1 } } }] }))
+    expect(single.range).toEqual({ min: 1_750_000_000, max: 1_750_000_000 })
+    const bounds = timeAxisBounds(single.range)
+    expect(bounds).toEqual({ min: 1_750_000_000 - SINGLE_MOMENT_MARGIN_SECONDS, max: 1_750_000_000 + SINGLE_MOMENT_MARGIN_SECONDS })
+    // Chart.js alone would pad a zero-width range by 5 % of the value (years); this is hours.
+    expect(bounds!.max - bounds!.min).toBeLessThanOrEqual(2 * 3600)
+  })
+
+  it('leaves a history spanning time to the chart, and no history without bounds', () => {
+    expect(timeAxisBounds(workflowChartData(doc()).range)).toBeUndefined()
+    expect(timeAxisBounds(workflowChartData(doc({ EventNumberHistory: [] })).range)).toBeUndefined()
   })
 })

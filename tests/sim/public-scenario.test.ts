@@ -102,7 +102,7 @@ describe('step 0', () => {
     expect(missing.json()).toEqual({ error: 'not_found', reason: 'missing' })
   })
 
-  it('reqmgr2/data/request by prep_id with masks, {"result": []} for an unknown one, 400 HTML without prep_id', async () => {
+  it('reqmgr2/data/request by prep_id with masks, {"result": []} for an unknown one or no filter, 400 HTML for archived with detail', async () => {
     const index = prepIds(0)
     expect(index.size).toBeGreaterThan(5)
     for (const [prepId, names] of index) {
@@ -132,10 +132,15 @@ describe('step 0', () => {
     const none = await call(sim, agents.cert, '/reqmgr2/data/request?mask=TotalInputEvents&prep_id=DOES-NOT-EXIST-00001')
     expect(none.status).toBe(200)
     expect(none.json()).toEqual({ result: [] })
-    const bad = await call(sim, agents.cert, '/reqmgr2/data/request?mask=TotalInputEvents')
+    // WMCore's Request.get: no filter at all is an empty answer, not an error.
+    const unfiltered = await call(sim, agents.cert, '/reqmgr2/data/request?mask=TotalInputEvents')
+    expect(unfiltered.status).toBe(200)
+    expect(unfiltered.json()).toEqual({ result: [] })
+    const bad = await call(sim, agents.cert, '/reqmgr2/data/request?status=normal-archived')
     expect(bad.status).toBe(400)
     expect(bad.headers['content-type']).toContain('text/html')
-    expect(bad.headers['x-error-detail']).toMatch(/prep_id/)
+    expect(bad.headers['x-error-detail']).toMatch(/archived/)
+    expect(bad.headers['x-rest-status']).toBe('1102')
     expect(bad.text).toContain('400 Bad Request')
   })
 

@@ -6,6 +6,8 @@
 
 const DETAILS: Record<string, string> = {
   update: `Usage: stats2 update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json]
+                    [--campaign C …] [--prepid P …] [--status S …] [--requested-from DAY]
+                    [--requested-to DAY] [--workflow NAME …] [--no-scope]
 
 Without --name: update all — every workflow ReqMgr2 changed since the last run (its changes feed,
 from the checkpoint in the store), then the workflows still on the retry list.
@@ -16,6 +18,17 @@ Options:
   --trigger-prod    notify McM/RelVal/ReReco (production) of the workflows that changed
   --trigger-dev     the same for the development services
   --json            print the run's report as JSON instead of the summary
+
+Sync scope (update all only; the flags replace STATS2_SCOPE_*; lists may be comma-separated):
+  --campaign C      workflows of campaign C
+  --prepid P        workflows with PrepID P (top level or of a task); globs: HIG-*, *Summer23?
+  --status S        only workflows in status S; named sets ACTIVE, RUNNING, ARCHIVED
+  --requested-from DAY, --requested-to DAY
+                    only workflows requested in this window (YYYY-MM-DD, UTC, inclusive)
+  --workflow NAME   a workflow always followed (e.g. a pinned one)
+  --no-scope        follow every workflow, whatever STATS2_SCOPE_* say
+A first scoped run fetches just the scope; widening fetches just the new part; narrowing deletes
+nothing (stored workflows outside the scope are kept and no longer updated). See README.md.
 
 Exits 0 when the run completed (failed workflows are listed and retried next time), 130 when
 stopped with Ctrl-C (the next run resumes), 1 when the run could not proceed (no certificate,

@@ -17,6 +17,8 @@ import { promptHidden } from './prompt'
 import { CredentialError } from '../cmsweb/credentials'
 import { runUiCommand } from './ui-command'
 import { BackupUsageError, runDumpCommand, runLoadCommand } from './backup-command'
+import { buildScope } from '../config/scope-config'
+import type { SyncScope } from '../../shared/sync-scope'
 import { runStoreCommand } from './store-command'
 import { runServeCommand } from './serve-command'
 import { asksForHelp, commandHelp } from './help'
@@ -27,8 +29,12 @@ export const USAGE = `Usage: stats2 <command> [options]
 
 Commands:
   update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json]
+         [--campaign C …] [--prepid P …] [--status S …] [--requested-from YYYY-MM-DD]
+         [--requested-to YYYY-MM-DD] [--workflow NAME …] [--no-scope]
                       Update every workflow ReqMgr2 changed since the last run (update all),
                       or only the named ones; optionally notify McM/RelVal/ReReco.
+                      The scope flags limit update-all to those workflows (sync scope; they
+                      replace STATS2_SCOPE_*); --no-scope follows everything.
   see NAME            Print the stored document of a workflow (JSON).
   dump [--backup]     Print every stored workflow document as one JSON array (one per line);
                       with --backup, both databases as a backup for load (NDJSON).
@@ -110,10 +116,18 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
       name: { type: 'string', multiple: true },
       'trigger-prod': { type: 'boolean' },
       'trigger-dev': { type: 'boolean' },
-      json: { type: 'boolean' }
+      json: { type: 'boolean' },
+      campaign: { type: 'string', multiple: true },
+      prepid: { type: 'string', multiple: true },
+      status: { type: 'string', multiple: true },
+      'requested-from': { type: 'string' },
+      'requested-to': { type: 'string' },
+      workflow: { type: 'string', multiple: true },
+      'no-scope': { type: 'boolean' }
     },
     strict: true
   })
+  const syncScope = scopeFromFlags(values, config)
   const store = await openStore(config)
   try {
     store.assertWritable('updating')
@@ -144,7 +158,8 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
         store,
         notifier,
         options: updaterOptions(config),
-        signal: abort.signal
+        signal: abort.signal,
+        syncScope
       }
     )
     io.out(values.json ? JSON.stringify(report, null, 1) + '\n' : summary(report))
@@ -157,6 +172,40 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
     await notifier?.close()
     await cmsweb?.close()
     await store.close()
+  }
+}
+
+const SCOPE_FLAGS: Record<keyof SyncScope, string> = {
+  campaigns: '--campaign',
+  prepIds: '--prepid',
+  statuses: '--status',
+  requestedFrom: '--requested-from',
+  requestedTo: '--requested-to',
+  workflows: '--workflow'
+}
+
+/** The sync scope of this run: the flags when any is given (they replace STATS2_SCOPE_*), else the environment's. */
+function scopeFromFlags(values: {
+  campaign?: string[]; prepid?: string[]; status?: string[]; 'requested-from'?: string; 'requested-to'?: string; workflow?: string[]; 'no-scope'?: boolean
+}, config: Stats2Config): SyncScope | undefined {
+  const input = {
+    campaigns: values.campaign,
+    prepIds: values.prepid,
+    statuses: values.status,
+    requestedFrom: values['requested-from'],
+    requestedTo: values['requested-to'],
+    workflows: values.workflow
+  }
+  const given = Object.values(input).some((value) => value !== undefined)
+  if (values['no-scope']) {
+    if (given) throw new UsageError('--no-scope cannot be combined with scope flags')
+    return undefined
+  }
+  if (!given) return config.scope
+  try {
+    return buildScope(input, (field) => SCOPE_FLAGS[field])
+  } catch (error) {
+    throw new UsageError((error as Error).message)
   }
 }
 

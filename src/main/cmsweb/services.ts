@@ -86,6 +86,21 @@ const datasetsSchema = z.array(z.object({ dataset: z.string() }).passthrough())
 
 const filesSchema = z.array(z.object({ event_count: z.number().nullable().optional() }).passthrough())
 
+const namesSchema = z.object({ result: z.array(z.string()) })
+
+const viewSchema = z.object({
+  rows: z.array(z.object({ id: z.string(), key: z.unknown(), value: z.unknown().optional() }))
+})
+export type ReqMgrViewRow = z.infer<typeof viewSchema>['rows'][number]
+
+/** Filters of `reqmgr2/data/request` used by the sync scope; each list is OR, the lists are ANDed. */
+export interface RequestFilters {
+  campaign?: readonly string[]
+  prep_id?: readonly string[]
+  status?: readonly string[]
+  name?: readonly string[]
+}
+
 const wmstatsSchema = z.object({ result: z.array(z.object({ RequestName: z.string() }).passthrough()) })
 
 export interface FileSummary {
@@ -139,6 +154,38 @@ export class CmswebServices {
     const answer = await this.get('cmsweb', `/reqmgr2/data/request?${params}`, 'reqmgr2.request')
     const { result } = check(prepIdSchema, answer, 'ReqMgr2 request API')
     return result[0]
+  }
+
+  /**
+   * Names of the requests matching every filter given (ReqMgr2 intersects them), without their
+   * documents (`detail=false`: nothing but names travels, and archived statuses are allowed).
+   */
+  async requestNames(filters: RequestFilters): Promise<string[]> {
+    const params = new URLSearchParams()
+    for (const key of ['campaign', 'prep_id', 'status', 'name'] as const) for (const value of filters[key] ?? []) params.append(key, value)
+    params.set('detail', 'false')
+    const answer = await this.get('cmsweb', `/reqmgr2/data/request?${params}`, 'reqmgr2.request')
+    return check(namesSchema, answer, 'ReqMgr2 request API').result
+  }
+
+  /**
+   * Rows of a view of ReqMgr2's couchapp (`bydate`, `byprepid`, …) between two keys, inclusive;
+   * keys are JSON, as CouchDB takes them.
+   */
+  async reqmgrView(view: string, range: { startkey?: unknown; endkey?: unknown } = {}): Promise<ReqMgrViewRow[]> {
+    const params = new URLSearchParams()
+    if (range.startkey !== undefined) params.set('startkey', JSON.stringify(range.startkey))
+    if (range.endkey !== undefined) params.set('endkey', JSON.stringify(range.endkey))
+    const text = params.toString()
+    const query = text ? `?${text}` : ''
+    const answer = await this.get('cmsweb', `${REQMGR_DB}/_design/ReqMgr/_view/${encodeURIComponent(view)}${query}`, `reqmgr2.view.${view}`)
+    return check(viewSchema, answer, `ReqMgr2 ${view} view`).rows
+  }
+
+  /** The changes feed's current position, without reading it (`since=now`). */
+  async changesPosition(): Promise<string | number> {
+    const answer = await this.get('cmsweb', `${REQMGR_DB}/_changes?since=now&limit=1`, 'reqmgr2.changes')
+    return check(changesSchema, answer, 'ReqMgr2 changes feed').last_seq
   }
 
   async datasetList(datasets: readonly string[]): Promise<Array<{ dataset: string; dataset_access_type: string }>> {

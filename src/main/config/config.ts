@@ -5,6 +5,9 @@
  */
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import type { SyncScope } from '../../shared/sync-scope'
+// (scope-config uses ConfigError from here only when called: the import cycle is harmless.)
+import { scopeFromEnv } from './scope-config'
 
 export interface CredentialConfig {
   /** PEM certificate (USERCRT, X509_USER_CERT). */
@@ -81,6 +84,8 @@ export interface Stats2Config {
   db: DatabaseConfig
   notify: NotifyConfig
   updater: UpdaterConfig
+  /** Which workflows update-all follows (STATS2_SCOPE_*); absent: every workflow. */
+  scope?: SyncScope
 }
 
 export class ConfigError extends Error {
@@ -133,9 +138,11 @@ export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
 
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
 export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Stats2')
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Stats2')
-  return join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(homedir(), '.config'), 'Stats2')
+  // The environment given wins over the process's own (a test or an embedding passes its own HOME).
+  const home = nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE) ?? homedir()
+  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Stats2')
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Stats2')
+  return join(nonEmpty(env.XDG_CONFIG_HOME) ?? join(home, '.config'), 'Stats2')
 }
 
 export function loadConfig(env: Env = process.env): Stats2Config {
@@ -185,6 +192,7 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       datasetListBatch: positiveInt(env, 'STATS2_DATASETLIST_BATCH', 100),
       dbBatch: positiveInt(env, 'STATS2_DB_BATCH', 500),
       batching: (nonEmpty(env.STATS2_BATCHING) ?? '1') !== '0'
-    }
+    },
+    scope: scopeFromEnv(env)
   }
 }

@@ -13,21 +13,26 @@ import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
 import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
-import { UpdateJob, type JobRunner } from '../updater/update-job'
+import { BusyError, UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { Watchlist } from '../watchlist/watchlist'
+import { WatchlistError } from '../watchlist/watchlist-file'
 import type {
-  AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SearchPage, SettingsPatch, SettingsView, UpdaterState
+  AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
-import type { SearchField, SearchQuery } from '../../shared/search-types'
+import type { SearchField, SearchQuery, SearchRowsResult, WorkflowRow } from '../../shared/search-types'
 import type { WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
-import type { UpdateScope } from '../../shared/update-types'
-import { aggregateHistory, type AggregateSeries } from '../../shared/rules/series'
+import type { UpdateReport, UpdateScope } from '../../shared/update-types'
+import { aggregateTracks, type AggregateSeries } from '../../shared/rules/series'
+import { RowCache } from '../search/row-cache'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
-import { detailView, listView, splitChartable } from './workflow-boundary'
+import { detailView } from './workflow-boundary'
+import { pinnedItems } from '../../shared/watchlist'
+import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
@@ -64,8 +69,11 @@ export class AppCore extends EventEmitter<Events> {
   private scheduleTimer: NodeJS.Timeout | undefined
   private nextScheduledRun: number | undefined
   private readonly env: Record<string, string | undefined>
+  /** Pinned PrepIDs, campaigns and workflows (src/main/watchlist). */
+  watch!: Watchlist
   /** Store maintenance after an update-all; awaited before the store is closed. */
   private maintenance: Promise<void> = Promise.resolve()
+  private readonly rowCaches = new WeakMap<CouchStore, RowCache>()
 
   private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
     super()
@@ -83,6 +91,10 @@ export class AppCore extends EventEmitter<Events> {
     const settings = await DesktopSettingsFile.open(options.userDataDir)
     if (await migrateStoredUrlCredentials(settings, options.secrets)) log.warn('moved the CouchDB password out of the URL in settings.json into the secret store')
     const core = new AppCore(options, settings)
+    core.watch = await Watchlist.open(options.userDataDir, {
+      store: () => core.activeStore(),
+      onEvents: (events) => core.emit('watchNotifications', events)
+    })
     core.reschedule()
     return core
   }
@@ -127,6 +139,18 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   private readonly runner: JobRunner = async (scope, runOptions, hooks) => {
+    const demo = this.demo
+    // The demo's first run replays the scenario's earlier steps (a few runs on a simulated clock).
+    if (demo && !demo.replayed) {
+      const quiet = { triggerProd: false, triggerDev: false }
+      await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+    }
+    // Pinned workflows go first, and their changes become notifications.
+    return this.watch.runWatched(scope, (next) => this.runOnce(next, runOptions, hooks))
+  }
+
+  /** One update run against the active cmsweb and store; `now` is the updater's clock (the demo's replay moves it). */
+  private async runOnce(scope: UpdateScope, runOptions: RunOptions, hooks: Partial<JobHooks>, now?: () => number): Promise<UpdateReport> {
     const config = this.activeConfig()
     const store = await this.activeStore()
     store.assertWritable('updating')
@@ -140,7 +164,10 @@ export class AppCore extends EventEmitter<Events> {
         options: updaterOptions(config),
         signal: hooks.signal,
         onProgress: hooks.onProgress,
-        onWorkflow: hooks.onWorkflow
+        onWorkflow: hooks.onWorkflow,
+        // Pinned items are always in the sync scope (issue 8: the watchlist joins the scope).
+        syncScope: withPinned(config.scope, pinnedItems(this.watch.items())),
+        ...(now ? { now } : {})
       })
     } finally {
       await notifier?.close()
@@ -161,14 +188,26 @@ export class AppCore extends EventEmitter<Events> {
 
   // ---- queries ----------------------------------------------------------------------------------
 
+  /** The row cache of a store (one per store: the demo's and the live one differ). */
+  private rowCache(store: CouchStore): RowCache {
+    let cache = this.rowCaches.get(store)
+    if (!cache) this.rowCaches.set(store, (cache = new RowCache(store)))
+    return cache
+  }
+
   /**
-   * A page of results for the list: each workflow with only its newest history entry (what the
-   * completion bars show); `getWorkflow` gives the whole history. A 2 000-row page is then a few
-   * hundred kilobytes instead of megabytes.
+   * A page of results for the list: a row view model per workflow (what a row shows), not the
+   * documents; `getWorkflow` gives the whole document. Rows, and the matches of recent texts (for
+   * paging), come from the row cache.
    */
-  async search(query: SearchQuery): Promise<SearchPage> {
-    const result = await new WorkflowSearch(await this.activeStore()).search(query)
-    return { ...result, workflows: result.workflows.map(listView) }
+  async search(query: SearchQuery): Promise<SearchRowsResult> {
+    const store = await this.activeStore()
+    const cache = this.rowCache(store)
+    await cache.fresh()
+    const { names, ...found } = await new WorkflowSearch(store, cache.memo).findNames(query)
+    const digests = await cache.digests(names)
+    const rows = names.map((name) => digests.get(name)?.row).filter((row): row is WorkflowRow => row !== undefined)
+    return { ...found, rows }
   }
 
   /** The stored document checked at the contract boundary (the detail panel). */
@@ -183,10 +222,12 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
-    const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
-    const { usable, unusable } = splitChartable(result.workflows)
-    const series = aggregateHistory(usable)
-    return { ...series, skipped: series.skipped + unusable }
+    const store = await this.activeStore()
+    const cache = this.rowCache(store)
+    await cache.fresh()
+    const { names } = await new WorkflowSearch(store, cache.memo).findAllNames({ text, field })
+    const digests = await cache.digests(names)
+    return aggregateTracks([...digests.values()].map((digest) => digest.track))
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {
@@ -269,6 +310,14 @@ export class AppCore extends EventEmitter<Events> {
     return this.job.start(scope, this.notifyOptions(request))
   }
 
+  /** Updates the pinned workflows only (the watchlist's own button). */
+  async updateWatchlist(request: RunOptions = {}): Promise<UpdaterState> {
+    if (this.job.isRunning) throw new BusyError('An update is already running; wait for it or cancel it.')
+    const names = await this.watch.pinnedNames()
+    if (names.length === 0) throw new WatchlistError('The watchlist is empty: pin a workflow, a PrepID or a campaign first.')
+    return this.startUpdate({ kind: 'names', names }, request)
+  }
+
   // ---- settings ---------------------------------------------------------------------------------
 
   settingsView(): SettingsView {
@@ -323,6 +372,8 @@ export class AppCore extends EventEmitter<Events> {
     this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
     this.scheduleTimer = setInterval(() => {
       this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
+      // The header shows the next run time: tell it, whether this run starts or is skipped.
+      void this.emitStatus()
       if (this.job.isRunning) return log.info('scheduled update skipped: one is already running')
       if (!this.demo && this.liveStore?.readOnly) return log.info(`scheduled update skipped: the store is read-only (${this.liveStore.readOnly.reason})`)
       log.info('scheduled update all')

@@ -13,7 +13,17 @@ export interface DemoOptions {
   /** Advance the simulated cmsweb one step every N ms (0: only by hand). */
   stepEveryMs: number
   seed?: number
+  /** Wall clock, unix seconds (tests move it). */
+  now?: () => number
 }
+
+/** Steps of the demo scenario, how many of them are replayed in the past at start, and their spacing. */
+export const DEMO_STEPS = 12
+export const DEMO_REPLAYED_STEPS = 6
+export const DEMO_STEP_SECONDS = 2 * 3600
+
+/** One update run at a given clock (unix seconds), as the replay drives it. */
+export type ReplayRun = (now: () => number) => Promise<unknown>
 
 export interface DemoSession {
   readonly sim: Simulator
@@ -25,12 +35,41 @@ export interface DemoSession {
   readonly workflows: number
   /** The configuration pointing at the simulator (its CA and client certificate). */
   readonly config: Stats2Config
+  /** The documents' clock: step k is `startTime + k × stepSeconds`; the last step is about now. */
+  readonly startTime: number
+  readonly stepSeconds: number
+  /**
+   * Runs the scenario's first DEMO_REPLAYED_STEPS steps on a simulated clock (one update per step,
+   * at that step's time), then moves the simulator to the next step at the wall clock: the demo's
+   * workflows then start with hours of history instead of one dot.
+   */
+  replayHistory(run: ReplayRun): Promise<void>
+  /** True once the replay has reached the live steps. */
+  readonly replayed: boolean
   close(): Promise<void>
 }
 
 export async function startDemo(base: Stats2Config, options: DemoOptions): Promise<DemoSession> {
-  const scenario = generateScenario({ workflows: options.workflows, steps: 8, seed: options.seed ?? 2026 })
-  const sim = await startSimulator({ scenario, tlsDir: options.tlsDir })
+  const wallClock = options.now ?? ((): number => Math.floor(Date.now() / 1000))
+  // The whole scenario lies in the recent past: its last step is now, so no document time is in the future.
+  const startTime = wallClock() - (DEMO_STEPS - 1) * DEMO_STEP_SECONDS
+  const scenario = generateScenario({
+    workflows: options.workflows,
+    steps: DEMO_STEPS,
+    seed: options.seed ?? 2026,
+    startTime,
+    stepSeconds: DEMO_STEP_SECONDS,
+    createdWithinSeconds: 2 * 86_400,
+    // Workflows start at most acquired and move on slowly: at start a mix of new, running and done,
+    // and the live steps still change many of them.
+    startStatusMax: 3,
+    statusAdvance: [0, 1]
+  })
+  const stepTime = (step: number): number => startTime + step * DEMO_STEP_SECONDS
+  // While replaying, the simulator stamps what each step introduces with that step's time.
+  let simulatedNow: number | undefined = stepTime(0)
+  const sim = await startSimulator({ scenario, tlsDir: options.tlsDir, clock: () => simulatedNow ?? wallClock() })
+  simulatedNow = undefined
   let store: CouchStore | undefined
   try {
     store = await CouchStore.open({ dataDir: join(options.tlsDir, 'unused-store'), url: undefined }, { inMemory: true })
@@ -53,6 +92,7 @@ export async function startDemo(base: Stats2Config, options: DemoOptions): Promi
     devAudience: 'cms-pdmv-dev-demo'
   }
   const openStore = store
+  let replayed = false
   return {
     sim,
     scenario,
@@ -61,6 +101,27 @@ export async function startDemo(base: Stats2Config, options: DemoOptions): Promi
     steps: scenario.steps.length,
     workflows: options.workflows,
     config,
+    startTime,
+    stepSeconds: DEMO_STEP_SECONDS,
+    async replayHistory(run: ReplayRun) {
+      try {
+        // Resumes where a cancelled replay stopped: each step's run is at that step's time.
+        for (let step = sim.step; step < DEMO_REPLAYED_STEPS; step++) {
+          // A minute after the step became active, as an updater following it would run.
+          const at = stepTime(step) + 60
+          await run(() => at)
+          simulatedNow = stepTime(step + 1)
+          if (step + 1 < DEMO_REPLAYED_STEPS) sim.advance()
+        }
+      } finally {
+        simulatedNow = undefined
+      }
+      if (sim.step < DEMO_REPLAYED_STEPS) sim.advance()
+      replayed = true
+    },
+    get replayed() {
+      return replayed
+    },
     async close() {
       await openStore.close()
       await sim.close()

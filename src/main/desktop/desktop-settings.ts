@@ -10,6 +10,8 @@ import { dirname, isAbsolute, join } from 'node:path'
 import type { Stats2Config } from '../config/config'
 import type { DesktopSettings, SettingsPatch, SettingsView } from '../../shared/ipc-contract'
 import type { SecretStore } from './secrets'
+import { scopeEnvironmentOverrides } from '../config/scope-config'
+import { isScoped, normaliseScope } from '../../shared/sync-scope'
 import { withoutUrlCredentials } from './database-url-secret'
 
 export const DEFAULT_SETTINGS: DesktopSettings = {
@@ -31,7 +33,7 @@ export function environmentOverrides(env: Env): string[] {
     'STATS2_KEY_PASSPHRASE_FILE', 'CMSWEB_CA', 'DB_URL', 'STATS_DB_AUTH_HEADER', 'STATS2_DATA_DIR', 'CMSWEB_URL',
     'CMSWEB_PROD_URL', 'STATS2_CONCURRENCY'
   ]
-  return names.filter((name) => (env[name] ?? '').trim() !== '')
+  return [...names.filter((name) => (env[name] ?? '').trim() !== ''), ...scopeEnvironmentOverrides(env)]
 }
 
 export class DesktopSettingsFile {
@@ -64,6 +66,11 @@ export class DesktopSettingsFile {
     if (patch.concurrency !== undefined) next.concurrency = patch.concurrency
     if (patch.notifications) next.notifications = patch.notifications
     if (patch.scheduleMinutes !== undefined) next.scheduleMinutes = patch.scheduleMinutes
+    if (patch.syncScope) {
+      const scope = normaliseScope(patch.syncScope)
+      if (scope.ok && isScoped(scope.value)) next.syncScope = scope.value
+      else delete next.syncScope
+    }
     if (patch.startAtLogin !== undefined) next.startAtLogin = patch.startAtLogin
     await mkdir(dirname(this.file), { recursive: true })
     const temp = `${this.file}.tmp`
@@ -108,6 +115,10 @@ export async function validatePatch(patch: SettingsPatch): Promise<void> {
   if (patch.caPath) await need('caPath', patch.caPath, 'the CA bundle or folder')
   if (patch.database?.kind === 'url' && !patch.database.url) problems.push('database.url: the CouchDB URL is needed')
   if (patch.database?.dataDir && !isAbsolute(patch.database.dataDir)) problems.push(`database.dataDir: give the full path (${patch.database.dataDir} is relative)`)
+  if (patch.syncScope) {
+    const scope = normaliseScope(patch.syncScope)
+    if (!scope.ok) for (const issue of scope.issues) problems.push(`syncScope.${issue.field}: ${issue.message}`)
+  }
   if (problems.length > 0) throw new SettingsError(problems.join('; '))
 }
 
@@ -130,6 +141,11 @@ export function effectiveConfig(base: Stats2Config, settings: DesktopSettings, s
   if (!fixed.has('CMSWEB_URL')) config.cmsweb.url = settings.cmsweb.url.replace(/\/+$/, '')
   if (!fixed.has('CMSWEB_PROD_URL')) config.cmsweb.dbsUrl = settings.cmsweb.dbsUrl.replace(/\/+$/, '')
   if (!fixed.has('STATS2_CONCURRENCY')) config.cmsweb.concurrency = settings.concurrency
+  // The environment's scope (STATS2_SCOPE_*), when it sets any, replaces the saved one as a whole.
+  if (scopeEnvironmentOverrides(env).length === 0) {
+    const scope = settings.syncScope ? normaliseScope(settings.syncScope) : undefined
+    config.scope = scope?.ok && isScoped(scope.value) ? scope.value : undefined
+  }
   if (!fixed.has('DB_URL')) {
     if (settings.database.kind === 'url' && settings.database.url) {
       config.db.url = settings.database.url.replace(/\/+$/, '')

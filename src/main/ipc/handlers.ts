@@ -45,7 +45,21 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
       return null
     },
     startDemo: ({ workflows }) => core.startDemo(workflows),
-    stopDemo: () => core.stopDemo()
+    stopDemo: () => core.stopDemo(),
+    getWatchlist: () => core.watch.view(),
+    watchlistAdd: async ({ item }) => {
+      await core.watch.add(item)
+      return core.watch.view()
+    },
+    watchlistRemove: async ({ item }) => {
+      await core.watch.remove(item)
+      return core.watch.view()
+    },
+    setWatchlistOptions: async ({ stallHours }) => {
+      await core.watch.setStallHours(stallHours)
+      return core.watch.view()
+    },
+    updateWatchlist: ({ triggerProd, triggerDev }) => core.updateWatchlist({ triggerProd, triggerDev })
   }
 }
 
@@ -53,6 +67,7 @@ const ERROR_CODES: Record<string, ErrorCode> = {
   SearchError: 'invalid-argument',
   ConfigError: 'invalid-argument',
   SettingsError: 'invalid-argument',
+  WatchlistError: 'invalid-argument',
   NotFoundError: 'not-found',
   BusyError: 'busy',
   CredentialError: 'credentials',

@@ -6,6 +6,7 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron'
 import { CHANNEL_NAMES, ipcChannel, type EventName, type PayloadOf } from '../../shared/ipc-contract'
 import { fail, type Result } from '../../shared/result'
+import { notificationsToShow, type WatchEvent } from '../../shared/watchlist'
 import { dispatch, type Handlers } from './handlers'
 
 export function registerIpc(
@@ -28,4 +29,22 @@ export function registerIpc(
 /** Sends an app event to a window, if it is still open. */
 export function sendEvent<E extends EventName>(contents: WebContents | undefined, event: E, payload: PayloadOf<E>): void {
   if (contents && !contents.isDestroyed()) contents.send(ipcChannel(event), payload)
+}
+
+/** The part of Electron's `Notification` the app uses (tests pass a stand-in: no Electron binary here). */
+export interface NotificationClass {
+  new (options: { title: string; body: string; silent?: boolean }): { show(): void; on(event: 'click', listener: () => void): unknown }
+  isSupported(): boolean
+}
+
+/** Shows watchlist notifications on the desktop; a click brings the window forward. Returns how many were shown. */
+export function showWatchNotifications(Notification: NotificationClass, events: readonly WatchEvent[], onClick: () => void): number {
+  if (events.length === 0 || !Notification.isSupported()) return 0
+  const shown = notificationsToShow(events)
+  for (const { title, body } of shown) {
+    const notification = new Notification({ title, body })
+    notification.on('click', onClick)
+    notification.show()
+  }
+  return shown.length
 }

@@ -34,6 +34,11 @@ const DATE_ORDERED = new Set<SearchField>(['prepid', 'output_dataset', 'input_da
 /** Prefix matching applies to these fields (names, PrepIDs, datasets). */
 const PREFIX_FIELDS: SearchField[] = ['workflow', 'prepid', 'output_dataset', 'input_dataset']
 
+/** A search's answer before the documents are read: the names of the page, in result order. */
+export interface SearchNames extends Omit<SearchResult, 'workflows'> {
+  names: string[]
+}
+
 export class SearchError extends Error {
   override name = 'SearchError'
 }
@@ -50,36 +55,74 @@ export function validateSearchText(text: string): string {
   return trimmed
 }
 
+/** Every match of one search text, in result order (what a page is cut from). */
+export interface Matches {
+  field: SearchField
+  prefix: boolean
+  names: string[]
+}
+
+/**
+ * Remembers the matches of recent texts, so that paging through a result or coming back to it
+ * does not query the views again. The caller keeps it fresh (row-cache.ts empties it whenever the
+ * store changed).
+ */
+export interface MatchMemo {
+  get(key: string): Matches | undefined
+  set(key: string, matches: Matches): void
+}
+
+function ordered(field: SearchField, prefix: boolean, names: string[]): Matches {
+  return { field, prefix, names: [...new Set(names)].sort(DATE_ORDERED.has(field) ? byRequestDateTime : undefined) }
+}
+
 export class WorkflowSearch {
-  constructor(private readonly store: CouchStore) {}
+  constructor(private readonly store: CouchStore, private readonly memo?: MatchMemo) {}
 
   async search(query: SearchQuery): Promise<SearchResult> {
+    const { names, ...found } = await this.findNames(query)
+    return { ...found, workflows: await this.load(names) }
+  }
+
+  /** The page's workflow names, in result order, without reading the documents (the dashboard builds rows from them). */
+  findNames(query: SearchQuery): Promise<SearchNames> {
+    return this.find(query, 2000)
+  }
+
+  private async find(query: SearchQuery, maxPageSize: number): Promise<SearchNames> {
     const text = validateSearchText(query.text)
     const page = Math.max(0, Math.floor(query.page ?? 0))
-    const pageSize = Math.min(Math.max(1, Math.floor(query.pageSize ?? PAGE_SIZE)), 2000)
+    const pageSize = Math.min(Math.max(1, Math.floor(query.pageSize ?? PAGE_SIZE)), maxPageSize)
     const field = query.field ?? 'any'
     if (!SEARCH_FIELDS.includes(field)) throw new SearchError(`Unknown search field ${String(field)}`)
 
-    if (text === '') return this.everything(page, pageSize)
-
-    const resolved = field === 'any' ? await this.resolveExact(text) : { field, names: await this.exactNames(field, text) }
-    if (resolved && resolved.names.length > 0) {
-      return this.pageOf(resolved.field, text, false, resolved.names, page, pageSize)
+    if (text === '') {
+      const { names, total } = await this.store.listNames({ skip: page * pageSize, limit: pageSize })
+      return { text: '', field: 'any', prefix: false, page, pageSize, total, names }
     }
+
+    const key = `${field}\u0000${text}`
+    let matches = this.memo?.get(key)
+    if (!matches) {
+      matches = await this.match(field, text)
+      this.memo?.set(key, matches)
+    }
+    const slice = matches.names.slice(page * pageSize, (page + 1) * pageSize)
+    return { text, field: matches.field, prefix: matches.prefix, page, pageSize, total: matches.names.length, names: slice }
+  }
+
+  /** Every workflow matching `text`, in result order, and how the text was read. */
+  private async match(field: SearchField, text: string): Promise<Matches> {
+    const resolved = field === 'any' ? await this.resolveExact(text) : { field, names: await this.exactNames(field, text) }
+    if (resolved && resolved.names.length > 0) return ordered(resolved.field, false, resolved.names)
     const prefixFields = field === 'any' ? PREFIX_FIELDS : PREFIX_FIELDS.includes(field) ? [field] : []
     // Asked together, judged in order, as if asked one after the other (a "too many" error included).
     const prefixed = await Promise.allSettled(prefixFields.map((prefixField) => this.prefixNames(prefixField, text)))
     for (const [index, outcome] of prefixed.entries()) {
       if (outcome.status === 'rejected') throw outcome.reason
-      if (outcome.value.length > 0) return this.pageOf(prefixFields[index]!, text, true, outcome.value, page, pageSize)
+      if (outcome.value.length > 0) return ordered(prefixFields[index]!, true, outcome.value)
     }
-    return { text, field: field === 'any' ? 'workflow' : field, prefix: false, page, pageSize, total: 0, workflows: [] }
-  }
-
-  private async everything(page: number, pageSize: number): Promise<SearchResult> {
-    const { names, total } = await this.store.listNames({ skip: page * pageSize, limit: pageSize })
-    const workflows = await this.load(names)
-    return { text: '', field: 'any', prefix: false, page, pageSize, total, workflows }
+    return { field: field === 'any' ? 'workflow' : field, prefix: false, names: [] }
   }
 
   /** Every field at once (one round trip's latency, not eight), then the first in the seed's order. */
@@ -111,15 +154,17 @@ export class WorkflowSearch {
     return names
   }
 
-  private async pageOf(field: SearchField, text: string, prefix: boolean, names: string[], page: number, pageSize: number): Promise<SearchResult> {
-    const ordered = [...new Set(names)].sort(DATE_ORDERED.has(field) ? byRequestDateTime : undefined)
-    const slice = ordered.slice(page * pageSize, (page + 1) * pageSize)
-    return { text, field, prefix, page, pageSize, total: ordered.length, workflows: await this.load(slice) }
-  }
 
   private async load(names: string[]): Promise<WorkflowDoc[]> {
     const docs = await this.store.getWorkflows(names)
     return names.map((name) => docs.get(name)).filter((doc): doc is WorkflowDoc => doc !== undefined)
+  }
+
+  /** The names of every matching workflow (summed charts), not one page. */
+  async findAllNames(query: Omit<SearchQuery, 'page' | 'pageSize'>, limit = 20_000): Promise<SearchNames> {
+    const all = await this.find({ ...query, page: 0, pageSize: limit + 1 }, limit + 1)
+    if (all.total > limit) throw new SearchError(`${all.total} workflows match; narrow the search to under ${limit}.`)
+    return { ...all, pageSize: Math.max(1, all.names.length) }
   }
 
   /** Every matching workflow (exports, summed charts), not one page. */

@@ -12,10 +12,11 @@ import { RENDERER_CSP } from '../../shared/csp'
 import type { AppStatus, UpdaterState } from '../../shared/ipc-contract'
 import type { CouchStore } from '../store/couch-store'
 import { WorkflowSearch } from '../search/search'
-import { newestEntry } from '../../shared/rules/completion'
-import { aggregateHistory } from '../../shared/rules/series'
+import { aggregateTracks } from '../../shared/rules/series'
+import { RowCache } from '../search/row-cache'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors'
+import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -64,6 +65,7 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
     throw new ForbiddenError(READ_ONLY_MESSAGE)
   }
   const search = (): WorkflowSearch => new WorkflowSearch(store)
+  const rows = new RowCache(store)
   const getWorkflow = async (name: string) => {
     const doc = await store.getWorkflow(name)
     if (!doc) throw new WorkflowMissingError(`No workflow named ${name} in the store`)
@@ -71,17 +73,19 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
   }
   const idle: UpdaterState = { state: 'idle', jobId: 0 }
   return {
+    // Result rows and summed-chart tracks from the bounded row cache, as the desktop answers them.
     search: async (query) => {
-      const result = await search().search(query)
-      // The list shows the newest history entry only; the chart asks for the document.
-      const workflows = result.workflows.map((doc) => {
-        const newest = newestEntry(doc.EventNumberHistory)
-        return { ...doc, EventNumberHistory: newest ? [newest] : [] }
-      })
-      return { ...result, workflows }
+      await rows.fresh()
+      const { names, ...found } = await new WorkflowSearch(store, rows.memo).findNames(query)
+      const digests = await rows.digests(names)
+      return { ...found, rows: names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
     },
     getWorkflow: ({ name }) => getWorkflow(name),
-    getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => aggregateHistory((await search().searchAll({ text, field })).workflows)),
+    getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => {
+      await rows.fresh()
+      const { names } = await new WorkflowSearch(store, rows.memo).findAllNames({ text, field })
+      return aggregateTracks([...(await rows.digests(names)).values()].map((digest) => digest.track))
+    }),
     exportSearch: limited(HEAVY_AT_ONCE, async ({ text, field, format }) => {
       const { workflows } = await search().searchAll({ text, field })
       const base = `stats2-${(text || 'all').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80)}`
@@ -120,7 +124,13 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
     testConnection: refuse,
     openExternal: refuse,
     startDemo: refuse,
-    stopDemo: refuse
+    stopDemo: refuse,
+    // The watchlist belongs to an operator's desktop: the shared read-only dashboard has none.
+    getWatchlist: async () => ({ items: [], stallHours: DEFAULT_STALL_HOURS, recent: [] }),
+    watchlistAdd: refuse,
+    watchlistRemove: refuse,
+    setWatchlistOptions: refuse,
+    updateWatchlist: refuse
   }
 }
 

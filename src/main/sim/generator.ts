@@ -20,6 +20,21 @@ export interface GenerateOptions {
   /** Output datasets per workflow, inclusive; default [2, 5]. */
   datasetsPerWorkflow?: [number, number]
   seed?: number
+  /**
+   * The documents' own clock: step k is `startTime + k × stepSeconds` (default 2025-01-01T00:00Z and
+   * 6 h). The demo puts its scenario in the recent past with these.
+   */
+  startTime?: number
+  stepSeconds?: number
+  /** Workflows present from step 0 were created up to this long before it (default 30 days). */
+  createdWithinSeconds?: number
+  /**
+   * Highest status a workflow present at step 0 may start in (index in STATUSES; default announced).
+   * The demo starts them at most running-open, so that each one's progress is seen step by step.
+   */
+  startStatusMax?: number
+  /** Status steps a workflow may move on from one scenario step to the next, picked at random (default [0, 1, 1, 1, 2]). */
+  statusAdvance?: number[]
 }
 
 export const STATUSES = [
@@ -216,10 +231,6 @@ function dateList(seconds: number): number[] {
   return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
 }
 
-function stepTime(step: number): number {
-  return T0 + step * STEP_SECONDS
-}
-
 function countLumis(ranges: Array<[number, number]>): number {
   return ranges.reduce((sum, [a, b]) => sum + (b - a + 1), 0)
 }
@@ -235,9 +246,17 @@ class Generator {
   private readonly inputs = new Map<string, InputDataset>()
   private readonly serials = new Map<string, number>()
   private readonly plans: Plan[] = []
+  private readonly t0: number
+  private readonly stepSeconds: number
+
+  private stepTime(step: number): number {
+    return this.t0 + step * this.stepSeconds
+  }
 
   constructor(private readonly options: GenerateOptions) {
     this.rng = new Random(options.seed ?? 1)
+    this.t0 = Math.trunc(options.startTime ?? T0)
+    this.stepSeconds = Math.max(120, Math.trunc(options.stepSeconds ?? STEP_SECONDS))
     this.steps = Math.max(1, Math.trunc(options.steps ?? 6))
     const [min, max] = options.datasetsPerWorkflow ?? [2, 5]
     if (!(min >= 1 && max >= min)) throw new Error(`datasetsPerWorkflow must be [min, max] with 1 ≤ min ≤ max, got [${min}, ${max}]`)
@@ -282,9 +301,10 @@ class Generator {
 
   private statusTimeline(appear: number, gone: number, startMax: number): number[] {
     const status = new Array<number>(this.steps).fill(-1)
-    let s = Math.min(startMax, appear === 0 ? this.rng.pick([0, 1, 2, 3, 4, 4, 5, 5, 6, 7]) : this.rng.pick([0, 0, 1]))
+    const cap = Math.min(startMax, this.options.startStatusMax ?? S_ANNOUNCED)
+    let s = Math.min(cap, appear === 0 ? this.rng.pick([0, 1, 2, 3, 4, 4, 5, 5, 6, 7]) : this.rng.pick([0, 0, 1]))
     for (let k = appear; k < gone; k++) {
-      if (k > appear) s = Math.min(S_ANNOUNCED, s + this.rng.pick([0, 1, 1, 1, 2]))
+      if (k > appear) s = Math.min(S_ANNOUNCED, s + this.rng.pick(this.options.statusAdvance ?? [0, 1, 1, 1, 2]))
       status[k] = s
     }
     return status
@@ -709,8 +729,9 @@ class Generator {
   }
 
   private createdAt(appear: number, index: number): number {
-    if (appear === 0) return T0 - this.rng.int(3600, 30 * 86_400) - (index % 60)
-    return stepTime(appear) - this.rng.int(60, STEP_SECONDS - 60)
+    const within = Math.max(7200, Math.trunc(this.options.createdWithinSeconds ?? 30 * 86_400))
+    if (appear === 0) return this.t0 - this.rng.int(3600, within) - (index % 60)
+    return this.stepTime(appear) - this.rng.int(60, this.stepSeconds - 60)
   }
 
   build(): Scenario {
@@ -719,6 +740,8 @@ class Generator {
     const lastStep = this.steps - 1
     // The first workflows guarantee every kind (and all three notification targets) is present.
     const fixed: Kind[] = ['ReReco', 'RelVal', 'TaskChain', 'StepChain', 'MonteCarlo', 'Resubmission']
+    // Possible ACDC parents, kept as they are planned (a filter over all plans per ACDC was quadratic).
+    const parents: Plan[] = []
     for (let i = 0; i < total; i++) {
       let kind: Kind
       if (i < fixed.length) kind = fixed[i] as Kind
@@ -732,7 +755,6 @@ class Generator {
       const gone = deleted ? rng.int(appear + 1, lastStep) : this.steps
       let plan: Plan
       if (kind === 'Resubmission') {
-        const parents = this.plans.filter((p) => p.kind !== 'Resubmission' && p.gone === this.steps && p.kind !== 'RelVal' && p.appear === 0)
         const parent = parents.length > 0 ? (i < fixed.length ? (parents[0] as Plan) : rng.pick(parents)) : undefined
         if (!parent) {
           plan = this.chainPlan(i, 'TaskChain', appear, gone)
@@ -745,6 +767,7 @@ class Generator {
       else if (kind === 'MonteCarlo') plan = this.monteCarloPlan(i, appear, gone)
       else plan = this.chainPlan(i, kind, appear, gone)
       this.plans.push(plan)
+      if (plan.kind !== 'Resubmission' && plan.gone === this.steps && plan.kind !== 'RelVal' && plan.appear === 0) parents.push(plan)
     }
     return { name: `generated-${total}-seed${this.options.seed ?? 1}`, steps: this.buildSteps() }
   }
@@ -778,8 +801,8 @@ class Generator {
               if (t === S_ANNOUNCED) added.push('closed-out')
               added.push(STATUSES[t] as string)
             }
-            const from = history.length === 0 ? plan.createdAt : stepTime(k - 1)
-            const to = k === plan.appear && history.length === 0 ? Math.max(plan.createdAt + added.length, stepTime(k) - 60) : stepTime(k) - 60
+            const from = history.length === 0 ? plan.createdAt : this.stepTime(k - 1)
+            const to = k === plan.appear && history.length === 0 ? Math.max(plan.createdAt + added.length, this.stepTime(k) - 60) : this.stepTime(k) - 60
             const next = [...history]
             added.forEach((status, j) => {
               const time = Math.floor(from + ((to - from) * (j + 1)) / (added.length + 1))
@@ -796,7 +819,7 @@ class Generator {
           if (plan.priorityBump && k >= plan.priorityBump.step) {
             priority = plan.priorityBump.value
             if (priorityHistory.length === 1) {
-              priorityHistory = [...priorityHistory, { Priority: priority, UpdateTime: stepTime(k) - 120, DN }]
+              priorityHistory = [...priorityHistory, { Priority: priority, UpdateTime: this.stepTime(k) - 120, DN }]
               priorities.set(plan.name, priorityHistory)
             }
           }

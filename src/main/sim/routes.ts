@@ -19,16 +19,15 @@ import {
   countNewerThan,
   creationDate,
   type DbsEntry,
-  DESIGN_DOC_ID,
   docJson,
   feedEntryJson,
   feedStart,
   filesByRun,
   holdsLumi,
   parseSince,
-  prepIdIndex,
   type StepState
 } from './timeline'
+import { requestApi, viewQuery } from './routes/reqmgr2'
 
 export type Service = 'couch' | 'reqmgr2' | 'dbs' | 'wmstats' | 'keycloak' | 'pdmv' | 'sim' | 'none'
 
@@ -65,6 +64,8 @@ export interface RouteContext {
   steps: number
   advance(): number
   counts(): Record<string, number>
+  /** Response body bytes sent, by endpoint label. */
+  bytes(): Record<string, number>
   resetCounts(): void
   tokens: Map<string, IssuedToken>
   notifications: Notification[]
@@ -217,61 +218,13 @@ function couchDatabase(request: SimRequest, context: RouteContext): SimResponse 
   })
 }
 
-function chainKey(doc: Record<string, unknown>): 'Task' | 'Step' | undefined {
-  if (typeof doc.TaskChain === 'number') return 'Task'
-  if (typeof doc.StepChain === 'number') return 'Step'
-  return undefined
+function requestRoute(request: SimRequest, context: RouteContext): SimResponse {
+  return requestApi(request.query, context.state())
 }
 
-/** ReqMgr2's masking: chain values become the list of distinct per-task values, dicts their values. */
-function maskDoc(doc: Record<string, unknown>, masks: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  const chain = chainKey(doc)
-  const length = chain ? Number(doc[`${chain}Chain`]) : 0
-  for (const key of masks) {
-    if (chain) {
-      const values: unknown[] = []
-      let found = false
-      for (let i = 1; i <= length; i++) {
-        const task = doc[`${chain}${i}`]
-        if (task && typeof task === 'object' && key in task) {
-          found = true
-          const value = (task as Record<string, unknown>)[key]
-          if (!values.some((v) => JSON.stringify(v) === JSON.stringify(value))) values.push(value)
-        }
-      }
-      if (found) {
-        out[key] = values
-        continue
-      }
-    }
-    const value = doc[key]
-    if (value && typeof value === 'object' && !Array.isArray(value)) out[key] = Object.values(value)
-    else out[key] = value === undefined ? null : value
-  }
-  return out
-}
-
-function requestApi(request: SimRequest, context: RouteContext): SimResponse {
-  const prepIds = request.query.getAll('prep_id').filter((p) => p !== '')
-  const names = request.query.getAll('name').filter((n) => n !== '')
-  if (prepIds.length === 0 && names.length === 0) {
-    return cherrypyError(400, 'Invalid input: missing required parameter prep_id (or name)')
-  }
-  const masks = request.query.getAll('mask').filter((m) => m !== '')
-  const state = context.state()
-  const selected: string[] = []
-  const index = prepIdIndex(state)
-  for (const prepId of prepIds) for (const name of index.get(prepId) ?? []) if (!selected.includes(name)) selected.push(name)
-  for (const name of names) if (state.docs.has(name) && name !== DESIGN_DOC_ID && !selected.includes(name)) selected.push(name)
-  if (selected.length === 0) return rawJson(200, '{"result": []}')
-  const result: Record<string, unknown> = {}
-  for (const name of selected) {
-    const doc = state.docs.get(name)?.doc
-    if (!doc) continue
-    result[name] = masks.length > 0 ? maskDoc(doc, masks) : { ...doc, _id: name }
-  }
-  return json(200, { result: [result] })
+function viewRoute(request: SimRequest, context: RouteContext): SimResponse {
+  const name = safeDecode(request.path.slice(`${COUCH_DB}/_design/ReqMgr/_view/`.length))
+  return viewQuery(name, request.query, context.state())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,7 +609,8 @@ const ROUTES = {
   changes: route('reqmgr2.changes', 'couch', true, withMethod(['GET'], 'couch', changes)),
   allDocs: route('reqmgr2.all_docs', 'couch', true, withMethod(['GET', 'POST'], 'couch', allDocs)),
   couchDb: route('reqmgr2.db_info', 'couch', true, withMethod(['GET'], 'couch', couchDatabase)),
-  request: route('reqmgr2.request', 'reqmgr2', true, withMethod(['GET'], 'reqmgr2', requestApi)),
+  request: route('reqmgr2.request', 'reqmgr2', true, withMethod(['GET'], 'reqmgr2', requestRoute)),
+  view: route('reqmgr2.view', 'couch', true, withMethod(['GET'], 'couch', viewRoute)),
   filesummaries: route('dbs.filesummaries', 'dbs', true, withMethod(['GET'], 'dbs', fileSummaries)),
   datasetlist: route('dbs.datasetlist', 'dbs', true, withMethod(['POST'], 'dbs', datasetList)),
   datasets: route('dbs.datasets', 'dbs', true, withMethod(['GET'], 'dbs', datasets)),
@@ -667,7 +621,7 @@ const ROUTES = {
   filteredRequests: route('wmstats.filtered_requests', 'wmstats', true, withMethod(['GET'], 'wmstats', filteredRequests)),
   keycloak: route('keycloak.token', 'keycloak', false, withMethod(['POST'], 'keycloak', keycloakToken)),
   simStep: route('sim.step', 'sim', false, withMethod(['POST'], 'sim', (_r, c) => json(200, { step: c.advance() }))),
-  simState: route('sim.state', 'sim', false, withMethod(['GET'], 'sim', (_r, c) => json(200, { step: c.step(), steps: c.steps, counts: c.counts() }))),
+  simState: route('sim.state', 'sim', false, withMethod(['GET'], 'sim', (_r, c) => json(200, { step: c.step(), steps: c.steps, counts: c.counts(), bytes: c.bytes() }))),
   simReset: route(
     'sim.reset_counts',
     'sim',
@@ -709,6 +663,7 @@ export function matchRoute(path: string): Route {
     if (rest === '/_changes') return ROUTES.changes
     if (rest === '/_all_docs') return ROUTES.allDocs
     const id = safeDecode(rest.slice(1))
+    if (/^_design\/ReqMgr\/_view\/[^/]+$/.test(id)) return ROUTES.view
     if (/^_design\/[^/]+$/.test(id)) return docRoute
     if (id.startsWith('_')) return couchUnknown
     if (id.includes('/')) return couchUnknown // attachments (e.g. /spec) are not served

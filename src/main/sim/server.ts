@@ -38,6 +38,11 @@ export interface SimulatorOptions {
   faults?: FaultOptions
   /** Demo mode: advance a step every N ms until the last one. */
   autoAdvanceMs?: number
+  /**
+   * Unix seconds at which a step becomes active (DBS `last_modification_date` of what it introduces);
+   * the wall clock by default. The demo replays its earlier steps on a simulated clock with this.
+   */
+  clock?: () => number
   /** Lifetime of the Keycloak tokens the simulator issues (default 300 s). */
   tokenLifetimeSeconds?: number
 }
@@ -54,6 +59,8 @@ export interface Simulator {
   advance(): number
   /** Requests by endpoint label ('reqmgr2.changes', 'dbs.filesummaries', …, 'auth.rejected', 'unknown'). */
   requestCounts(): Record<string, number>
+  /** Response body bytes sent per endpoint label (what a client received), since the last reset. */
+  requestBytes(): Record<string, number>
   resetCounts(): void
   notifications(): SimNotification[]
   /** Every `min_ldate` DBS `datasets?` was asked with, in order, as sent ('' when absent). */
@@ -126,10 +133,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const faults = new FaultInjector(options.faults)
   const latencyMs = Math.max(0, options.latencyMs ?? 0)
   const counts = new Map<string, number>()
+  const bytes = new Map<string, number>()
   const tokens = new Map<string, IssuedToken>()
   const notifications: Notification[] = []
   const dbsMinLdates: string[] = []
-  const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+  const nowSeconds = (): number => Math.floor(options.clock ? options.clock() : Date.now() / 1000)
 
   let current = Math.min(Math.max(0, Math.trunc(options.startStep ?? 0)), lastStep)
   timeline.activate(current, nowSeconds())
@@ -160,7 +168,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     steps: timeline.steps.length,
     advance,
     counts: () => Object.fromEntries(counts),
-    resetCounts: () => counts.clear(),
+    bytes: () => Object.fromEntries(bytes),
+    resetCounts: () => {
+      counts.clear()
+      bytes.clear()
+    },
     tokens,
     notifications,
     dbsMinLdates,
@@ -220,6 +232,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return
     }
     if (res.destroyed) return
+    if (route.service !== 'sim') bytes.set(route.label, (bytes.get(route.label) ?? 0) + Buffer.byteLength(response.body))
     send(req, res, response, fault)
   }
 
@@ -270,7 +283,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     steps: timeline.steps.length,
     advance,
     requestCounts: () => Object.fromEntries(counts),
-    resetCounts: () => counts.clear(),
+    requestBytes: () => Object.fromEntries(bytes),
+    resetCounts: context.resetCounts,
     notifications: () => notifications.map((n) => ({ ...n })),
     dbsMinLdates: () => [...dbsMinLdates],
     close() {

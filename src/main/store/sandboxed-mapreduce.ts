@@ -2,47 +2,18 @@
  * PouchDB's map/reduce for the embedded server, with the design documents' functions run in a VM
  * sandbox like pouchdb-mapreduce does — but compiled once per function instead of building a new
  * VM context for every document (which made indexing a 200 000-workflow store take most of an
- * hour). Each function gets its own empty context; documents enter and results leave it as JSON,
- * so view code never touches the server's objects. Not strict mode, as CouchDB runs view code:
- * the old Stats2's views assign to undeclared variables.
+ * hour; sandbox.ts). The views of a design document are indexed together, in one pass over the
+ * changed documents (one-pass-index.ts).
  */
-import vm from 'node:vm'
 import createAbstractMapReduce from 'pouchdb-abstract-mapreduce'
 import { NotFoundError } from 'pouchdb-mapreduce-utils'
+import { compile } from './sandbox'
+import { updateDesignDocument, type PouchLike } from './one-pass-index'
+import { createLogger } from '../log/logger'
+
+const log = createLogger('store')
 
 type Emit = (key: unknown, value: unknown) => void
-type JsonCall = (...jsonArgs: Array<string | undefined>) => string
-
-const SANDBOX_PRELUDE = `
-var __emitted = [];
-function emit(key, value) { __emitted.push([key, value === undefined ? null : value]); }
-function log() {}
-function sum(values) { var total = 0; for (var i = 0; i < values.length; i++) total += values[i]; return total; }
-var isArray = Array.isArray;
-var toJSON = JSON.parse;
-`
-
-const compiled = new Map<string, JsonCall>()
-
-/** The function in `source`, compiled in a fresh context, called with JSON arguments; answers JSON `{r, e}`. */
-function compile(source: string): JsonCall {
-  const cached = compiled.get(source)
-  if (cached) return cached
-  const context = vm.createContext(Object.create(null) as object)
-  const script = new vm.Script(
-    `${SANDBOX_PRELUDE}
-var __fun = (${source.replace(/;\s*$/, '')});
-(function (a, b, c) {
-  __emitted = [];
-  var result = __fun(a === undefined ? undefined : JSON.parse(a), b === undefined ? undefined : JSON.parse(b), c === undefined ? undefined : JSON.parse(c));
-  return JSON.stringify({ r: result === undefined ? null : result, e: __emitted });
-})`,
-    { filename: 'design-document-function.js' }
-  )
-  const call = script.runInContext(context) as JsonCall
-  compiled.set(source, call)
-  return call
-}
 
 function json(value: unknown): string | undefined {
   return value === undefined ? undefined : JSON.stringify(value)
@@ -100,12 +71,90 @@ function ddocValidator(ddoc: { _id: string; views?: Record<string, { map?: unkno
 // Same local document name as pouchdb-mapreduce: indexes built by either stay valid.
 const abstract = createAbstractMapReduce('mrviews', mapper, reducer, ddocValidator)
 
-/** The PouchDB plugin: `query` and `viewCleanup`, as pouchdb-mapreduce provides them. */
+/** Per database and design document: the running index update, and the one queued after it. */
+const updating = new Map<string, { running: Promise<Set<string>>; queued?: Promise<Set<string>> }>()
+
+/**
+ * Brings every view of the design document up to date in one pass (one-pass-index.ts); answers
+ * the names of the views it updated. One update at a time; queries arriving meanwhile share the
+ * next one. On any failure nothing is claimed, and the per-view update of the abstract map/reduce
+ * does the work (and reports the error as it would).
+ */
+function updateAllViews(db: PouchLike, ddocName: string): Promise<Set<string>> {
+  const key = `${db.name}\u0000${ddocName}`
+  const update = async (): Promise<Set<string>> => {
+    try {
+      const createView = (view: string): Promise<unknown> => abstract.query.call(db, `${ddocName}/${view}`, { stale: 'ok', limit: 0 }, undefined) as Promise<unknown>
+      const { views } = await updateDesignDocument(db, `_design/${ddocName}`, createView)
+      return new Set(views)
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) log.warn(`one-pass index update of ${ddocName} failed, views update one by one: ${(error as Error).message}`)
+      return new Set<string>()
+    }
+  }
+  const state = updating.get(key)
+  if (!state) {
+    const running = update()
+    const entry: { running: Promise<Set<string>>; queued?: Promise<Set<string>> } = { running }
+    updating.set(key, entry)
+    const next = (): void => {
+      if (entry.queued) {
+        entry.running = entry.queued
+        entry.queued = undefined
+        void entry.running.finally(next)
+      } else {
+        updating.delete(key)
+      }
+    }
+    void running.finally(next)
+    return running
+  }
+  // Writes after the running update started are not in it: share the one queued after it.
+  state.queued ??= state.running.then(update, update)
+  return state.queued
+}
+
+async function persistentQuery(db: PouchLike, fun: string, opts: Record<string, unknown>): Promise<unknown> {
+  const [ddocName, viewName] = fun.includes('/') ? fun.split('/', 2) as [string, string] : [fun, fun]
+  const stale = opts.stale
+  if (stale === 'ok') return abstract.query.call(db, fun, opts, undefined)
+  if (stale === 'update_after') {
+    const answer = await (abstract.query.call(db, fun, { ...opts, stale: 'ok' }, undefined) as Promise<unknown>)
+    void updateAllViews(db, ddocName)
+    return answer
+  }
+  const updated = await updateAllViews(db, ddocName)
+  if (!updated.has(viewName)) return abstract.query.call(db, fun, opts, undefined)
+  return abstract.query.call(db, fun, { ...opts, stale: 'ok' }, undefined)
+}
+
+/**
+ * The PouchDB plugin: `query` and `viewCleanup`, as pouchdb-mapreduce provides them, except that
+ * a query of a design-document view first updates all views of that design document together.
+ */
 export const SandboxedMapReduce = {
   query(this: unknown, fun: unknown, opts: unknown, callback: unknown): unknown {
-    return abstract.query.call(this, fun, opts, callback)
+    const db = this as PouchLike & { _remote?: boolean }
+    if (typeof opts === 'function') {
+      callback = opts
+      opts = {}
+    }
+    if (typeof fun !== 'string' || db._remote) return abstract.query.call(this, fun, opts, callback)
+    const promise = persistentQuery(db, fun, (opts ?? {}) as Record<string, unknown>)
+    if (typeof callback === 'function') {
+      const done = callback as (error: unknown, result?: unknown) => void
+      promise.then((result) => done(null, result), (error: unknown) => done(error))
+    }
+    return promise
   },
   viewCleanup(this: unknown, callback: unknown): unknown {
     return abstract.viewCleanup.call(this, callback)
+  }
+}
+
+/** The per-view update alone (no one-pass build): the reference the one-pass build is tested against. */
+export const PerViewMapReduce = {
+  query(this: unknown, fun: unknown, opts: unknown, callback?: unknown): unknown {
+    return abstract.query.call(this, fun, opts, callback)
   }
 }

@@ -25,6 +25,9 @@ import { mergeWorkflowDocs } from './merge'
 import { assertUsableRequest, buildWorkflowDoc, isRecord } from './reqmgr-doc'
 import { usesLumis } from '../../shared/rules/completion'
 import { workflowIdProblem } from '../store/doc-ids'
+import { describeScope, isScoped, normaliseScope, sameScope, ScopeMatcher, type SyncScope } from '../../shared/sync-scope'
+import { selectScopeNames } from './scope-select'
+import { ScopeMembership } from './scope-membership'
 
 export interface UpdaterOptions {
   concurrency: number
@@ -54,6 +57,11 @@ export interface UpdaterDeps {
   onProgress?: (progress: UpdateProgress) => void
   onWorkflow?: (event: WorkflowEvent) => void
   logger?: Logger
+  /**
+   * The sync scope of update-all (see shared/sync-scope.ts); absent or empty: every workflow.
+   * Named updates ignore it.
+   */
+  syncScope?: SyncScope
 }
 
 export interface RunOptions {
@@ -64,6 +72,32 @@ export interface RunOptions {
 /** Extra keys of `all_settings` (ignored by the old Stats2, which reads only its own). */
 interface CheckpointSettings extends SettingsDoc {
   pending_recalculation?: string[]
+  /** The scope the store follows (set once its workflows were all fetched). */
+  sync_scope?: SyncScope
+  /** A scope being entered: its feed position is stored, its fetch not finished. */
+  sync_scope_pending?: SyncScope
+  /** Stored workflows outside the scope (kept as they are, no longer updated), or the followed ones: see scope-membership.ts. */
+  scope_excluded?: string[]
+  scope_followed?: string[]
+}
+
+/** A scope read back from `all_settings`; anything unreadable counts as a different scope. */
+function storedScope(value: unknown): SyncScope | undefined {
+  if (!value || typeof value !== 'object') return undefined
+  const parsed = normaliseScope(value as Partial<SyncScope>)
+  return parsed.ok && isScoped(parsed.value) ? parsed.value : undefined
+}
+
+/** Output dataset names of a raw ReqMgr2 document (nested lists flattened, as the stored document does). */
+function rawOutputDatasets(raw: unknown): string[] {
+  if (!isRecord(raw)) return []
+  const out: string[] = []
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') out.push(value)
+    else if (Array.isArray(value)) for (const item of value) walk(item)
+  }
+  walk(raw.OutputDatasets)
+  return out
 }
 
 /** Seconds before the last run's start that DBS modifications are asked for (spec §6.4). */
@@ -111,6 +145,12 @@ class UpdateRun {
   private readonly recalculated = new Set<string>()
   private readonly notifiedThisPhase = new Set<string>()
   private readonly notifications: Promise<void>[] = []
+  /** Sync scope of this update-all (undefined: everything), the stored workflows outside it, and what this run left alone. */
+  private matcher: ScopeMatcher | undefined
+  private excluded = ScopeMembership.fromSettings({})
+  private readonly outOfScope = new Set<string>()
+  /** Output datasets of out-of-scope workflows changed in the current feed page (their stored neighbours are recalculated). */
+  private readonly outsideDatasets = new Set<string>()
   private progress: UpdateProgress = { phase: 'starting', done: 0, total: 0 }
 
   constructor(private readonly scope: UpdateScope, options: RunOptions, private readonly deps: UpdaterDeps) {
@@ -196,13 +236,36 @@ class UpdateRun {
     let since: string | number = settings.last_reqmgr_sequence ?? 0
     const previouslyFailed = [...new Set(settings.failed_workflows ?? [])]
     const owed = new Set(settings.pending_recalculation ?? [])
+    const scope = isScoped(this.deps.syncScope) ? this.deps.syncScope : undefined
+    const followed = storedScope(settings.sync_scope)
+    const entering = storedScope(settings.sync_scope_pending)
+    let freshScopedStore = false
+    if (!scope && (followed || entering)) {
+      // Everything outside the old scope is missing: read the whole feed again, as a first run does.
+      this.log.warn(`sync scope removed (was ${describeScope(followed ?? entering)}): reading the ReqMgr2 changes feed from 0`)
+      since = 0
+      await this.checkpoint({ last_reqmgr_sequence: 0, sync_scope: undefined, sync_scope_pending: undefined, scope_excluded: undefined, scope_followed: undefined }, owed)
+    } else if (scope) {
+      this.matcher = new ScopeMatcher(scope)
+      this.excluded = ScopeMembership.fromSettings(settings)
+      for (const name of [...owed]) if (this.excluded.isExcluded(name)) owed.delete(name)
+      if (!sameScope(followed, scope)) {
+        const entered = await this.enterScope(scope, followed ?? entering, settings, owed)
+        since = entered.since
+        freshScopedStore = entered.freshStore
+      }
+    }
     this.log.info(`update all since ${String(since)}; ${previouslyFailed.length} to retry, ${owed.size} owed a recalculation`)
     this.setProgress('changes', 0, 0)
 
     // Pipelined: the next feed page is read, DBS is asked about a chunk's datasets, and the view
     // lookup of related workflows runs while the current page is still being written.
+    // A scoped run needs every changed document to decide (so it always asks for them).
+    const pageOptions = options.batching
+      ? { limit: options.changesPageSize, includeDocs: true }
+      : this.matcher ? { includeDocs: true } : {}
     const readPage = (from: string | number): Promise<ChangesPage> => {
-      const page = services.changes(from, options.batching ? { limit: options.changesPageSize, includeDocs: true } : {})
+      const page = services.changes(from, pageOptions)
       page.catch(() => undefined)
       return page
     }
@@ -234,26 +297,31 @@ class UpdateRun {
       this.log.info(`changes page: ${changed.size} to update, ${deleted.size} deleted, pending ${page.pending ?? 0}`)
 
       await this.deleteWorkflows([...deleted])
-      for (const name of deleted) owed.delete(name)
+      for (const name of deleted) {
+        owed.delete(name)
+        this.excluded.include(name)
+      }
 
-      const names = [...changed]
-      const stored = await this.updateWorkflows(names, feedDocs)
-      const related = this.relatedWorkflows(stored)
-      related.catch(() => undefined)
-      await this.recalculateWorkflows(names, stored)
-      for (const name of await related) if (!this.recalculated.has(name)) owed.add(name)
+      await this.updateAndRecalculate([...changed], feedDocs, owed)
 
       since = page.last_seq
-      await this.checkpoint({ last_reqmgr_sequence: page.last_seq }, owed)
+      await this.checkpoint({ last_reqmgr_sequence: page.last_seq, ...this.scopeFields() }, owed)
       this.report.lastSequence = page.last_seq
       if (!more) break
     }
 
     // Workflows whose datasets DBS modified, and those WMStats lists as active (spec §6.4).
-    const minLdate = dbsModifiedSince(settings.last_dbs_update_date)
-    const modified = await services.datasetsModifiedSince(minLdate)
-    const fromDbs = await store.namesByOutputDatasets(modified)
-    this.log.info(`DBS modified ${modified.length} datasets since ${minLdate}: ${fromDbs.size} stored workflows`)
+    let fromDbs = new Set<string>()
+    if (freshScopedStore) {
+      // Every stored workflow came in (and was recalculated) in this run: DBS's list of every dataset
+      // it ever modified would only name them again.
+      this.log.info('first scoped run on an empty store: the DBS modified-datasets query is not needed')
+    } else {
+      const minLdate = dbsModifiedSince(settings.last_dbs_update_date)
+      const modified = await services.datasetsModifiedSince(minLdate)
+      fromDbs = await store.namesByOutputDatasets(modified)
+      this.log.info(`DBS modified ${modified.length} datasets since ${minLdate}: ${fromDbs.size} stored workflows`)
+    }
     let active: string[] = []
     try {
       active = await services.activeWorkflows()
@@ -266,21 +334,84 @@ class UpdateRun {
     const targets = new Set([...owed, ...fromDbs, ...active])
     for (const name of this.recalculated) targets.delete(name)
     for (const name of this.deletedNames) targets.delete(name)
+    for (const name of [...targets]) if (this.excluded.isExcluded(name)) targets.delete(name)
     await this.recalculateInChunks([...targets])
 
     this.setProgress('finishing', 0, 1)
-    await this.checkpoint({ last_dbs_update_date: runStart }, new Set(), true)
+    await this.checkpoint({ last_dbs_update_date: runStart, ...this.scopeFields() }, new Set(), true)
     this.setProgress('finishing', 1, 1)
   }
 
+  /**
+   * Updates changed workflows, recalculates their history, and owes a recalculation to the stored
+   * workflows sharing an output dataset with them (spec §6.4). With a scope, out-of-scope ones are
+   * left alone, but their stored neighbours are still owed one: an unscoped run would recalculate
+   * them too, and the documents in scope must not depend on the scope.
+   */
+  private async updateAndRecalculate(names: string[], feedDocs: Map<string, Record<string, unknown> | undefined>, owed: Set<string>): Promise<void> {
+    this.outsideDatasets.clear()
+    const outsideBefore = this.outOfScope.size
+    const stored = await this.updateWorkflows(names, feedDocs)
+    if (this.outOfScope.size > outsideBefore) this.log.info(`${this.outOfScope.size - outsideBefore} changed workflows outside the sync scope left alone`)
+    const related = this.relatedWorkflows(stored, [...this.outsideDatasets])
+    related.catch(() => undefined)
+    await this.recalculateWorkflows(names.filter((name) => !this.outOfScope.has(name)), stored)
+    for (const name of await related) if (!this.recalculated.has(name) && !this.excluded.isExcluded(name)) owed.add(name)
+  }
+
   /** Stored workflows sharing an output dataset with the given ones (spec §6.4). */
-  private async relatedWorkflows(docs: Map<string, WorkflowDoc>): Promise<Set<string>> {
-    const datasets = new Set<string>()
+  private async relatedWorkflows(docs: Map<string, WorkflowDoc>, extraDatasets: string[] = []): Promise<Set<string>> {
+    const datasets = new Set<string>(extraDatasets)
     for (const doc of docs.values()) for (const dataset of doc.OutputDatasets ?? []) datasets.add(dataset)
     if (datasets.size === 0) return new Set()
     const names = await this.deps.store.namesByOutputDatasets([...datasets])
     for (const name of docs.keys()) names.delete(name)
     return names
+  }
+
+  /** The scope's keys of `all_settings` at a checkpoint (none without a scope). */
+  private scopeFields(): Partial<CheckpointSettings> {
+    return this.matcher ? this.excluded.toSettings() : {}
+  }
+
+  /**
+   * A scope the store does not follow yet (first scoped run, or the scope changed): take the feed's
+   * position first when there is none (so nothing that changes meanwhile is missed), find the
+   * scope's workflows by name, fetch those the store does not follow yet, and mark the stored ones
+   * outside the scope as excluded — kept with their history, no longer updated.
+   */
+  private async enterScope(scope: SyncScope, previous: SyncScope | undefined, settings: CheckpointSettings, owed: Set<string>): Promise<{ since: string | number; freshStore: boolean }> {
+    const { services, store, options } = this.deps
+    let since = settings.last_reqmgr_sequence
+    if (since === undefined) {
+      since = await services.changesPosition()
+      this.log.info(`first scoped run: following the ReqMgr2 changes feed from its current position ${String(since)}`)
+    }
+    await this.checkpoint({ last_reqmgr_sequence: since, sync_scope_pending: scope }, owed)
+    this.setProgress('changes', 0, 0)
+    const wanted = await selectScopeNames(services, scope)
+    const storedNames = new Set((await store.listNames()).names)
+    const following = new Set([...storedNames].filter((name) => !this.excluded.isExcluded(name)))
+    const toFetch = [...wanted].filter((name) => !following.has(name)).sort()
+    this.excluded = ScopeMembership.compute(storedNames, wanted)
+    for (const name of [...owed]) if (this.excluded.isExcluded(name)) owed.delete(name)
+    this.log.info(
+      `sync scope ${describeScope(scope)}${previous ? ` (was ${describeScope(previous)})` : ''}: ${wanted.size} workflows in ReqMgr2, ` +
+      `${toFetch.length} to fetch, ${wanted.size - toFetch.length} already stored`
+    )
+    const outside = [...storedNames].filter((name) => !wanted.has(name)).length
+    if (outside > 0) {
+      this.log.warn(`${outside} stored workflows are outside the sync scope: they are kept, with their history, and no longer updated`)
+    }
+    this.report.changed += toFetch.length
+    const pageSize = options.batching ? options.changesPageSize : Math.max(1, toFetch.length)
+    for (const part of chunk(toFetch, pageSize)) {
+      this.deps.signal?.throwIfAborted()
+      await this.updateAndRecalculate(part, new Map(), owed)
+      await this.checkpoint({ ...this.scopeFields() }, owed)
+    }
+    await this.checkpoint({ sync_scope: scope, sync_scope_pending: undefined, ...this.scopeFields() }, owed)
+    return { since, freshStore: storedNames.size === 0 && settings.last_dbs_update_date === undefined }
   }
 
   private async checkpoint(fields: Partial<CheckpointSettings>, owed: Set<string>, final = false): Promise<void> {
@@ -400,6 +531,12 @@ class UpdateRun {
       try {
         const raw = raws.has(name) ? raws.get(name) : await this.readRequest(name)
         if (raw === undefined) throw new Error(`ReqMgr2 has no document for ${name}`)
+        if (this.matcher && !this.matcher.matches(name, raw)) {
+          this.leaveAlone(name, raw, batching ? stored.has(name) : (await store.getWorkflow(name)) !== undefined)
+          this.tick(name)
+          return
+        }
+        this.excluded.include(name)
         assertUsableRequest(raw, name)
         const totals = await this.lookups.expectedTotals(raw)
         const next = buildWorkflowDoc(raw, name, totals)
@@ -427,6 +564,19 @@ class UpdateRun {
     this.prefetchDatasets([...toWrite, ...current.values()])
     if (toWrite.length > 0) await this.write(toWrite, 'update', current)
     return current
+  }
+
+  /** An out-of-scope workflow: not stored, not updated, no DBS call; a stored one becomes excluded. */
+  private leaveAlone(name: string, raw: unknown, isStored: boolean): void {
+    this.outOfScope.add(name)
+    this.report.changed = Math.max(0, this.report.changed - 1) // counted as changed in the scope only
+    this.succeeded.add(name) // off the retry list: it is not this store's business any more
+    for (const dataset of rawOutputDatasets(raw)) this.outsideDatasets.add(dataset)
+    if (isStored && !this.excluded.isExcluded(name)) {
+      this.excluded.exclude(name)
+      this.log.info(`${name} left the sync scope: kept as stored, with its history, and no longer updated`)
+    }
+    this.emit({ name, stage: 'update', outcome: 'skipped', reason: 'outside the sync scope' })
   }
 
   private async readRequest(name: string): Promise<unknown> {

@@ -10,6 +10,9 @@ import { SettingsDialog } from './components/SettingsDialog'
 import { UpdaterBar } from './components/UpdaterBar'
 import { WelcomeCard } from './components/WelcomeCard'
 import { WorkflowPanel } from './components/WorkflowPanel'
+import { WatchlistView } from './components/WatchlistView'
+import { WatchlistContext, useWatchlist } from './hooks/useWatchlist'
+import { useView } from './hooks/useView'
 import { useNotify } from './hooks/notices'
 import { SearchNavigationContext } from './hooks/searchNavigation'
 import { useGlobalKeys } from './hooks/useGlobalKeys'
@@ -32,6 +35,9 @@ export function App(): ReactNode {
   const [settingsOpen, setSettingsOpen] = useState(false)
   const [failedOpen, setFailedOpen] = useState(false)
   const searchRef = useRef<HTMLInputElement>(null)
+  const { view, showWatchlist } = useView()
+  const lastSearch = useRef(query)
+  if (view === 'search') lastSearch.current = query
 
   const refreshAll = useCallback(() => {
     setRefreshKey((value) => value + 1)
@@ -45,7 +51,8 @@ export function App(): ReactNode {
   const readOnlyReason = status?.store.readOnly ? (status.store.readOnlyReason ?? 'The database is open read-only.') : undefined
   // Without a certificate an empty store has nothing to show: the welcome card replaces the results.
   const welcomeOnly = unconfigured && !(status.store.workflows > 0)
-  const search = useSearch(query, `${refreshKey}:${nonce}`, !welcomeOnly)
+  const search = useSearch(query, `${refreshKey}:${nonce}`, !welcomeOnly && view === 'search')
+  const watchlist = useWatchlist(refreshKey)
   const progress = useMemo(() => (updater.state?.scope === 'names' ? progressByName(updater.state) : new Map()), [updater.state])
 
   const searchFor = useCallback((text: string, field: SearchField) => navigate(attributeQuery(text, field, query.pageSize)), [navigate, query.pageSize])
@@ -98,6 +105,7 @@ export function App(): ReactNode {
 
   return (
     <SearchNavigationContext.Provider value={searchFor}>
+      <WatchlistContext.Provider value={watchlist}>
       <div className={`app${openName ? ' has-detail' : ''}`}>
         <AppHeader
           status={status}
@@ -118,10 +126,20 @@ export function App(): ReactNode {
           </div>
         ) : null}
         <div className="search-row">
+          <nav className="view-tabs" aria-label="Views">
+            <button type="button" className={`tab${view === 'search' ? ' is-active' : ''}`} aria-current={view === 'search' ? 'page' : undefined} data-testid="view-search" onClick={() => navigate(lastSearch.current)}>Search</button>
+            <button type="button" className={`tab${view === 'watchlist' ? ' is-active' : ''}`} aria-current={view === 'watchlist' ? 'page' : undefined} data-testid="view-watchlist" onClick={showWatchlist}>
+              ★ Watchlist{watchlist.view && watchlist.view.items.length > 0 ? ` (${watchlist.view.items.length})` : ''}
+            </button>
+          </nav>
           <SearchBar query={query} onSearch={(text, field) => navigate({ text, field, page: 0, pageSize: query.pageSize })} inputRef={searchRef} loading={search.loading} />
         </div>
         <main className="app-main">
-          {welcomeOnly ? (
+          {view === 'watchlist' ? (
+            <ErrorBoundary what="the watchlist" resetKey={refreshKey} className="results-pane">
+              <WatchlistView now={now} updateRunning={running} onUpdateWatchlist={() => void updater.updateWatchlist()} onOpen={setOpenName} />
+            </ErrorBoundary>
+          ) : welcomeOnly ? (
             <div className="results-pane">
               <WelcomeCard onOpenSettings={() => setSettingsOpen(true)} onDemoStarted={refreshAll} />
             </div>
@@ -165,6 +183,7 @@ export function App(): ReactNode {
           }}
         />
       ) : null}
+      </WatchlistContext.Provider>
     </SearchNavigationContext.Provider>
   )
 }

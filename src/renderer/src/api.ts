@@ -49,3 +49,8 @@ export function getApi(): Stats2Api {
   api = injected ?? createBrowserApi()
   return api
 }
+
+/** True in browser mode (`stats2 ui`): notifications are then the page's own Web Notifications. */
+export function isBrowserMode(): boolean {
+  return !(window as unknown as { stats2?: Stats2Api }).stats2
+}

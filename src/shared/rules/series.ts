@@ -91,34 +91,60 @@ export function finalDataset(doc: WorkflowDoc): string | undefined {
   return outputs[outputs.length - 1]
 }
 
+/** The history of one workflow's final dataset, what the summed chart adds up (times ascending). */
+export interface FinalTrack {
+  times: number[]
+  values: number[]
+  types: string[]
+  /** The workflow's TotalEvents (≤ 0 or absent: not counted). */
+  expected: number
+}
+
+/** The final dataset's history of a document of any shape; entries that do not fit are left out. */
+export function finalTrack(doc: WorkflowDoc): FinalTrack {
+  const outputs = Array.isArray(doc.OutputDatasets) ? doc.OutputDatasets : []
+  const dataset = outputs[outputs.length - 1]
+  const entries = Array.isArray(doc.EventNumberHistory) ? doc.EventNumberHistory : []
+  const points: Array<{ t: number; v: number; type: string }> = []
+  if (typeof dataset === 'string') {
+    for (const entry of entries) {
+      const stat: unknown = typeof entry === 'object' && entry !== null && typeof entry.Datasets === 'object' && entry.Datasets !== null ? entry.Datasets[dataset] : undefined
+      if (typeof stat !== 'object' || stat === null || !Number.isFinite(entry.Time)) continue
+      const { Events, Type } = stat as { Events?: unknown; Type?: unknown }
+      if (typeof Events !== 'number' || !Number.isFinite(Events)) continue
+      points.push({ t: entry.Time, v: Events, type: typeof Type === 'string' ? Type : 'NONE' })
+    }
+  }
+  // Stable: entries of equal Time keep their stored order, as the sort of whole entries did.
+  points.sort((a, b) => a.t - b.t)
+  const expected = typeof doc.TotalEvents === 'number' && Number.isFinite(doc.TotalEvents) ? doc.TotalEvents : 0
+  return { times: points.map((p) => p.t), values: points.map((p) => p.v), types: points.map((p) => p.type), expected }
+}
+
 /**
  * Sums, at every time any counted workflow changed, the events of each workflow's final dataset as
  * of that time. At most `maxPoints` times are kept (evenly thinned; the last one always).
  */
 export function aggregateHistory(docs: readonly WorkflowDoc[], maxPoints = 2000): AggregateSeries {
-  interface Track { times: number[]; values: number[]; types: string[] }
-  const tracks: Track[] = []
+  return aggregateTracks(docs.map(finalTrack), maxPoints)
+}
+
+/** `aggregateHistory` over tracks already extracted (the main process caches them per workflow). */
+export function aggregateTracks(all: readonly FinalTrack[], maxPoints = 2000): AggregateSeries {
   let expected = 0
   let skipped = 0
-  for (const doc of docs) {
-    const dataset = finalDataset(doc)
-    const history = [...(doc.EventNumberHistory ?? [])].sort((a, b) => (a.Time ?? 0) - (b.Time ?? 0))
-    const track: Track = { times: [], values: [], types: [] }
-    for (const entry of history) {
-      const stat = dataset ? entry.Datasets?.[dataset] : undefined
-      if (!stat) continue
-      track.times.push(entry.Time)
-      track.values.push(stat.Events)
-      track.types.push(stat.Type)
-    }
-    if (track.times.length === 0 || !(doc.TotalEvents > 0)) {
+  const tracks: FinalTrack[] = []
+  for (const track of all) {
+    if (track.times.length === 0 || !(track.expected > 0)) {
       skipped++
       continue
     }
-    expected += doc.TotalEvents
+    expected += track.expected
     tracks.push(track)
   }
-  let times = [...new Set(tracks.flatMap((track) => track.times))].sort((a, b) => a - b)
+  const timeSet = new Set<number>()
+  for (const track of tracks) for (const time of track.times) timeSet.add(time)
+  let times = [...timeSet].sort((a, b) => a - b)
   if (times.length > maxPoints) {
     const step = times.length / maxPoints
     const thinned = Array.from({ length: maxPoints - 1 }, (_, i) => times[Math.floor(i * step)]!)
@@ -137,15 +163,16 @@ export function aggregateHistory(docs: readonly WorkflowDoc[], maxPoints = 2000)
   }
   for (const track of tracks) {
     let cursor = -1
-    times.forEach((time, index) => {
+    for (let index = 0; index < times.length; index++) {
+      const time = times[index]!
       while (cursor + 1 < track.times.length && track.times[cursor + 1]! <= time) cursor++
-      if (cursor < 0) return
+      if (cursor < 0) continue
       const value = track.values[cursor]!
       const type = track.types[cursor]!
       const bucket = type === 'VALID' ? result.valid : type === 'PRODUCTION' ? result.production
         : type === 'INVALID' || type === 'DELETED' ? result.invalid : result.other
       bucket[index]! += value
-    })
+    }
   }
   return result
 }

@@ -35,7 +35,7 @@ export function AppHeader(props: Props): ReactNode {
         ) : null}
       </div>
       <div className="header-status">
-        <StatusLine status={status} error={props.statusError} now={now} />
+        <StatusLine status={status} error={props.statusError} now={now} updateRunning={props.updater.state?.state === 'running'} />
         {failed > 0 ? (
           <button type="button" className="button small failed-button" onClick={props.onOpenFailed} data-testid="failed-count" title="The workflows the last runs could not update, with reasons">
             {failed} failed

@@ -1,5 +1,6 @@
 import { memo, type ReactNode } from 'react'
-import { formatPercent, typeColour, type DatasetCompletion } from '../../../shared/rules/completion'
+import { formatPercent, typeColour } from '../../../shared/rules/completion'
+import type { WorkflowRowDataset } from '../../../shared/search-types'
 import { dasDatasetLink, harvestingLink } from '../../../shared/rules/links'
 import { groupDigits, humanSize } from '../../../shared/rules/size'
 import { tierOf } from '../../../shared/rules/tiers'
@@ -9,7 +10,7 @@ import { SearchLink } from './SearchLink'
 import { TypeBadge } from './TypeBadge'
 
 interface Props {
-  completion: DatasetCompletion
+  completion: WorkflowRowDataset
   /** The workflow, for the DQMIO harvesting link. */
   workflow: string
 }

@@ -1,6 +1,6 @@
-import { useCallback, type ReactNode, type RefObject } from 'react'
+import type { ReactNode, RefObject } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
-import { isInvalidWorkflow, viewName, type WorkflowView } from '../../../shared/workflow-view'
+import type { WorkflowRow as Row } from '../../../shared/search-types'
 import { useVirtualList } from '../hooks/useVirtualList'
 import { estimateRowHeight } from '../lib/virtual-window'
 import { ErrorBoundary } from './ErrorBoundary'
@@ -8,7 +8,7 @@ import { InvalidWorkflowRow } from './InvalidWorkflowRow'
 import { WorkflowRow } from './WorkflowRow'
 
 interface Props {
-  workflows: readonly WorkflowView[]
+  rows: readonly Row[]
   now: number
   selected: ReadonlySet<string>
   openName: string | undefined
@@ -19,23 +19,23 @@ interface Props {
   listRef: RefObject<HTMLDivElement | null>
 }
 
-const estimate = (view: WorkflowView): number => (isInvalidWorkflow(view) ? 160 : estimateRowHeight(view.OutputDatasets?.length ?? 0))
+const estimate = (row: Row): number => (row.raw !== undefined ? 160 : estimateRowHeight(row.datasets.length))
+const keyOf = (row: Row): string => row.name
 
 /** The workflows of one page, windowed: only rows near the viewport are in the DOM. */
-export function ResultsList({ workflows, now, selected, openName, progress, onToggle, onOpen, scrollRef, listRef }: Props): ReactNode {
-  const keyOf = useCallback((view: WorkflowView) => viewName(view), [])
-  const { window, measureRef } = useVirtualList({ items: workflows, keyOf, estimate, scrollRef, listRef })
+export function ResultsList({ rows: items, now, selected, openName, progress, onToggle, onOpen, scrollRef, listRef }: Props): ReactNode {
+  const { window, measureRef } = useVirtualList({ items, keyOf, estimate, scrollRef, listRef })
   const rows: ReactNode[] = []
   for (let index = window.start; index < window.end; index++) {
-    const view = workflows[index]!
-    const name = viewName(view)
+    const row = items[index]!
+    const name = row.name
     rows.push(
-      <ErrorBoundary key={name} what={`workflow ${name}`} resetKey={view} className="workflow-row">
-        {isInvalidWorkflow(view) ? (
-          <InvalidWorkflowRow view={view} open={openName === name} onOpen={onOpen} measureRef={measureRef} />
+      <ErrorBoundary key={name} what={`workflow ${name}`} resetKey={row} className="workflow-row">
+        {row.raw !== undefined ? (
+          <InvalidWorkflowRow view={{ invalid: true, name, issues: row.issues ?? [], raw: row.raw }} open={openName === name} onOpen={onOpen} measureRef={measureRef} />
         ) : (
           <WorkflowRow
-            doc={view}
+            row={row}
             now={now}
             selected={selected.has(name)}
             open={openName === name}
@@ -49,7 +49,7 @@ export function ResultsList({ workflows, now, selected, openName, progress, onTo
     )
   }
   return (
-    <div className="results-list" ref={listRef} data-testid="results-list" data-rows={workflows.length} data-rendered={window.end - window.start}>
+    <div className="results-list" ref={listRef} data-testid="results-list" data-rows={items.length} data-rendered={window.end - window.start}>
       <div className="spacer" style={{ height: window.before }} aria-hidden="true" />
       {rows}
       <div className="spacer" style={{ height: window.after }} aria-hidden="true" />

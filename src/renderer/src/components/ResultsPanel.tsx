@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
-import { isInvalidWorkflow, viewName } from '../../../shared/workflow-view'
 import type { QueryState } from '../lib/hash-query'
 import { describeResult, emptyExplanation } from '../lib/search-summary'
+import { PinButton } from './PinButton'
 import { MAX_SELECTED } from '../lib/updater-view'
 import type { SearchState } from '../hooks/useSearch'
 import { ErrorBoundary } from './ErrorBoundary'
@@ -48,9 +48,9 @@ export function ResultsPanel(props: Props): ReactNode {
   const listRef = useRef<HTMLDivElement>(null)
   const [showChart, setShowChart] = useState(readChartPreference)
   const result = search.result
-  const workflows = result?.workflows ?? []
+  const rows = result?.rows ?? []
   // Only documents that fit can be selected for an update (an invalid one shows its raw JSON instead).
-  const pageNames = workflows.filter((view) => !isInvalidWorkflow(view)).map(viewName)
+  const pageNames = rows.filter((row) => row.raw === undefined).map((row) => row.name)
   const selectedOnPage = pageNames.filter((name) => selected.has(name)).length
   const allOnPage = pageNames.length > 0 && selectedOnPage === pageNames.length
   const { onSelect } = props
@@ -91,6 +91,9 @@ export function ResultsPanel(props: Props): ReactNode {
               {describeResult(result)}
               {search.loading ? <span className="muted"> · refreshing…</span> : null}
             </p>
+            {result.total > 0 && !result.prefix && (result.field === 'prepid' || result.field === 'campaign') && result.text.trim() ? (
+              <PinButton item={{ kind: result.field, value: result.text.trim() }} label />
+            ) : null}
             {result.total > 0 ? (
               <button type="button" className="button small ghost" onClick={toggleChart} aria-expanded={showChart} aria-controls="search-chart-section">
                 {showChart ? 'Hide chart' : 'Show chart'}
@@ -143,11 +146,11 @@ export function ResultsPanel(props: Props): ReactNode {
               <p>{emptyExplanation(result.field, query.field)}</p>
               <p className="muted">Try the start of a PrepID or workflow name, a dataset starting with “/”, a campaign, or clear the box to list every workflow.</p>
             </div>
-          ) : workflows.length === 0 ? (
+          ) : rows.length === 0 ? (
             <div className="empty-state"><p>This page is past the last one.</p></div>
           ) : (
             <ResultsList
-              workflows={workflows}
+              rows={rows}
               now={now}
               selected={selected}
               openName={props.openName}

@@ -8,7 +8,7 @@ import { formatUtc } from '../../../shared/rules/time-ago'
 import { getApi } from '../api'
 import { baseLineOptions, whiteBackground } from '../chart-setup'
 import { useLineChart } from '../hooks/useChart'
-import { searchChartData, type XY } from '../lib/chart-data'
+import { searchChartData, timeAxisBounds, type XY } from '../lib/chart-data'
 import { workflowsWord } from '../lib/search-summary'
 
 interface Props {
@@ -48,10 +48,11 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
     if (!series || series.times.length === 0) return undefined
     const options = baseLineOptions()
     options.scales!.y!.stacked = true
-    if (series.times.length === 1) {
+    const bounds = timeAxisBounds({ min: series.times[0]!, max: series.times[series.times.length - 1]! })
+    if (bounds) {
       // One moment only (a first update): an hour either side, so the stacked point shows.
-      options.scales!.x!.min = series.times[0]! - 3600
-      options.scales!.x!.max = series.times[0]! + 3600
+      options.scales!.x!.min = bounds.min
+      options.scales!.x!.max = bounds.max
     }
     options.scales!.y!.title = { display: true, text: 'Events (final datasets)' }
     options.interaction = { mode: 'index', intersect: false }

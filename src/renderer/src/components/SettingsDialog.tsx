@@ -260,6 +260,26 @@ export function SettingsDialog({ onClose }: { onClose: () => void }): ReactNode 
             </div>
           </fieldset>
 
+          <fieldset data-testid="sync-scope">
+            <legend>Sync scope</legend>
+            <p className="field-note">
+              Update all follows only these workflows (empty: all of ReqMgr2). Lists are comma-separated. A workflow is in scope when
+              its campaign or PrepID matches, its status is listed and its request date is in the window; named workflows always are.
+              Narrowing the scope deletes nothing: stored workflows outside it are kept, with their history, and no longer updated.
+            </p>
+            {locked.has('scopeCampaigns') ? <p className="field-note">The scope is set by the environment ({locked.get('scopeCampaigns')}); read-only here.</p> : null}
+            <div className="field-grid">
+              <Field id="scopeCampaigns" label="Campaigns" errors={errors} locked={locked}>{input('scopeCampaigns', { placeholder: 'Run3Summer23wmLHEGS, Run2024ReReco' })}</Field>
+              <Field id="scopePrepIds" label="PrepIDs (* and ? allowed)" errors={errors} locked={locked}>{input('scopePrepIds', { placeholder: 'HIG-*, task_EXO-Run3Summer23*' })}</Field>
+            </div>
+            <div className="field-grid three">
+              <Field id="scopeStatuses" label="Request statuses" errors={errors} locked={locked} hint="names, or ACTIVE (not archived), RUNNING, ARCHIVED">{input('scopeStatuses', { placeholder: 'ACTIVE' })}</Field>
+              <Field id="scopeFrom" label="Requested from" errors={errors} locked={locked} hint="YYYY-MM-DD (UTC)">{input('scopeFrom', { placeholder: '2025-01-01' })}</Field>
+              <Field id="scopeTo" label="Requested until" errors={errors} locked={locked} hint="inclusive">{input('scopeTo', { placeholder: '2025-12-31' })}</Field>
+            </div>
+            <Field id="scopeWorkflows" label="Workflows (RequestNames)" errors={errors} locked={locked}>{input('scopeWorkflows', { placeholder: 'pdmvserv_…' })}</Field>
+          </fieldset>
+
           {form.startAtLogin !== undefined ? (
             <fieldset>
               <legend>Desktop</legend>

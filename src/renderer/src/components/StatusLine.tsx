@@ -2,14 +2,15 @@ import type { ReactNode } from 'react'
 import type { AppStatus } from '../../../shared/ipc-contract'
 import { groupDigits, humanSize } from '../../../shared/rules/size'
 import { formatUtc, timeAgo } from '../../../shared/rules/time-ago'
-import { timeUntil } from '../lib/format'
+import { scheduleLabel } from '../lib/schedule-view'
 
 /** Store, last update "N ago", schedule and certificate, in one line. */
-export function StatusLine({ status, error, now }: { status: AppStatus | undefined; error: string | undefined; now: number }): ReactNode {
+export function StatusLine({ status, error, now, updateRunning = false }: { status: AppStatus | undefined; error: string | undefined; now: number; updateRunning?: boolean }): ReactNode {
   if (error && !status) return <span className="status-line status-error" data-testid="status-line" role="alert">Status unavailable: {error}</span>
   if (!status) return <span className="status-line muted" data-testid="status-line">Connecting…</span>
   const { store } = status
   const credentials = status.credentials
+  const schedule = scheduleLabel(status.schedule, now, updateRunning)
   const daysLeft = credentials && 'notAfter' in credentials ? Math.floor((credentials.notAfter - now) / 86_400) : undefined
   return (
     <span className="status-line" data-testid="status-line">
@@ -21,9 +22,9 @@ export function StatusLine({ status, error, now }: { status: AppStatus | undefin
       <span data-testid="last-update" title={status.lastUpdate ? `${formatUtc(status.lastUpdate)} UTC` : undefined}>
         {status.lastUpdate ? <>Last update <strong>{timeAgo(status.lastUpdate, now)} ago</strong></> : 'Never updated'}
       </span>
-      {status.schedule.everyMinutes > 0 ? (
-        <span className="muted">
-          <span className="sep">·</span>every {status.schedule.everyMinutes} min{status.schedule.nextRunAt ? `, next ${timeUntil(status.schedule.nextRunAt, now)}` : ''}
+      {schedule ? (
+        <span className="muted" data-testid="next-run" title={schedule.title}>
+          <span className="sep">·</span>{schedule.text}
         </span>
       ) : null}
       {credentials ? (

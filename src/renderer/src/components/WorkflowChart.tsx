@@ -8,7 +8,7 @@ import { formatUtc } from '../../../shared/rules/time-ago'
 import { tierOf } from '../../../shared/rules/tiers'
 import { baseLineOptions, whiteBackground } from '../chart-setup'
 import { useLineChart } from '../hooks/useChart'
-import { legendLabel, workflowChartData, type Stats2LineDataset, type XY } from '../lib/chart-data'
+import { legendLabel, timeAxisBounds, workflowChartData, type Stats2LineDataset, type XY } from '../lib/chart-data'
 import { timeUntil, workflowName } from '../lib/format'
 import { DatasetName } from './DatasetName'
 import { ExternalLink } from './ExternalLink'
@@ -33,6 +33,11 @@ export function WorkflowChart({ doc, now }: { doc: WorkflowDoc; now: number }): 
     const unit = data.unit
     const expected = data.expected
     options.scales!.y!.title = { display: true, text: unit === 'lumis' ? 'Lumis' : 'Events' }
+    const bounds = timeAxisBounds(data.range)
+    if (bounds) {
+      options.scales!.x!.min = bounds.min
+      options.scales!.x!.max = bounds.max
+    }
     options.plugins!.legend!.labels!.generateLabels = (chart): LegendItem[] =>
       Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
         const dataset = datasets[item.datasetIndex ?? -1]

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState, type ReactNode } from 'react'
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { isInvalidWorkflow, viewName, type WorkflowView } from '../../../shared/workflow-view'
+import { workflowRow } from '../../../shared/rules/workflow-row'
 import { getApi } from '../api'
 import { useApiResult } from '../hooks/useApiResult'
 import { ErrorBoundary } from './ErrorBoundary'
@@ -7,6 +8,7 @@ import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
 import { HistoryTable } from './HistoryTable'
 import { RawJson } from './RawJson'
 import { WorkflowChart } from './WorkflowChart'
+import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
 
@@ -33,6 +35,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
   const current = view && viewName(view) === name ? view : undefined
   const invalid = isInvalidWorkflow(current) ? current : undefined
   const shown = isInvalidWorkflow(current) ? undefined : current
+  const row = useMemo(() => (shown ? workflowRow(shown, name) : undefined), [shown, name])
   const tabs: Array<{ id: Tab; label: string }> = [
     { id: 'chart', label: 'Chart' },
     { id: 'history', label: `History${shown ? ` (${shown.EventNumberHistory?.length ?? 0})` : ''}` },
@@ -42,6 +45,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
     <aside className="detail-panel" data-testid="detail-panel" aria-label={`Workflow ${name}`}>
       <header className="detail-head">
         <h2 className="mono detail-title" title={name}>{name}</h2>
+        <PinButton item={{ kind: 'workflow', value: name }} label />
         <button type="button" ref={closeRef} className="button ghost close" onClick={onClose} aria-label="Close the workflow panel (Esc)" data-testid="detail-close">×</button>
       </header>
       {error ? <p className="alert alert-error" role="alert">{error}</p> : null}
@@ -50,9 +54,9 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
       {shown ? (
         <ErrorBoundary what={`workflow ${name}`} resetKey={shown} className="detail-body">
           <div className="detail-body">
-            <div className="detail-links"><WorkflowLinks doc={shown} name={name} /></div>
+            <div className="detail-links"><WorkflowLinks inputDataset={row?.inputDataset} name={name} /></div>
             <div className="detail-summary">
-              <WorkflowSummary doc={shown} now={now} datasets={(shown.EventNumberHistory?.length ?? 0) === 0} />
+              {row ? <WorkflowSummary row={row} now={now} datasets={row.historyLength === 0} /> : null}
             </div>
             <div className="tabs" role="tablist" aria-label="Workflow views">
               {tabs.map(({ id, label }) => (

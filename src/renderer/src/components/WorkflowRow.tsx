@@ -1,13 +1,13 @@
 import { memo, type ReactNode } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
-import type { WorkflowDoc } from '../../../shared/stats2-doc'
-import { workflowName } from '../lib/format'
+import type { WorkflowRow as Row } from '../../../shared/search-types'
 import { workflowProgressLabel, workflowProgressTone } from '../lib/updater-view'
+import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
 
 interface Props {
-  doc: WorkflowDoc
+  row: Row
   now: number
   selected: boolean
   open: boolean
@@ -18,11 +18,11 @@ interface Props {
 }
 
 /** One workflow of the results: checkbox, name (opens the detail panel), links, fields, datasets. */
-export const WorkflowRow = memo(function WorkflowRow({ doc, now, selected, open, progress, onToggle, onOpen, measureRef }: Props): ReactNode {
-  const name = workflowName(doc)
+export const WorkflowRow = memo(function WorkflowRow({ row, now, selected, open, progress, onToggle, onOpen, measureRef }: Props): ReactNode {
+  const name = row.name
   return (
     <article
-      className={`workflow-row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}`}
+      className={`workflow-row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}${row.invalid ? ' is-invalid' : ''}`}
       data-testid="workflow-row"
       data-name={name}
       data-key={name}
@@ -52,9 +52,10 @@ export const WorkflowRow = memo(function WorkflowRow({ doc, now, selected, open,
             {progress.reason ? <span className="progress-reason">: {progress.reason}</span> : null}
           </span>
         ) : null}
-        <WorkflowLinks doc={doc} name={name} />
+        <PinButton item={{ kind: 'workflow', value: name }} />
+        <WorkflowLinks inputDataset={row.inputDataset} name={name} />
       </div>
-      <WorkflowSummary doc={doc} now={now} />
+      <WorkflowSummary row={row} now={now} />
     </article>
   )
 })

@@ -1,8 +1,7 @@
 import type { ReactNode } from 'react'
-import type { WorkflowDoc } from '../../../shared/stats2-doc'
-import { datasetCompletions } from '../../../shared/rules/completion'
+import type { WorkflowRow } from '../../../shared/search-types'
 import { formatUtc, timeAgo } from '../../../shared/rules/time-ago'
-import { distinctStrings, expectedLabel, firstTransition, lastTransition, workflowName } from '../lib/format'
+import { expectedText } from '../lib/format'
 import { CampaignLinks, PrepIdLinks } from './PdmvLinks'
 import { DatasetBar } from './DatasetBar'
 import { SearchLink } from './SearchLink'
@@ -18,45 +17,49 @@ function StatusAt({ status, time, now }: { status: string; time: number; now: nu
 /**
  * The fields of one workflow (spec §9) below its name: PrepID, type, expected, priority, last
  * update, first and last status, processing string, input dataset, requests, campaigns, and a
- * completion bar per output dataset. Shared by the results rows and the detail panel.
+ * completion bar per output dataset. Shared by the results rows and the detail panel; drawn from
+ * the row view model (src/shared/rules/workflow-row.ts), never from the raw document.
  */
-export function WorkflowSummary({ doc, now, datasets = true }: { doc: WorkflowDoc; now: number; datasets?: boolean }): ReactNode {
-  const name = workflowName(doc)
-  const first = firstTransition(doc)
-  const last = lastTransition(doc)
-  const requests = distinctStrings(doc.Requests)
-  const campaigns = distinctStrings(doc.Campaigns)
-  const completions = datasetCompletions(doc)
+export function WorkflowSummary({ row, now, datasets = true }: { row: WorkflowRow; now: number; datasets?: boolean }): ReactNode {
+  const { name, requests, campaigns } = row
+  const first = row.firstStatus
+  const last = row.lastStatus
+  const completions = row.datasets
   return (
     <>
+      {row.invalid ? (
+        <div className="alert alert-warning invalid-note" role="note" data-testid="invalid-row">
+          The stored document does not have the Stats2 shape; what could be read is shown. {(row.issues ?? []).slice(0, 3).join('; ')}
+        </div>
+      ) : null}
       <div className="attrs">
-        {doc.PrepID ? (
-          <span className="attr"><span className="attr-label">PrepID</span><PrepIdLinks value={doc.PrepID} field="prepid" /></span>
+        {row.prepId ? (
+          <span className="attr"><span className="attr-label">PrepID</span><PrepIdLinks value={row.prepId} field="prepid" /></span>
         ) : null}
-        {doc.RequestType ? (
-          <span className="attr"><span className="attr-label">Type</span><SearchLink text={doc.RequestType} field="type" /></span>
+        {row.requestType ? (
+          <span className="attr"><span className="attr-label">Type</span><SearchLink text={row.requestType} field="type" /></span>
         ) : null}
-        <span className="attr"><span className="attr-label">Expected</span>{expectedLabel(doc)}</span>
-        <span className="attr"><span className="attr-label">Priority</span>{doc.RequestPriority ?? 0}</span>
+        <span className="attr"><span className="attr-label">Expected</span>{expectedText(row.expected)}</span>
+        <span className="attr"><span className="attr-label">Priority</span>{row.priority}</span>
         <span className="attr">
           <span className="attr-label">Updated</span>
-          {doc.LastUpdate ? <span title={`${formatUtc(doc.LastUpdate)} UTC`}>{timeAgo(doc.LastUpdate, now)} ago</span> : '–'}
+          {row.lastUpdate ? <span title={`${formatUtc(row.lastUpdate)} UTC`}>{timeAgo(row.lastUpdate, now)} ago</span> : '–'}
         </span>
       </div>
       <div className="attrs">
         <span className="attr">
           <span className="attr-label">Status</span>
-          {first ? <StatusAt status={first.Status} time={first.UpdateTime} now={now} /> : '–'}
-          {last && last !== first ? <><span className="arrow" aria-label="then">→</span><StatusAt status={last.Status} time={last.UpdateTime} now={now} /></> : null}
+          {first ? <StatusAt status={first.status} time={first.time} now={now} /> : '–'}
+          {last ? <><span className="arrow" aria-label="then">→</span><StatusAt status={last.status} time={last.time} now={now} /></> : null}
         </span>
-        {doc.ProcessingString ? (
-          <span className="attr"><span className="attr-label">Processing string</span><SearchLink className="mono" text={doc.ProcessingString} field="processing_string" /></span>
+        {row.processingString ? (
+          <span className="attr"><span className="attr-label">Processing string</span><SearchLink className="mono" text={row.processingString} field="processing_string" /></span>
         ) : null}
       </div>
-      {doc.InputDataset || requests.length > 0 || campaigns.length > 0 ? (
+      {row.inputDataset || requests.length > 0 || campaigns.length > 0 ? (
         <div className="attrs">
-          {doc.InputDataset ? (
-            <span className="attr"><span className="attr-label">Input</span><SearchLink className="mono" text={doc.InputDataset} field="input_dataset" /></span>
+          {row.inputDataset ? (
+            <span className="attr"><span className="attr-label">Input</span><SearchLink className="mono" text={row.inputDataset} field="input_dataset" /></span>
           ) : null}
           {requests.length > 0 ? (
             <span className="attr">

@@ -25,6 +25,7 @@ export function useLineChart(canvasRef: RefObject<HTMLCanvasElement | null>, con
     chartRef.current = chart
     // What the chart draws, readable without pixels (assistive tools, end-to-end tests).
     canvas.dataset.series = JSON.stringify(chart.data.datasets.map((dataset) => ({ label: dataset.label, data: dataset.data })))
+    canvas.dataset.xRange = JSON.stringify({ min: chart.scales.x?.min, max: chart.scales.x?.max })
     return () => {
       chart.destroy()
       chartRef.current = undefined

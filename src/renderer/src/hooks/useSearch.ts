@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react'
 import type { AppError } from '../../../shared/result'
-import type { SearchPage } from '../../../shared/ipc-contract'
+import type { SearchRowsResult } from '../../../shared/search-types'
 import { getApi } from '../api'
 import type { QueryState } from '../lib/hash-query'
 
 export interface SearchState {
   loading: boolean
-  result: SearchPage | undefined
+  result: SearchRowsResult | undefined
   error: AppError | undefined
   /** The query the shown result (or error) belongs to. */
   query: QueryState | undefined

@@ -12,6 +12,7 @@ export function useUpdater(onEnded: (state: UpdaterState) => void): {
   error: string | undefined
   updateAll: () => Promise<void>
   updateSelected: (names: string[]) => Promise<void>
+  updateWatchlist: () => Promise<void>
   cancel: () => Promise<void>
   clearError: () => void
 } {
@@ -55,6 +56,13 @@ export function useUpdater(onEnded: (state: UpdaterState) => void): {
     else setError(result.error.message)
   }, [accept])
 
+  const updateWatchlist = useCallback(async () => {
+    setError(undefined)
+    const result = await getApi().updateWatchlist({})
+    if (result.ok) accept(result.value)
+    else setError(result.error.message)
+  }, [accept])
+
   const cancel = useCallback(async () => {
     const result = await getApi().cancelUpdate({})
     if (result.ok) accept(result.value)
@@ -63,5 +71,5 @@ export function useUpdater(onEnded: (state: UpdaterState) => void): {
 
   const clearError = useCallback(() => setError(undefined), [])
 
-  return { state, error, updateAll, updateSelected, cancel, clearError }
+  return { state, error, updateAll, updateSelected, updateWatchlist, cancel, clearError }
 }

@@ -1,14 +1,15 @@
 /**
  * Chart.js datasets built from stored history. Pure and exported, so a test can compare what the
  * charts draw with the documents: one line per output dataset with a point per history entry
- * (x = entry Time in unix seconds, y = Events, or Lumis for lumi-based workflows), plus the
- * expected total as a horizontal line.
+ * (x = entry Time in unix seconds, y = Events, or Lumis for lumi-based workflows; beyond
+ * CHART_MAX_POINTS min-max decimated), plus the expected total as a horizontal line.
  */
 import type { ChartDataset } from 'chart.js'
 import type { WorkflowDoc } from '../../../shared/stats2-doc'
 import { workflowSeries, type AggregateSeries, type WorkflowSeries } from '../../../shared/rules/series'
 import type { CompletionUnit } from '../../../shared/rules/completion'
 import { tierOf } from '../../../shared/rules/tiers'
+import { decimateIndices } from '../../../shared/rules/decimate'
 import { groupDigits } from '../../../shared/rules/size'
 import { SERIES_PALETTE, TYPE_COLOURS, colourOfType, withAlpha } from './colours'
 
@@ -49,19 +50,22 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
   series.datasets.forEach((item, index) => {
     if (item.points.length === 0) return
     const colour = SERIES_PALETTE[index % SERIES_PALETTE.length]!
-    const types = item.points.map((point) => point.type)
-    for (const point of item.points) {
+    // Long histories are decimated (extremes, first and last kept): the chart draws at most
+    // CHART_MAX_POINTS per line, whatever the history length.
+    const points = decimateIndices(item.points.map((point) => point.v)).map((i) => item.points[i]!)
+    const types = points.map((point) => point.type)
+    for (const point of points) {
       min = Math.min(min, point.t)
       max = Math.max(max, point.t)
     }
     datasets.push({
       label: item.dataset,
-      data: item.points.map((point) => ({ x: point.t, y: point.v })),
+      data: points.map((point) => ({ x: point.t, y: point.v })),
       borderColor: colour,
       backgroundColor: colour,
       pointBackgroundColor: types.map(colourOfType),
       pointBorderColor: types.map(colourOfType),
-      pointRadius: item.points.length > 200 ? 0 : 2.5,
+      pointRadius: points.length > 200 ? 0 : 2.5,
       pointHoverRadius: 5,
       borderWidth: 2,
       tension: 0,
@@ -71,9 +75,11 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
   })
   const range = datasets.length > 0 ? { min, max } : undefined
   if (series.expected !== undefined && range) {
+    // Across the whole axis, also when it is framed around a single moment.
+    const span = timeAxisBounds(range) ?? range
     datasets.push({
       label: `Expected: ${groupDigits(series.expected)} ${series.unit}`,
-      data: range.min === range.max ? [{ x: range.min, y: series.expected }] : [{ x: range.min, y: series.expected }, { x: range.max, y: series.expected }],
+      data: [{ x: span.min, y: series.expected }, { x: span.max, y: series.expected }],
       borderColor: '#6b7280',
       backgroundColor: '#6b7280',
       borderDash: [6, 4],
@@ -86,6 +92,19 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
     })
   }
   return { unit: series.unit, ...(series.expected !== undefined ? { expected: series.expected } : {}), datasets, ...(range ? { range } : {}) }
+}
+
+/** Half the time axis shown around a single moment (one history entry, or entries in the same second). */
+export const SINGLE_MOMENT_MARGIN_SECONDS = 3600
+
+/**
+ * Fixed bounds for the time axis when the history is one moment: left alone, Chart.js stretches a
+ * zero-width range of unix seconds over years (2024 to 2029 around a single dot). Undefined when the
+ * data spans time and the axis can fit it by itself.
+ */
+export function timeAxisBounds(range: { min: number; max: number } | undefined): { min: number; max: number } | undefined {
+  if (!range || range.max > range.min) return undefined
+  return { min: range.min - SINGLE_MOMENT_MARGIN_SECONDS, max: range.max + SINGLE_MOMENT_MARGIN_SECONDS }
 }
 
 /** The workflow chart: events (or lumis) per output dataset over time, and the expected total. */

@@ -23,7 +23,10 @@ export function lastTransition(doc: Pick<WorkflowDoc, 'RequestTransition'>): Tra
 
 /** "1,234,567 events", "812 lumis", or "unknown" when ReqMgr2 gave none (-1). */
 export function expectedLabel(doc: WorkflowDoc): string {
-  const { unit, total } = expectedTotal(doc)
+  return expectedText(expectedTotal(doc))
+}
+
+export function expectedText({ unit, total }: { unit: string; total: number }): string {
   return total > 0 ? `${groupDigits(total)} ${unit}` : `unknown ${unit}`
 }
 

@@ -23,6 +23,13 @@ export interface SettingsForm {
   notifyProd: boolean
   notifyDev: boolean
   scheduleMinutes: string
+  /** Sync scope lists, comma- or space-separated as typed. */
+  scopeCampaigns: string
+  scopePrepIds: string
+  scopeStatuses: string
+  scopeFrom: string
+  scopeTo: string
+  scopeWorkflows: string
   /** Undefined where the app cannot start at login (browser mode, a checkout). */
   startAtLogin?: boolean
 }
@@ -52,9 +59,18 @@ export function formFromView(view: SettingsView): SettingsForm {
     notifyProd: view.notifications.prod,
     notifyDev: view.notifications.dev,
     scheduleMinutes: String(view.scheduleMinutes),
+    scopeCampaigns: (view.syncScope?.campaigns ?? []).join(', '),
+    scopePrepIds: (view.syncScope?.prepIds ?? []).join(', '),
+    scopeStatuses: (view.syncScope?.statuses ?? []).join(', '),
+    scopeFrom: view.syncScope?.requestedFrom ?? '',
+    scopeTo: view.syncScope?.requestedTo ?? '',
+    scopeWorkflows: (view.syncScope?.workflows ?? []).join(', '),
     ...(view.startAtLoginAvailable ? { startAtLogin: view.startAtLogin ?? false } : {})
   }
 }
+
+const listOf = (text: string): string[] => text.split(/[\s,]+/).filter((part) => part !== '')
+const DAY = /^\d{4}-\d{2}-\d{2}$/
 
 const trimmed = (value: string): string | undefined => (value.trim() === '' ? undefined : value.trim())
 
@@ -104,10 +120,24 @@ export function patchFromForm(form: SettingsForm, locked: ReadonlySet<FormField>
   const scheduleMinutes = integer(form.scheduleMinutes)
   if (scheduleMinutes === undefined || scheduleMinutes > 1440) errors.scheduleMinutes = 'minutes from 0 (off) to 1440'
 
+  for (const field of ['scopeFrom', 'scopeTo'] as const) {
+    if (form[field].trim() !== '' && !DAY.test(form[field].trim())) errors[field] = 'a date YYYY-MM-DD, or empty'
+  }
+
   const patch: SettingsPatch = {
     notifications: { prod: form.notifyProd, dev: form.notifyDev },
     ...(scheduleMinutes !== undefined ? { scheduleMinutes } : {}),
     ...(form.startAtLogin !== undefined ? { startAtLogin: form.startAtLogin } : {})
+  }
+  if (!locked.has('scopeCampaigns')) {
+    patch.syncScope = {
+      campaigns: listOf(form.scopeCampaigns),
+      prepIds: listOf(form.scopePrepIds),
+      statuses: listOf(form.scopeStatuses),
+      workflows: listOf(form.scopeWorkflows),
+      ...(form.scopeFrom.trim() ? { requestedFrom: form.scopeFrom.trim() } : {}),
+      ...(form.scopeTo.trim() ? { requestedTo: form.scopeTo.trim() } : {})
+    }
   }
   if (!locked.has('credentialKind')) patch.credentials = credentials
   if (!locked.has('caPath')) patch.caPath = form.caPath.trim()
@@ -152,6 +182,12 @@ const PATH_TO_FIELD: Record<string, FormField> = {
   'concurrency': 'concurrency',
   'notifications': 'notifyProd',
   'scheduleMinutes': 'scheduleMinutes',
+  'syncScope.campaigns': 'scopeCampaigns',
+  'syncScope.prepIds': 'scopePrepIds',
+  'syncScope.statuses': 'scopeStatuses',
+  'syncScope.requestedFrom': 'scopeFrom',
+  'syncScope.requestedTo': 'scopeTo',
+  'syncScope.workflows': 'scopeWorkflows',
   'startAtLogin': 'startAtLogin'
 }
 
@@ -187,7 +223,13 @@ const ENV_TO_FIELDS: Record<string, FormField[]> = {
   STATS2_DATA_DIR: ['dataDir'],
   CMSWEB_URL: ['cmswebUrl'],
   CMSWEB_PROD_URL: ['dbsUrl'],
-  STATS2_CONCURRENCY: ['concurrency']
+  STATS2_CONCURRENCY: ['concurrency'],
+  ...Object.fromEntries(
+    ['CAMPAIGNS', 'PREPIDS', 'STATUSES', 'REQUESTED_FROM', 'REQUESTED_TO', 'WORKFLOWS'].map((part) => [
+      `STATS2_SCOPE_${part}`,
+      ['scopeCampaigns', 'scopePrepIds', 'scopeStatuses', 'scopeFrom', 'scopeTo', 'scopeWorkflows'] as FormField[]
+    ])
+  )
 }
 
 /**

@@ -1,0 +1,146 @@
+/**
+ * The embedded store at production size: `stored` workflows already in the store (views built,
+ * timed: the one-pass index build), then `stats2 update` — the real command, in its own process —
+ * follows the simulator's changes feed (its `--workflows` changed workflows) and maintains the
+ * store afterwards (compaction when fragmented, views brought up to date). Reported: the index
+ * build, the update's wall time and the peak RSS of its whole process (store included, read from
+ * /proc), and the data folder's size before and after, per 100 000 workflows.
+ */
+import { spawn } from 'node:child_process'
+import { readFile, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CouchStore } from '../src/main/store/couch-store'
+import type { WorkflowDoc } from '../src/shared/stats2-doc'
+
+export interface SimEndpoints {
+  url: string
+  ca: string
+  cert: string
+  key: string
+}
+
+export interface StoreFigures {
+  stored: number
+  indexBuildS: number
+  updateS: number
+  peakRssMb: number
+  written: number
+  diskMbBefore: number
+  diskMbAfter: number
+  diskMbPer100k: number
+}
+
+const TIERS = ['GEN-SIM', 'DIGI', 'AODSIM', 'MINIAODSIM', 'NANOAODSIM']
+
+/** A Stats2 document of production shape (2–5 output datasets, three history entries). */
+export function syntheticDoc(i: number): WorkflowDoc {
+  const campaign = `Run3Summer${22 + (i % 4)}${['GS', 'DR', 'MiniAOD', 'NanoAOD'][i % 4]}`
+  const prepId = `HIG-${campaign}-${String(i).padStart(5, '0')}`
+  const name = `pdmvserv_task_${prepId}__v1_T_${String(230101 + (i % 28)).padStart(6, '0')}_${String(100000 + (i % 86_399)).slice(0, 6)}_${1000 + (i % 9000)}`
+  const primary = `Sample${i % 5000}_TuneCP5_13p6TeV`
+  const outputs = TIERS.slice(0, 2 + (i % 4)).map((tier) => `/${primary}/${campaign}-v${1 + (i % 3)}_${i}/${tier}`)
+  const entry = (t: number, f: number) => ({
+    Time: 1_700_000_000 + t * 3600,
+    Datasets: Object.fromEntries(outputs.map((d) => [d, { Type: f >= 1 ? 'VALID' : 'PRODUCTION', Events: Math.floor(100_000 * f), Size: Math.floor(2e8 * f) }]))
+  })
+  return {
+    _id: name, RequestName: name, PrepID: prepId, RequestType: 'TaskChain', Campaigns: [campaign], Requests: [prepId],
+    OutputDatasets: outputs, InputDataset: '', ProcessingString: `${campaign}_v${i % 3}`, RequestPriority: 110000,
+    RequestTransition: [{ Status: 'new', UpdateTime: 1_700_000_000 }, { Status: 'running-open', UpdateTime: 1_700_050_000 }],
+    TotalEvents: 100_000, TotalInputLumis: -1, CMSSWVersion: 'CMSSW_13_0_13', AcquisitionEra: campaign,
+    EventNumberHistory: [entry(0, 0.1), entry(5, 0.5), entry(9, 1)], LastUpdate: 1_700_100_000
+  }
+}
+
+/** Bytes of every file under `dir`. */
+export async function folderBytes(dir: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) total += await folderBytes(path)
+    else if (entry.isFile()) total += (await stat(path)).size
+  }
+  return total
+}
+
+const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10
+
+/** Fills a store with `count` synthetic workflows (names apart from the simulator's) and builds its views. */
+export async function filledStore(dataDir: string, count: number): Promise<{ indexBuildS: number; insertS: number }> {
+  const store = await CouchStore.open({ dataDir }, { batchSize: 1000 })
+  try {
+    let started = performance.now()
+    for (let i = 0; i < count; i += 1000) {
+      await store.saveWorkflows(Array.from({ length: Math.min(1000, count - i) }, (_, j) => syntheticDoc(i + j)))
+    }
+    const insertS = (performance.now() - started) / 1000
+    started = performance.now()
+    // One query builds all seven views of the design document (one pass over the documents).
+    await store.queryView('campaigns', { limit: 0 })
+    return { insertS, indexBuildS: (performance.now() - started) / 1000 }
+  } finally {
+    await store.close()
+  }
+}
+
+/** Peak resident set of a running process in bytes (VmHWM: the kernel's own high-water mark). */
+async function peakRss(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8')
+    const match = /VmHWM:\s+(\d+)\s+kB/.exec(status)
+    return match ? Number(match[1]) * 1024 : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export async function benchStoreAtScale(stored: number, work: string, sim: SimEndpoints, concurrency: number): Promise<StoreFigures> {
+  const dataDir = join(work, 'scale-store')
+  console.log(`\n# store at scale: ${stored} workflows stored, then update-all of the simulator's workflows (stats2 update, own process)`)
+  const { insertS, indexBuildS } = await filledStore(dataDir, stored)
+  console.log(`bulk insert ${insertS.toFixed(1)} s; index build, all seven views in one pass: ${indexBuildS.toFixed(1)} s`)
+  const before = await folderBytes(dataDir)
+
+  const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'stats2.cjs'), 'update', '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      STATS2_LOG_LEVEL: 'warn',
+      STATS2_DATA_DIR: dataDir,
+      CMSWEB_URL: sim.url,
+      CMSWEB_PROD_URL: sim.url,
+      CMSWEB_CA: sim.ca,
+      USERCRT: sim.cert,
+      USERKEY: sim.key,
+      STATS2_CONCURRENCY: String(concurrency)
+    }
+  })
+  let out = ''
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
+  const started = performance.now()
+  let peak = 0
+  const sample = async (): Promise<void> => {
+    peak = Math.max(peak, (await peakRss(child.pid!)) ?? 0)
+  }
+  const sampler = setInterval(() => void sample(), 200)
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearInterval(sampler)
+  const updateS = (performance.now() - started) / 1000
+  if (code !== 0) throw new Error(`stats2 update exited with ${code}`)
+  const report = JSON.parse(out) as { written?: number }
+  const after = await folderBytes(dataDir)
+  const total = stored + (report.written ?? 0)
+  const figures: StoreFigures = {
+    stored,
+    indexBuildS: Math.round(indexBuildS * 10) / 10,
+    updateS: Math.round(updateS * 10) / 10,
+    peakRssMb: Math.round(peak / 1e6),
+    written: report.written ?? 0,
+    diskMbBefore: mb(before),
+    diskMbAfter: mb(after),
+    diskMbPer100k: mb((after * 100_000) / Math.max(1, total))
+  }
+  console.log(`update-all: ${figures.written} workflows written in ${figures.updateS} s, peak RSS of the process ${figures.peakRssMb} MB (store included)`)
+  console.log(`data folder: ${figures.diskMbBefore} MB before, ${figures.diskMbAfter} MB after the run and its maintenance = ${figures.diskMbPer100k} MB per 100 000 workflows`)
+  return figures
+}

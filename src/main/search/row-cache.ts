@@ -1,0 +1,187 @@
+/**
+ * Row summaries (and summed-chart tracks) of recently listed workflows, kept in memory so that a
+ * result page does not read whole documents again. Reading 2 000 documents from the embedded store
+ * takes about a second; a page of cached rows a few milliseconds.
+ *
+ * Freshness: before every lookup the store's `_changes` feed is read from the last position seen,
+ * and every workflow written since (by this process's updater or by anyone else on a shared
+ * CouchDB) is dropped; the feed position is taken before any document is read, so nothing written
+ * meanwhile is missed. Lookups run one at a time, so a slow read can never put an older document
+ * back over a newer one. Bounded by weight (rows plus history points), least recently used out.
+ */
+import type { CouchStore } from '../store/couch-store'
+import { REQUESTS_DB } from '../../shared/stats2-doc'
+import type { WorkflowRow } from '../../shared/search-types'
+import { workflowRow } from '../../shared/rules/workflow-row'
+import { finalTrack, type FinalTrack } from '../../shared/rules/series'
+import type { WorkflowDoc } from '../../shared/stats2-doc'
+import type { MatchMemo, Matches } from './search'
+import { listView } from '../desktop/workflow-boundary'
+import { isInvalidWorkflow } from '../../shared/workflow-view'
+
+export interface WorkflowDigest {
+  row: WorkflowRow
+  track: FinalTrack
+}
+
+/** About 100 bytes a unit: the default keeps the cache to a few tens of MB. */
+export const DEFAULT_MAX_WEIGHT = 400_000
+/** More changes than this since the last lookup: start afresh rather than read them all. */
+const CHANGES_LIMIT = 2000
+/** Search texts whose matches are remembered (until the store changes). */
+const MEMO_TEXTS = 20
+
+interface ChangesAnswer {
+  results: Array<{ id: string }>
+  last_seq: string | number
+}
+
+function weightOf(digest: WorkflowDigest): number {
+  return 8 + digest.row.datasets.length * 2 + digest.track.times.length
+}
+
+export class RowCache {
+  private readonly entries = new Map<string, { digest: WorkflowDigest; weight: number }>()
+  private weight = 0
+  private since: string | number | undefined
+  private queue: Promise<unknown> = Promise.resolve()
+  private readonly matches = new Map<string, Matches>()
+
+  /** The matches of recent search texts, emptied whenever the store changed: call `fresh()` first. */
+  readonly memo: MatchMemo = {
+    get: (key) => this.matches.get(key),
+    set: (key, value) => {
+      // Matches as large as a whole store are not worth keeping.
+      if (value.names.length > 50_000) return
+      this.matches.delete(key)
+      this.matches.set(key, value)
+      for (const oldest of this.matches.keys()) {
+        if (this.matches.size <= MEMO_TEXTS) break
+        this.matches.delete(oldest)
+      }
+    }
+  }
+
+  constructor(private readonly store: CouchStore, private readonly maxWeight = DEFAULT_MAX_WEIGHT) {}
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  /** Digests of `names` (missing documents are absent), read from the store only where not cached. */
+  digests(names: readonly string[]): Promise<Map<string, WorkflowDigest>> {
+    const run = this.queue.then(() => this.lookup(names))
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** Reads what changed since the last call (forgetting it) before a search uses `memo`. */
+  fresh(): Promise<void> {
+    const run = this.queue.then(() => this.sync())
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  private async lookup(names: readonly string[]): Promise<Map<string, WorkflowDigest>> {
+    await this.sync()
+    const found = new Map<string, WorkflowDigest>()
+    const missing: string[] = []
+    for (const name of names) {
+      const entry = this.entries.get(name)
+      if (entry) {
+        found.set(name, entry.digest)
+        // Most recently used last.
+        this.entries.delete(name)
+        this.entries.set(name, entry)
+      } else {
+        missing.push(name)
+      }
+    }
+    if (missing.length > 0) {
+      const docs = await this.store.getWorkflows(missing)
+      for (const name of missing) {
+        const doc = docs.get(name)
+        if (doc === undefined) continue
+        const digest = digestOf(doc, name)
+        found.set(name, digest)
+        this.put(name, digest)
+      }
+    }
+    return found
+  }
+
+  private put(name: string, digest: WorkflowDigest): void {
+    const weight = weightOf(digest)
+    if (weight > this.maxWeight) return
+    this.drop(name)
+    this.entries.set(name, { digest, weight })
+    this.weight += weight
+    for (const [oldest, entry] of this.entries) {
+      if (this.weight <= this.maxWeight) break
+      this.entries.delete(oldest)
+      this.weight -= entry.weight
+    }
+  }
+
+  private drop(name: string): void {
+    const entry = this.entries.get(name)
+    if (!entry) return
+    this.entries.delete(name)
+    this.weight -= entry.weight
+  }
+
+  private clear(): void {
+    this.entries.clear()
+    this.weight = 0
+    this.matches.clear()
+  }
+
+  /** Drops what was written since the last lookup. */
+  private async sync(): Promise<void> {
+    if (this.since === undefined) {
+      this.since = await this.currentSeq()
+      this.clear()
+      return
+    }
+    const answer = await this.store.raw<ChangesAnswer>('read the changes feed', {
+      db: REQUESTS_DB, path: '_changes', method: 'get', qs: { since: this.since, limit: CHANGES_LIMIT }
+    })
+    if (answer.results.length >= CHANGES_LIMIT) {
+      this.since = await this.currentSeq()
+      this.clear()
+      return
+    }
+    for (const change of answer.results) this.drop(change.id)
+    if (answer.results.length > 0) this.matches.clear()
+    this.since = answer.last_seq
+  }
+
+  private async currentSeq(): Promise<string | number> {
+    const info = await this.store.raw<{ update_seq: string | number }>('read the database information', { db: REQUESTS_DB, method: 'get' })
+    return info.update_seq
+  }
+}
+
+const NO_TRACK: FinalTrack = { times: [], values: [], types: [], expected: 0 }
+
+/**
+ * The row and chart track of a stored document. A document the contract's schema refuses
+ * (workflow-boundary.ts) gives an invalid row with the schema's reasons and the raw JSON, and no
+ * track (the summed chart counts it as left out).
+ */
+export function digestOf(doc: WorkflowDoc, name: string): WorkflowDigest {
+  const view = listView(doc)
+  if (isInvalidWorkflow(view)) {
+    const row = workflowRow(doc, name)
+    return { row: { ...row, name: view.name || name, invalid: true, issues: view.issues, raw: view.raw }, track: NO_TRACK }
+  }
+  const row = workflowRow(doc, name)
+  if (row.invalid) return { row, track: NO_TRACK }
+  let track: FinalTrack
+  try {
+    track = finalTrack(doc)
+  } catch {
+    track = NO_TRACK
+  }
+  return { row, track }
+}

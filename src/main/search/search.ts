@@ -13,7 +13,8 @@ export const PAGE_SIZE = 100
 /** Beyond this many matches a prefix search asks for more letters instead of listing them all. */
 const PREFIX_MATCH_LIMIT = 10_000
 
-const VIEW_OF: Record<Exclude<SearchField, 'any' | 'workflow'>, ViewName> = {
+/** The view behind each search field (also the old service's query parameters, src/main/serve). */
+export const VIEW_OF: Record<Exclude<SearchField, 'any' | 'workflow'>, ViewName> = {
   prepid: 'prepids',
   output_dataset: 'outputDatasets',
   input_dataset: 'inputDatasets',
@@ -24,7 +25,7 @@ const VIEW_OF: Record<Exclude<SearchField, 'any' | 'workflow'>, ViewName> = {
 }
 
 /** The seed's resolution order. */
-const RESOLUTION_ORDER: Array<keyof typeof VIEW_OF> = [
+export const RESOLUTION_ORDER: Array<keyof typeof VIEW_OF> = [
   'prepid', 'output_dataset', 'input_dataset', 'campaign', 'type', 'processing_string', 'request'
 ]
 

@@ -3,35 +3,26 @@
  * selector, by precedence; pages of 100; date-time ordering for PrepID, dataset and request pages.
  */
 import type { CouchStore } from '../store/couch-store'
-import type { ViewName } from '../store/design-docs'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { SearchField } from '../../shared/search-types'
 import { requestDateTime } from '../../shared/rules/request-name'
 import { BadRequestError } from './errors'
 import { allDocsPage, viewPage } from './store-reads'
+import { PAGE_SIZE, RESOLUTION_ORDER, VIEW_OF } from '../search/search'
 
-export const PAGE_SIZE = 100
 /** Beyond this a page number is a typo (10 million workflows); CouchDB would still walk the skip. */
 export const MAX_PAGE = 100_000
 /** Names, PrepIDs and datasets are far shorter; longer values are refused with a clear message. */
 export const MAX_PARAM_LENGTH = 1000
 
-export const VIEW_SELECTORS = ['prepid', 'output_dataset', 'input_dataset', 'campaign', 'type', 'processing_string', 'request'] as const
+/** The spec's selector precedence is the search box's resolution order; the same views answer. */
+export const VIEW_SELECTORS = RESOLUTION_ORDER
+export { VIEW_OF }
 export type ViewSelector = (typeof VIEW_SELECTORS)[number]
 export type SelectorName = 'workflow_name' | ViewSelector
 
 /** Precedence of the selectors. */
 export const SELECTORS: readonly SelectorName[] = ['workflow_name', ...VIEW_SELECTORS]
-
-export const VIEW_OF: Record<ViewSelector, ViewName> = {
-  prepid: 'prepids',
-  output_dataset: 'outputDatasets',
-  input_dataset: 'inputDatasets',
-  campaign: 'campaigns',
-  type: 'types',
-  processing_string: 'processingStrings',
-  request: 'requests'
-}
 
 /** The dashboard's search field for each selector (its "open in the dashboard" link). */
 export const FIELD_OF: Record<SelectorName, SearchField> = {

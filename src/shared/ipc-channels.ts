@@ -4,7 +4,7 @@
  * and types and checks at compile time that both lists agree.
  */
 export const CHANNEL_NAMES = [
-  'search', 'getWorkflow', 'getSearchHistory', 'updateSelected', 'updateAll', 'cancelUpdate', 'getUpdaterState',
+  'search', 'getWorkflow', 'getWorkflowChart', 'getSearchHistory', 'updateSelected', 'updateAll', 'cancelUpdate', 'getUpdaterState',
   'getStatus', 'getSettings', 'setSettings', 'testConnection', 'exportSearch', 'exportWorkflow', 'openExternal',
   'startDemo', 'stopDemo',
   'getWatchlist', 'watchlistAdd', 'watchlistRemove', 'setWatchlistOptions', 'updateWatchlist'

@@ -8,7 +8,7 @@ import { z } from 'zod'
 import type { Result } from './result'
 import type { SearchRowsResult } from './search-types'
 import { SEARCH_FIELDS } from './search-types'
-import type { WorkflowView } from './workflow-view'
+import type { WorkflowChartAnswer, WorkflowView } from './workflow-view'
 import type { UpdatePhase, UpdateProgress, UpdateReport, WorkflowFailure } from './update-types'
 import type { AggregateSeries } from './rules/series'
 import { stallHoursSchema, watchItemSchema, type WatchEvent, type WatchlistView } from './watchlist'
@@ -204,6 +204,8 @@ export const CHANNELS = {
   search: { request: searchQuerySchema, response: response<SearchRowsResult>() },
   /** The whole document, checked: `{invalid: true, issues, raw}` when it does not fit the schema. */
   getWorkflow: { request: z.object({ name: storedWorkflowName }).strict(), response: response<WorkflowView>() },
+  /** The summary and the decimated chart series of one workflow (the panel's first paint); the same marker when invalid. */
+  getWorkflowChart: { request: z.object({ name: storedWorkflowName }).strict(), response: response<WorkflowChartAnswer>() },
   /** Summed progress over every workflow a search matches (pMp-like chart). */
   getSearchHistory: {
     request: z.object({ text: searchText, field: z.enum(SEARCH_FIELDS).optional() }).strict(),

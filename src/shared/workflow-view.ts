@@ -5,6 +5,7 @@
  * No zod here: the renderer imports this file.
  */
 import type { WorkflowDoc } from './stats2-doc'
+import type { WorkflowSeries } from './rules/series'
 
 /** A stored document that does not fit the schema: shown raw, with the reasons, never dropped. */
 export interface InvalidWorkflow {
@@ -27,7 +28,7 @@ export type WorkflowView = ValidWorkflow | InvalidWorkflow
 
 export const RAW_JSON_LIMIT = 100_000
 
-export function isInvalidWorkflow(view: WorkflowView | undefined | null): view is InvalidWorkflow {
+export function isInvalidWorkflow(view: WorkflowView | WorkflowChartAnswer | undefined | null): view is InvalidWorkflow {
   return view !== undefined && view !== null && (view as { invalid?: unknown }).invalid === true
 }
 
@@ -35,3 +36,18 @@ export function isInvalidWorkflow(view: WorkflowView | undefined | null): view i
 export function viewName(view: WorkflowView): string {
   return isInvalidWorkflow(view) ? view.name : (view.RequestName ?? view._id)
 }
+
+/**
+ * What the detail panel draws first (`getWorkflowChart`): the checked document with only its newest
+ * history entry (the summary), the length of the whole history, and the chart's series computed in
+ * main over the whole history (ETA included) and decimated, so the panel never waits for a
+ * multi-megabyte document before the chart is painted. The history table and the raw JSON load the
+ * whole document when their tab opens.
+ */
+export interface WorkflowChartView {
+  view: ValidWorkflow
+  historyLength: number
+  series: WorkflowSeries
+}
+
+export type WorkflowChartAnswer = WorkflowChartView | InvalidWorkflow

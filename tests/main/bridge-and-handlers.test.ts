@@ -70,6 +70,10 @@ describe('bridge security', () => {
     expect((await call('noSuchChannel', {})).result).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
     expect((await call('search', { text: 'x'.repeat(5000) })).result).toMatchObject({ ok: false, error: { code: 'invalid-argument', message: expect.stringMatching(/500 characters/) } })
     expect((await call('getWorkflow', { name: 'no_such_workflow_1' })).result).toMatchObject({ ok: false, error: { code: 'not-found' } })
+    expect((await call('getWorkflowChart', { name: 'no_such_workflow_1' })).result).toMatchObject({ ok: false, error: { code: 'not-found' } })
+    for (const bad of [{}, { name: 7 }, { name: '' }, { name: 'wf', extra: 1 }, null]) {
+      expect((await call('getWorkflowChart', bad)).result, JSON.stringify(bad)).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
+    }
     expect((await call('openExternal', { url: 'https://evil.example/' })).result).toMatchObject({ ok: false, error: { code: 'forbidden' } })
     expect((await call('openExternal', { url: 'https://cmsweb.cern.ch/das/' })).result).toEqual({ ok: true, value: null })
     expect(opened).toEqual(['https://cmsweb.cern.ch/das/'])

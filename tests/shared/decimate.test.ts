@@ -1,6 +1,6 @@
 /** Chart decimation: few points, the same shape — first, last and every extreme kept. */
 import { describe, expect, it } from 'vitest'
-import { CHART_MAX_POINTS, decimateIndices } from '../../src/shared/rules/decimate'
+import { CHART_MAX_POINTS, decimateIndices, decimateSeries } from '../../src/shared/rules/decimate'
 import { workflowChartData } from '../../src/renderer/src/lib/chart-data'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
@@ -57,5 +57,21 @@ describe('min-max decimation', () => {
     expect(data.range).toEqual({ min: 1000, max: 5999 })
     // The ETA is fitted on the whole history, not on the drawn points.
     expect(line.stats2.eta).toBe(Math.round(5999 + (20_000 - 4999 * 3) / 3))
+  })
+})
+
+describe('decimateSeries', () => {
+  const points = (n: number) => noisy(n).map((v, i) => ({ t: i, v, type: 'PRODUCTION' }))
+  it('keeps a short series equal and cuts a long one to the limit, ETA and unit untouched', () => {
+    const short = { unit: 'events' as const, expected: 10, datasets: [{ dataset: '/a/b/AOD', points: points(CHART_MAX_POINTS), eta: 5 }] }
+    expect(decimateSeries(short)).toEqual(short)
+    const long = { unit: 'events' as const, expected: 10, datasets: [{ dataset: '/a/b/AOD', points: points(5000), eta: 7 }, { dataset: '/a/b/MINIAOD', points: points(3) }] }
+    const cut = decimateSeries(long)
+    expect(cut.datasets[0]!.points.length).toBeLessThanOrEqual(CHART_MAX_POINTS)
+    expect(cut.datasets[0]!.points).toEqual(decimateIndices(long.datasets[0]!.points.map((p) => p.v)).map((i) => long.datasets[0]!.points[i]))
+    expect(cut.datasets[0]!.eta).toBe(7)
+    expect(cut.datasets[1]).toEqual(long.datasets[1])
+    expect(cut.unit).toBe('events')
+    expect(cut.expected).toBe(10)
   })
 })

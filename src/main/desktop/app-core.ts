@@ -20,7 +20,7 @@ import type {
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
 import type { SearchField, SearchQuery, SearchRowsResult, WorkflowRow } from '../../shared/search-types'
-import type { WorkflowView } from '../../shared/workflow-view'
+import type { WorkflowChartAnswer, WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import { aggregateTracks, type AggregateSeries } from '../../shared/rules/series'
@@ -30,7 +30,7 @@ import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveCon
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
-import { detailView } from './workflow-boundary'
+import { chartView, detailView } from './workflow-boundary'
 import { pinnedItems } from '../../shared/watchlist'
 import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
@@ -213,6 +213,11 @@ export class AppCore extends EventEmitter<Events> {
   /** The stored document checked at the contract boundary (the detail panel). */
   async workflowView(name: string): Promise<WorkflowView> {
     return detailView(await this.getWorkflow(name))
+  }
+
+  /** The summary and decimated chart series of a stored workflow (the detail panel's first paint). */
+  async workflowChart(name: string): Promise<WorkflowChartAnswer> {
+    return chartView(await this.getWorkflow(name))
   }
 
   async getWorkflow(name: string): Promise<WorkflowDoc> {

@@ -4,8 +4,10 @@
  * `{invalid: true, issues, raw}` (shown raw with a warning), never as values React cannot render.
  */
 import { toWorkflowView } from '../../shared/stats2-doc-schema'
-import { isInvalidWorkflow, type ValidWorkflow, type WorkflowView } from '../../shared/workflow-view'
+import { isInvalidWorkflow, type ValidWorkflow, type WorkflowChartAnswer, type WorkflowView } from '../../shared/workflow-view'
 import { newestEntry } from '../../shared/rules/completion'
+import { decimateSeries } from '../../shared/rules/decimate'
+import { workflowSeries } from '../../shared/rules/series'
 import { createLogger } from '../log/logger'
 
 const log = createLogger('app')
@@ -45,6 +47,23 @@ export function detailView(doc: unknown): WorkflowView {
   const view = toWorkflowView(doc)
   if (isInvalidWorkflow(view)) log.warn(`stored document ${view.name} does not fit the schema (${view.issues.join('; ')}): shown raw`)
   return view
+}
+
+/**
+ * The detail panel's first paint: the whole document checked (as `detailView`), its series and ETAs
+ * computed on the whole history, then decimated; the summary gets the newest entry only. An invalid
+ * document gives the same marker as `detailView`.
+ */
+export function chartView(doc: unknown): WorkflowChartAnswer {
+  const view = detailView(doc)
+  if (isInvalidWorkflow(view)) return view
+  const history = view.EventNumberHistory ?? []
+  const newest = newestEntry(history)
+  return {
+    view: { ...view, EventNumberHistory: newest ? [newest] : [] },
+    historyLength: history.length,
+    series: decimateSeries(workflowSeries(view))
+  }
 }
 
 /**

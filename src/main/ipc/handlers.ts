@@ -26,6 +26,7 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
   return {
     search: (request) => core.search(request),
     getWorkflow: ({ name }) => core.workflowView(name),
+    getWorkflowChart: ({ name }) => core.workflowChart(name),
     getSearchHistory: ({ text, field }) => core.searchHistory(text, field),
     updateSelected: async ({ names, triggerProd, triggerDev }) => core.startUpdate({ kind: 'names', names }, { triggerProd, triggerDev }),
     updateAll: async ({ triggerProd, triggerDev }) => core.startUpdate({ kind: 'all' }, { triggerProd, triggerDev }),

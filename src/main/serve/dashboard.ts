@@ -14,6 +14,7 @@ import type { CouchStore } from '../store/couch-store'
 import { WorkflowSearch } from '../search/search'
 import { aggregateTracks } from '../../shared/rules/series'
 import { RowCache } from '../search/row-cache'
+import { chartView } from '../desktop/workflow-boundary'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
@@ -81,6 +82,7 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
       return { ...found, rows: names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
     },
     getWorkflow: ({ name }) => getWorkflow(name),
+    getWorkflowChart: async ({ name }) => chartView(await getWorkflow(name)),
     getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => {
       await rows.fresh()
       const { names } = await new WorkflowSearch(store, rows.memo).findAllNames({ text, field })

@@ -4,6 +4,7 @@
  * and the first and last points are always kept. A 5 000-point history drawn on a 1 000-pixel
  * chart loses nothing a reader can see. Pure.
  */
+import type { WorkflowSeries } from './series'
 
 /** At most this many points per line reach the chart (about two per horizontal pixel). */
 export const CHART_MAX_POINTS = 1000
@@ -34,4 +35,18 @@ export function decimateIndices(values: readonly number[], maxPoints = CHART_MAX
   }
   kept.push(n - 1)
   return kept
+}
+
+/**
+ * The same series with each dataset's points decimated (ETA and everything else untouched, so the
+ * ETA stays the one computed on the whole history). Series short enough come back equal.
+ */
+export function decimateSeries(series: WorkflowSeries, maxPoints = CHART_MAX_POINTS): WorkflowSeries {
+  return {
+    ...series,
+    datasets: series.datasets.map((item) => {
+      if (item.points.length <= maxPoints) return item
+      return { ...item, points: decimateIndices(item.points.map((point) => point.v), maxPoints).map((i) => item.points[i]!) }
+    })
+  }
 }

@@ -1,6 +1,6 @@
 import { useMemo, useRef, type ReactNode } from 'react'
 import { Chart, type ChartConfiguration, type LegendItem, type TooltipItem } from 'chart.js'
-import type { WorkflowDoc } from '../../../shared/stats2-doc'
+import type { WorkflowSeries } from '../../../shared/rules/series'
 import { formatPercent } from '../../../shared/rules/completion'
 import { dasDatasetLink, harvestingLink } from '../../../shared/rules/links'
 import { groupDigits } from '../../../shared/rules/size'
@@ -8,8 +8,8 @@ import { formatUtc } from '../../../shared/rules/time-ago'
 import { tierOf } from '../../../shared/rules/tiers'
 import { baseLineOptions, whiteBackground } from '../chart-setup'
 import { useLineChart } from '../hooks/useChart'
-import { legendLabel, timeAxisBounds, workflowChartData, type Stats2LineDataset, type XY } from '../lib/chart-data'
-import { timeUntil, workflowName } from '../lib/format'
+import { chartDataFromSeries, legendLabel, timeAxisBounds, type Stats2LineDataset, type XY } from '../lib/chart-data'
+import { timeUntil } from '../lib/format'
 import { DatasetName } from './DatasetName'
 import { ExternalLink } from './ExternalLink'
 import { SearchLink } from './SearchLink'
@@ -21,10 +21,9 @@ const etaText = (eta: number): string => `${formatUtc(eta)} UTC`
  * Events (or lumis) over time per output dataset, the expected total as a dashed line, ETA per
  * dataset in the legend, tooltips and the table below; drag to zoom, Reset zoom, Export PNG.
  */
-export function WorkflowChart({ doc, now }: { doc: WorkflowDoc; now: number }): ReactNode {
+export function WorkflowChart({ name, series, now }: { name: string; series: WorkflowSeries; now: number }): ReactNode {
   const canvasRef = useRef<HTMLCanvasElement>(null)
-  const name = workflowName(doc)
-  const data = useMemo(() => workflowChartData(doc), [doc])
+  const data = useMemo(() => chartDataFromSeries(series), [series])
 
   const config = useMemo((): ChartConfiguration<'line', XY[]> | undefined => {
     if (!data.range) return undefined

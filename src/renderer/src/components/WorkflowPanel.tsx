@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
-import { isInvalidWorkflow, viewName, type WorkflowView } from '../../../shared/workflow-view'
+import { isInvalidWorkflow, viewName, type WorkflowChartAnswer, type WorkflowView } from '../../../shared/workflow-view'
 import { workflowRow } from '../../../shared/rules/workflow-row'
 import { getApi } from '../api'
 import { useApiResult } from '../hooks/useApiResult'
@@ -22,9 +22,20 @@ interface Props {
   onClose: () => void
 }
 
+/** The history table, from the whole document, read only when its tab opens. */
+function HistoryTab({ name, now, refreshKey }: { name: string; now: number; refreshKey: number }): ReactNode {
+  const { value: view, error } = useApiResult<WorkflowView>(() => getApi().getWorkflow({ name }), `${name}#${refreshKey}`)
+  const current = view && viewName(view) === name ? view : undefined
+  if (error) return <p className="alert alert-error" role="alert">{error}</p>
+  if (!current) return <p className="muted">Loading…</p>
+  if (isInvalidWorkflow(current)) return <InvalidWorkflowNotice view={current} />
+  return <HistoryTable doc={current} now={now} />
+}
+
 /** One workflow in detail: its fields, the history chart, the table of history entries, the raw JSON. */
 export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactNode {
-  const { value: view, error } = useApiResult<WorkflowView>(() => getApi().getWorkflow({ name }), `${name}#${refreshKey}`)
+  // The summary and the decimated chart series first; the whole document only for the history tab.
+  const { value: answer, error } = useApiResult<WorkflowChartAnswer>(() => getApi().getWorkflowChart({ name }), `${name}#${refreshKey}`)
   const [tab, setTab] = useState<Tab>('chart')
   const closeRef = useRef<HTMLButtonElement>(null)
 
@@ -32,13 +43,14 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
     closeRef.current?.focus({ preventScroll: true })
   }, [name])
 
-  const current = view && viewName(view) === name ? view : undefined
+  const current = answer && viewName(isInvalidWorkflow(answer) ? answer : answer.view) === name ? answer : undefined
   const invalid = isInvalidWorkflow(current) ? current : undefined
-  const shown = isInvalidWorkflow(current) ? undefined : current
-  const row = useMemo(() => (shown ? workflowRow(shown, name) : undefined), [shown, name])
+  const chart = isInvalidWorkflow(current) ? undefined : current
+  const shown = chart?.view
+  const row = useMemo(() => (chart ? { ...workflowRow(chart.view, name), historyLength: chart.historyLength } : undefined), [chart, name])
   const tabs: Array<{ id: Tab; label: string }> = [
     { id: 'chart', label: 'Chart' },
-    { id: 'history', label: `History${shown ? ` (${shown.EventNumberHistory?.length ?? 0})` : ''}` },
+    { id: 'history', label: `History${chart ? ` (${chart.historyLength})` : ''}` },
     { id: 'json', label: 'Raw JSON' }
   ]
   return (
@@ -51,7 +63,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
       {error ? <p className="alert alert-error" role="alert">{error}</p> : null}
       {!current && !error ? <p className="muted detail-body">Loading…</p> : null}
       {invalid ? <div className="detail-body"><InvalidWorkflowNotice view={invalid} /></div> : null}
-      {shown ? (
+      {shown && chart ? (
         <ErrorBoundary what={`workflow ${name}`} resetKey={shown} className="detail-body">
           <div className="detail-body">
             <div className="detail-links"><WorkflowLinks inputDataset={row?.inputDataset} name={name} /></div>
@@ -77,8 +89,8 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
             </div>
             <div className="tab-panel" role="tabpanel" id={`tabpanel-${tab}`} aria-labelledby={`tab-${tab}`}>
               <ErrorBoundary what={`the ${tab === 'json' ? 'raw JSON' : tab} of ${name}`} resetKey={`${tab}#${refreshKey}`}>
-                {tab === 'chart' ? <WorkflowChart doc={shown} now={now} /> : null}
-                {tab === 'history' ? <HistoryTable doc={shown} now={now} /> : null}
+                {tab === 'chart' ? <WorkflowChart name={name} series={chart.series} now={now} /> : null}
+                {tab === 'history' ? <HistoryTab name={name} now={now} refreshKey={refreshKey} /> : null}
                 {tab === 'json' ? <RawJson name={name} refreshKey={refreshKey} /> : null}
               </ErrorBoundary>
             </div>

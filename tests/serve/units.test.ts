@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { loadServeConfig, normaliseBasePath } from '../../src/main/config/serve-config'
 import { Authoriser, plainAddress } from '../../src/main/serve/auth'
 import { limited } from '../../src/main/serve/dashboard'
+import { BusyError } from '../../src/main/updater/update-job'
+import { errorCodeOf } from '../../src/main/ipc/handlers'
 import { sortedJson } from '../../src/main/serve/json'
 import { markdownTable } from '../../src/main/serve/markdown'
 import { parsePage, selectorOf } from '../../src/main/serve/query'
@@ -108,7 +110,9 @@ describe('limited', () => {
     const run = limited(2, (n: number) => new Promise<number>((resolve) => releases.push(() => resolve(n))))
     const first = run(1)
     const second = run(2)
-    await expect(run(3)).rejects.toMatchObject({ name: 'BusyError', code: 'busy' })
+    const refused = await run(3).then(() => undefined, (error: unknown) => error)
+    expect(refused).toBeInstanceOf(BusyError)
+    expect(errorCodeOf(refused)).toBe('busy')
     releases[0]!()
     expect(await first).toBe(1)
     const third = run(4)

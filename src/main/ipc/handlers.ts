@@ -7,7 +7,20 @@ import { CHANNELS, CHANNEL_NAMES, type ChannelName, type ParsedRequestOf, type R
 import { fail, ok, type ErrorCode, type Result } from '../../shared/result'
 import { allowedExternalUrl } from '../../shared/rules/links'
 import { createLogger } from '../log/logger'
-import type { AppCore } from '../desktop/app-core'
+import { NotFoundError, type AppCore } from '../desktop/app-core'
+import { SearchError } from '../search/search'
+import { ConfigError } from '../config/config'
+import { SettingsError } from '../desktop/desktop-settings'
+import { WatchlistError } from '../watchlist/watchlist-file'
+import { BusyError } from '../updater/update-job'
+import { CredentialError } from '../cmsweb/credentials'
+import { CmswebAbortError, CmswebError } from '../cmsweb/errors'
+import { MalformedResponseError } from '../cmsweb/services'
+import { StoreError } from '../store/couch-store'
+import { UnaddressableIdError } from '../store/doc-ids'
+import { StoreInUseError } from '../store/store-lock'
+import { EmbeddedCouchError } from '../store/embedded-couch'
+import { StoreDamagedError } from '../store/check/damage'
 
 const log = createLogger('ipc')
 
@@ -64,29 +77,36 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
   }
 }
 
-const ERROR_CODES: Record<string, ErrorCode> = {
-  SearchError: 'invalid-argument',
-  ConfigError: 'invalid-argument',
-  SettingsError: 'invalid-argument',
-  WatchlistError: 'invalid-argument',
-  NotFoundError: 'not-found',
-  BusyError: 'busy',
-  CredentialError: 'credentials',
-  CmswebError: 'cmsweb',
-  MalformedResponseError: 'cmsweb',
-  StoreError: 'store',
-  StoreInUseError: 'store',
-  EmbeddedCouchError: 'store',
-  StoreDamagedError: 'store',
-  ForbiddenError: 'forbidden',
-  AbortError: 'cancelled'
-}
+type ErrorClass = abstract new (...args: never[]) => Error
+
+/**
+ * The contract's error code of each error class (subclasses included), checked with `instanceof`:
+ * never by an error's name or message, which any code may set.
+ */
+const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ErrorCode]> = [
+  [SearchError, 'invalid-argument'],
+  [ConfigError, 'invalid-argument'],
+  [SettingsError, 'invalid-argument'],
+  [WatchlistError, 'invalid-argument'],
+  [NotFoundError, 'not-found'],
+  [BusyError, 'busy'],
+  [CredentialError, 'credentials'],
+  [CmswebError, 'cmsweb'],
+  [MalformedResponseError, 'cmsweb'],
+  [StoreError, 'store'],
+  [UnaddressableIdError, 'store'],
+  [StoreInUseError, 'store'],
+  [EmbeddedCouchError, 'store'],
+  [StoreDamagedError, 'store'],
+  [ForbiddenError, 'forbidden'],
+  [CmswebAbortError, 'cancelled']
+]
 
 export function errorCodeOf(error: unknown): ErrorCode {
-  const code = (error as { code?: unknown })?.code
-  if (code === 'busy') return 'busy'
-  const name = error instanceof Error ? error.name : ''
-  return ERROR_CODES[name] ?? 'internal'
+  for (const [errorClass, code] of ERROR_CODES) if (error instanceof errorClass) return code
+  // The platform's own cancellation (AbortSignal.throwIfAborted, fetch): a DOMException named by the spec.
+  if (error instanceof DOMException && error.name === 'AbortError') return 'cancelled'
+  return 'internal'
 }
 
 function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {

@@ -14,7 +14,9 @@ import type { CouchStore } from '../store/couch-store'
 import { WorkflowSearch } from '../search/search'
 import { aggregateTracks } from '../../shared/rules/series'
 import { RowCache } from '../search/row-cache'
-import { chartView } from '../desktop/workflow-boundary'
+import { chartView, detailView } from '../desktop/workflow-boundary'
+import { NotFoundError as WorkflowNotFoundError } from '../desktop/app-core'
+import { BusyError } from '../updater/update-job'
 import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
@@ -36,17 +38,10 @@ const MAX_BODY = 64 * 1024
 export const READ_ONLY_MESSAGE =
   'This Stats2 service is read-only in the browser: updates go through its api/update with an authorised token, or through the desktop app or `stats2 update`.'
 
-class WorkflowMissingError extends Error {
-  override name = 'NotFoundError'
-}
 
 /** Searches over every match (charts, exports) read up to 20 000 documents: a few at a time per instance. */
 export const HEAVY_AT_ONCE = 2
 
-class BusyError extends Error {
-  override name = 'BusyError'
-  readonly code = 'busy'
-}
 
 export function limited<A, R>(limit: number, run: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
   let running = 0
@@ -69,7 +64,7 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
   const rows = new RowCache(store)
   const getWorkflow = async (name: string) => {
     const doc = await store.getWorkflow(name)
-    if (!doc) throw new WorkflowMissingError(`No workflow named ${name} in the store`)
+    if (!doc) throw new WorkflowNotFoundError(`No workflow named ${name} in the store`)
     return doc
   }
   const idle: UpdaterState = { state: 'idle', jobId: 0 }
@@ -81,7 +76,7 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
       const digests = await rows.digests(names)
       return { ...found, rows: names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
     },
-    getWorkflow: ({ name }) => getWorkflow(name),
+    getWorkflow: async ({ name }) => detailView(await getWorkflow(name)),
     getWorkflowChart: async ({ name }) => chartView(await getWorkflow(name)),
     getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => {
       await rows.fresh()

@@ -112,14 +112,19 @@ export function couchFeeds(options: FeedOptions): Feeds {
     let beat: NodeJS.Timeout | undefined
     let done = false
     let lastSeq: unknown = since
-    const finish = (tail?: string): void => {
-      if (done) return
+    /** Stops the feed and its timers once; false when it had already stopped. */
+    const stop = (): boolean => {
+      if (done) return false
       done = true
       open.delete(end)
       clearTimeout(timer)
       clearInterval(beat)
       res.removeListener('close', onClose)
       feed?.cancel()
+      return true
+    }
+    const finish = (tail?: string): void => {
+      if (!stop()) return
       if (!res.writableEnded && !res.destroyed) {
         if (tail !== undefined) res.write(tail)
         res.end()
@@ -132,12 +137,7 @@ export function couchFeeds(options: FeedOptions): Feeds {
       if (done) return
       if (!res.headersSent) {
         const problem = couchError(error)
-        done = true
-        open.delete(end)
-        clearTimeout(timer)
-        clearInterval(beat)
-        res.removeListener('close', onClose)
-        feed?.cancel()
+        stop()
         return sendCouchJson(res, problem.status, problem.body)
       }
       finish()

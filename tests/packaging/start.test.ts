@@ -25,17 +25,22 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true })
 })
 
+/** Runs `npm <args>` in the project copy with a stand-in Electron; answers what the stand-in recorded. */
+async function startWithStandIn(label: string, npmArgs: string[]): Promise<StandInRecord> {
+  const record = join(work, `${label}.json`)
+  await makeStandInElectron(join(work, `dist-${label}`), record)
+  const result = await run('npm', npmArgs, {
+    cwd: project,
+    env: cleanEnv({ ELECTRON_OVERRIDE_DIST_PATH: join(work, `dist-${label}`) }),
+    timeoutMs: 120_000
+  })
+  expect(result.code, result.stderr).toBe(0)
+  return JSON.parse(await readFile(record, 'utf8')) as StandInRecord
+}
+
 describe('npm start with an Electron binary present', () => {
   it('builds the app and starts Electron on the package root, whose main is the built entry', async () => {
-    const record = join(work, 'start.json')
-    await makeStandInElectron(join(work, 'dist-start'), record)
-    const result = await run('npm', ['start'], {
-      cwd: project,
-      env: cleanEnv({ ELECTRON_OVERRIDE_DIST_PATH: join(work, 'dist-start') }),
-      timeoutMs: 120_000
-    })
-    expect(result.code, result.stderr).toBe(0)
-    const started = JSON.parse(await readFile(record, 'utf8')) as StandInRecord
+    const started = await startWithStandIn('start', ['start'])
     expect(started.argv).toEqual(['.'])
     expect(started.cwd).toBe(project)
     const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { main: string }
@@ -50,15 +55,7 @@ describe('npm start with an Electron binary present', () => {
   })
 
   it('npm run dev starts Electron with the dev server, which serves the page', async () => {
-    const record = join(work, 'dev.json')
-    await makeStandInElectron(join(work, 'dist-dev'), record)
-    const result = await run('npm', ['run', 'dev'], {
-      cwd: project,
-      env: cleanEnv({ ELECTRON_OVERRIDE_DIST_PATH: join(work, 'dist-dev') }),
-      timeoutMs: 120_000
-    })
-    expect(result.code, result.stderr).toBe(0)
-    const started = JSON.parse(await readFile(record, 'utf8')) as StandInRecord
+    const started = await startWithStandIn('dev', ['run', 'dev'])
     expect(started.argv).toEqual(['.'])
     expect(started.env.ELECTRON_RENDERER_URL).toMatch(/^http:\/\/(localhost|127\.0\.0\.1):\d+/)
     expect(started.rendererStatus).toBe(200)

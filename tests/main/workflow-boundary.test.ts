@@ -1,6 +1,6 @@
 /** The main-side boundary: list rows and the summed chart never fail on what a store holds. */
 import { describe, expect, it } from 'vitest'
-import { chartView, listView, splitChartable } from '../../src/main/desktop/workflow-boundary'
+import { chartView, listView, splitChartable } from '../../src/main/core/workflow-boundary'
 import { CHART_MAX_POINTS } from '../../src/shared/rules/decimate'
 import { aggregateHistory, workflowSeries } from '../../src/shared/rules/series'
 import { isInvalidWorkflow } from '../../src/shared/workflow-view'

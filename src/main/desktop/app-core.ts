@@ -30,7 +30,7 @@ import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveCon
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
-import { chartView, detailView } from './workflow-boundary'
+import { chartView, detailView } from '../core/workflow-boundary'
 import { pinnedItems } from '../../shared/watchlist'
 import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'

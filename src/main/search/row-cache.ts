@@ -16,7 +16,7 @@ import { workflowRow } from '../../shared/rules/workflow-row'
 import { finalTrack, type FinalTrack } from '../../shared/rules/series'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { MatchMemo, Matches } from './search'
-import { listView } from '../desktop/workflow-boundary'
+import { listView } from '../core/workflow-boundary'
 import { isInvalidWorkflow } from '../../shared/workflow-view'
 
 export interface WorkflowDigest {

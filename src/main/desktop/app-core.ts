@@ -25,7 +25,7 @@ import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import { aggregateTracks, type AggregateSeries } from '../../shared/rules/series'
 import { RowCache } from '../search/row-cache'
-import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
+import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
 import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
@@ -237,22 +237,11 @@ export class AppCore extends EventEmitter<Events> {
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {
     const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
-    const base = `stats2-${(text || 'all').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80)}`
-    switch (format) {
-      case 'markdown':
-        return { filename: `${base}.md`, mimeType: 'text/markdown', content: toMarkdown(result.workflows) }
-      case 'csv':
-        return { filename: `${base}.csv`, mimeType: 'text/csv', content: toCsv(result.workflows) }
-      case 'json':
-        return { filename: `${base}.json`, mimeType: 'application/json', content: toJson(result.workflows) }
-    }
+    return searchExportFile(text, result.workflows, format)
   }
 
   async exportWorkflow(name: string): Promise<ExportFile> {
-    const doc = await this.getWorkflow(name)
-    // Any stored name may arrive here (spaces, `/`, `..`): the file name keeps only safe characters.
-    const filename = `${name.replace(/[^A-Za-z0-9_.+-]+/g, '_').replace(/^\.+/, '_').slice(0, 200)}.json`
-    return { filename, mimeType: 'application/json', content: JSON.stringify(doc, null, 2) + '\n' }
+    return workflowExportFile(name, await this.getWorkflow(name))
   }
 
   async status(): Promise<AppStatus> {

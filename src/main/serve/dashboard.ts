@@ -17,7 +17,7 @@ import { RowCache } from '../search/row-cache'
 import { chartView, detailView } from '../core/workflow-boundary'
 import { NotFoundError as WorkflowNotFoundError } from '../desktop/app-core'
 import { BusyError } from '../updater/update-job'
-import { toCsv, toJson, toMarkdown } from '../../shared/rules/exports'
+import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
 
@@ -85,15 +85,9 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
     }),
     exportSearch: limited(HEAVY_AT_ONCE, async ({ text, field, format }) => {
       const { workflows } = await search().searchAll({ text, field })
-      const base = `stats2-${(text || 'all').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80)}`
-      if (format === 'markdown') return { filename: `${base}.md`, mimeType: 'text/markdown', content: toMarkdown(workflows) }
-      if (format === 'csv') return { filename: `${base}.csv`, mimeType: 'text/csv', content: toCsv(workflows) }
-      return { filename: `${base}.json`, mimeType: 'application/json', content: toJson(workflows) }
+      return searchExportFile(text, workflows, format)
     }),
-    exportWorkflow: async ({ name }) => {
-      const doc = await getWorkflow(name)
-      return { filename: `${name}.json`, mimeType: 'application/json', content: JSON.stringify(doc, null, 2) + '\n' }
-    },
+    exportWorkflow: async ({ name }) => workflowExportFile(name, await getWorkflow(name)),
     getStatus: async () => {
       const status: AppStatus = {
         mode: 'live',

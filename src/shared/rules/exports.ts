@@ -5,6 +5,7 @@
  * smuggle a formula or a link into it.
  */
 import type { WorkflowDoc } from '../stats2-doc'
+import type { ExportFile, ExportFormat } from '../ipc-contract'
 import { datasetCompletions, expectedTotal } from './completion'
 import { dasDatasetLink, reqmgrLink } from './links'
 
@@ -112,4 +113,23 @@ export function toCsv(docs: readonly WorkflowDoc[]): string {
     }
   }
   return rows.join('\r\n') + '\r\n'
+}
+
+/** The export of a search's workflows as a file (desktop and the served dashboard alike). */
+export function searchExportFile(text: string, docs: readonly WorkflowDoc[], format: ExportFormat): ExportFile {
+  const base = `stats2-${(text || 'all').replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80)}`
+  switch (format) {
+    case 'markdown':
+      return { filename: `${base}.md`, mimeType: 'text/markdown', content: toMarkdown(docs) }
+    case 'csv':
+      return { filename: `${base}.csv`, mimeType: 'text/csv', content: toCsv(docs) }
+    case 'json':
+      return { filename: `${base}.json`, mimeType: 'application/json', content: toJson(docs) }
+  }
+}
+
+/** One stored document as a JSON file; any stored name may arrive (spaces, `/`, `..`), the file name keeps safe characters only. */
+export function workflowExportFile(name: string, doc: unknown): ExportFile {
+  const filename = `${name.replace(/[^A-Za-z0-9_.+-]+/g, '_').replace(/^\.+/, '_').slice(0, 200)}.json`
+  return { filename, mimeType: 'application/json', content: JSON.stringify(doc, null, 2) + '\n' }
 }

@@ -38,6 +38,7 @@ import PouchDBCore from 'pouchdb-core'
 import LevelAdapter from 'pouchdb-adapter-leveldb'
 import MemoryAdapter from 'pouchdb-adapter-memory'
 import { SandboxedMapReduce } from './sandboxed-mapreduce'
+import { nativeIndexesClosed } from './native-view-index'
 import Replication from 'pouchdb-replication'
 import { createLogger } from '../log/logger'
 import {
@@ -83,6 +84,12 @@ export interface EmbeddedCouchOptions {
   anonymous?: AnonymousAccess
   /** Longest life of a `_changes` feed, heartbeat or not (default FEED_MAX_MS, 10 minutes). */
   feedMaxMs?: number
+  /**
+   * Which index answers design-document view queries: the server's own (`native`, default:
+   * native-view-index.ts) or PouchDB's index databases (`pouchdb`: the reference the native one
+   * is tested against).
+   */
+  viewIndex?: 'native' | 'pouchdb'
 }
 
 /** The server could not start: port in use, unwritable folder, … */
@@ -149,8 +156,8 @@ const isIndexDb = (name: string): boolean => name.includes('-mrview-')
  * other's databases. This class keeps its own list (seeded from the data folder) and knows its
  * instances, so that close() can close all of them.
  */
-function scopedPouch(prefix: string, adapter: 'leveldb' | 'memory', existing: string[]): ScopedPouch {
-  const WithDefaults = pouchWithPlugins().defaults({ prefix, adapter })
+function scopedPouch(prefix: string, adapter: 'leveldb' | 'memory', existing: string[], viewIndex: 'native' | 'pouchdb' = 'native'): ScopedPouch {
+  const WithDefaults = pouchWithPlugins().defaults({ prefix, adapter, stats2ViewIndex: viewIndex })
   const instances = new Set<PouchInstance>()
   const names = new Set(existing)
   const reportViewError = viewErrorReporter(log)
@@ -432,7 +439,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
 
     // 2. PouchDB. Open _users first: LevelDB's own lock says whether another process has the folder.
     const prefix = inMemory ? `stats2-mem-${randomBytes(8).toString('hex')}/` : dataDir + sep
-    const scoped = scopedPouch(prefix, inMemory ? 'memory' : 'leveldb', inMemory ? [] : await existingDatabases(dataDir))
+    const scoped = scopedPouch(prefix, inMemory ? 'memory' : 'leveldb', inMemory ? [] : await existingDatabases(dataDir), options.viewIndex)
     cleanups.push(async () => {
       const all = [...scoped.instances]
       scoped.instances.clear()
@@ -453,6 +460,8 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
           for (const db of dbs) await withTimeout(db.close(), 5_000, `closing ${name}`)
         }
       }
+      // The native view indexes close with their databases: the folder is free once this returns.
+      await withTimeout(nativeIndexesClosed(), 10_000, 'closing the view indexes')
     })
     const usersDb = new scoped.PouchDB('_users')
     try {

@@ -54,15 +54,16 @@ interface Collate {
   collate(a: unknown, b: unknown): number
   normalizeKey(key: unknown): unknown
   toIndexableString(key: unknown): string
+  parseIndexableString(text: string): unknown[]
 }
 
 // The collation of the abstract map/reduce's own copy of pouchdb-collate: the index format is its.
-const collation = createRequire(createRequire(__filename).resolve('pouchdb-abstract-mapreduce'))('pouchdb-collate') as Collate
+export const collation = createRequire(createRequire(__filename).resolve('pouchdb-abstract-mapreduce'))('pouchdb-collate') as Collate
 
 /** Documents per pass of the changes feed (the per-view update reads 50 at a time; whole documents, so bounded for memory). */
 export const INDEX_BATCH = 200
 
-interface Emitted {
+export interface Emitted {
   key: unknown
   value?: unknown
 }
@@ -73,7 +74,7 @@ function signature(map: string, reduce: unknown): string {
 }
 
 /** Emitted rows of one document in one view: sorted, keyed by the indexable string of [key, id(, i)]. */
-function keyedRows(id: string, emitted: ReadonlyArray<[unknown, unknown]>): Map<string, Emitted> {
+export function keyedRows(id: string, emitted: ReadonlyArray<[unknown, unknown]>): Map<string, Emitted> {
   const rows = emitted.map(([key, value]): Emitted => {
     const row: Emitted = { key: collation.normalizeKey(key) }
     if (value !== undefined && value !== null) row.value = collation.normalizeKey(value)

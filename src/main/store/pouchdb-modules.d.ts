@@ -12,7 +12,7 @@ declare module 'express-pouchdb/lib/create-or-delete-dbs' {
 declare module 'pouchdb-abstract-mapreduce' {
   interface AbstractMapReduce {
     query: { call(self: unknown, fun: unknown, opts: unknown, callback: unknown): unknown }
-    viewCleanup: { call(self: unknown, callback: unknown): unknown }
+    viewCleanup: { call(self: unknown, callback?: unknown): unknown }
   }
   export default function createAbstractMapReduce(
     localDocName: string,
@@ -23,4 +23,5 @@ declare module 'pouchdb-abstract-mapreduce' {
 }
 declare module 'pouchdb-mapreduce-utils' {
   export class NotFoundError extends Error {}
+  export class QueryParseError extends Error {}
 }

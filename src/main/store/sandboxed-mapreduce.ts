@@ -9,6 +9,8 @@ import createAbstractMapReduce from 'pouchdb-abstract-mapreduce'
 import { NotFoundError } from 'pouchdb-mapreduce-utils'
 import { compile } from './sandbox'
 import { updateDesignDocument, type PouchLike } from './one-pass-index'
+import { NOT_NATIVE, queryNative, type NativeDb } from './native-view-query'
+import { cleanUpNative } from './native-view-index'
 import { createLogger } from '../log/logger'
 
 const log = createLogger('store')
@@ -114,7 +116,23 @@ function updateAllViews(db: PouchLike, ddocName: string): Promise<Set<string>> {
   return state.queued
 }
 
-async function persistentQuery(db: PouchLike, fun: string, opts: Record<string, unknown>): Promise<unknown> {
+/**
+ * CouchDB 3's `update` parameter, which PouchDB does not know: `update=false` answers from the
+ * index as it is (`stale=ok`), `update=lazy` answers, then updates (`stale=update_after`). An
+ * explicit `stale` wins.
+ */
+function withUpdateParam(opts: Record<string, unknown>): Record<string, unknown> {
+  if (opts.stale !== undefined) return opts
+  if (opts.update === false || opts.update === 'false') return { ...opts, stale: 'ok' }
+  if (opts.update === 'lazy') return { ...opts, stale: 'update_after' }
+  return opts
+}
+
+async function persistentQuery(db: PouchLike, fun: string, query: Record<string, unknown>): Promise<unknown> {
+  const opts = withUpdateParam(query)
+  // The embedded server's own index first (native-view-query.ts); what it does not do comes here.
+  const native = await queryNative(db as unknown as NativeDb, fun, opts)
+  if (native !== NOT_NATIVE) return native
   const [ddocName, viewName] = fun.includes('/') ? fun.split('/', 2) as [string, string] : [fun, fun]
   const stale = opts.stale
   if (stale === 'ok') return abstract.query.call(db, fun, opts, undefined)
@@ -130,7 +148,9 @@ async function persistentQuery(db: PouchLike, fun: string, opts: Record<string, 
 
 /**
  * The PouchDB plugin: `query` and `viewCleanup`, as pouchdb-mapreduce provides them, except that
- * a query of a design-document view first updates all views of that design document together.
+ * a query of a design-document view is answered from the native index (native-view-index.ts)
+ * where it can be, and otherwise first updates all views of that design document together;
+ * cleanup also removes native indexes no design document needs any more.
  */
 export const SandboxedMapReduce = {
   query(this: unknown, fun: unknown, opts: unknown, callback: unknown): unknown {
@@ -147,8 +167,15 @@ export const SandboxedMapReduce = {
     }
     return promise
   },
-  viewCleanup(this: unknown, callback: unknown): unknown {
-    return abstract.viewCleanup.call(this, callback)
+  viewCleanup(this: unknown, ...args: unknown[]): unknown {
+    const callback = args.reverse().find((arg) => typeof arg === 'function') as ((error: unknown, result?: unknown) => void) | undefined
+    const db = this as NativeDb & { _remote?: boolean }
+    const promise = (abstract.viewCleanup.call(this) as Promise<unknown>).then(async (result) => {
+      if (!db._remote) await cleanUpNative(db)
+      return result
+    })
+    if (callback) promise.then((result) => callback(null, result), (error: unknown) => callback(error))
+    return promise
   }
 }
 

@@ -13,6 +13,8 @@
  * Then the `stats2 serve` load test (bench/serve.ts; `--no-serve` skips it, `--serve-only` runs only
  * it): its figures join the last line as serveRps, serveP50Ms, serveP99Ms, serveErrors.
  *   npm run bench -- --serve-only [--serve-clients 50] [--serve-seconds 20]
+ * Only the search part (store fill, index build, query latencies):
+ *   npm run bench -- --search-only [--search-docs 200000]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -44,6 +46,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     'search-docs': { type: 'string', default: '200000' },
     'no-search': { type: 'boolean', default: false },
+    /** Only the search part (bench/search.ts) at `--search-docs`. */
+    'search-only': { type: 'boolean', default: false },
     /** Workflows already stored when `stats2 update` runs over the simulator's (0: skip that part). */
     stored: { type: 'string', default: '100000' },
     /** Iterating on the fast path: skip the (long) sequential run; the last line then has no speedup. */
@@ -177,6 +181,15 @@ async function main(): Promise<void> {
     return
   }
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
+  if (values['search-only']) {
+    try {
+      const search = await benchSearch(Number(values['search-docs']), join(work, 'search'))
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(search, undefined) }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
   try {
     const serve = await serveKeys()
     const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))

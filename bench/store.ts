@@ -70,9 +70,15 @@ export async function filledStore(dataDir: string, count: number): Promise<{ ind
   const store = await CouchStore.open({ dataDir }, { batchSize: 1000 })
   try {
     let started = performance.now()
+    // Two batches in flight: the next one is built and sent while the server writes the last one.
+    const inFlight = new Set<Promise<unknown>>()
     for (let i = 0; i < count; i += 1000) {
-      await store.saveWorkflows(Array.from({ length: Math.min(1000, count - i) }, (_, j) => syntheticDoc(i + j)))
+      const write = store.saveWorkflows(Array.from({ length: Math.min(1000, count - i) }, (_, j) => syntheticDoc(i + j)))
+      inFlight.add(write)
+      void write.finally(() => inFlight.delete(write)).catch(() => undefined)
+      if (inFlight.size >= 2) await Promise.race(inFlight)
     }
+    await Promise.all(inFlight)
     const insertS = (performance.now() - started) / 1000
     started = performance.now()
     // One query builds all seven views of the design document (one pass over the documents).

@@ -70,7 +70,7 @@ export interface NativeSpec {
   /** Map-only views of the design document, in name order (their position is their key prefix). */
   views: string[]
   hash: string
-  run: (json: string) => Array<Array<[unknown, unknown]> | undefined>
+  run: (doc: Record<string, unknown>) => Array<Array<[unknown, unknown]> | undefined>
 }
 
 interface DesignDoc {
@@ -261,7 +261,7 @@ export class NativeIndex {
       docs.forEach((doc, d) => {
         const id = doc._id
         seen?.add(id)
-        const emitted = doc._deleted ? undefined : this.spec.run(JSON.stringify(doc))
+        const emitted = doc._deleted ? undefined : this.spec.run(doc)
         const keys: string[] = []
         this.spec.views.forEach((_, v) => {
           const prefix = rowPrefix(v)

@@ -156,7 +156,7 @@ interface PreparedViews {
   entries: Array<Promise<ViewObject> | undefined>
   views: Array<{ name: string; view: ViewObject }>
   skipped: string[]
-  run: (json: string) => Array<Array<[unknown, unknown]> | undefined>
+  run: (doc: Record<string, unknown>) => Array<Array<[unknown, unknown]> | undefined>
 }
 
 /** Views prepared per database instance and design document, reused while the design document is unchanged. */
@@ -238,7 +238,7 @@ export async function updateDesignDocument(
       const wanted = views.map(({ view }) => seqOf(view) < change.seq)
       if (!wanted.some(Boolean)) continue
       documents++
-      const emitted = doc._deleted ? undefined : run(JSON.stringify(doc))
+      const emitted = doc._deleted ? undefined : run(doc)
       views.forEach((_, v) => {
         if (wanted[v]) perView[v]!.push({ change, rows: keyedRows(doc._id, emitted?.[v] ?? []) })
       })

@@ -38,19 +38,61 @@ var __fun = (${source.replace(/;\s*$/, '')});
   return call
 }
 
+const PROTOTYPE_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__'])
+
 /**
- * Several map functions over one serialised document (the one-pass index build): each parses it
- * for itself, so one map's changes to the document never reach another. A map that throws emits
- * nothing for that document (`undefined`) and is reported to `onError`, as in the per-view update.
+ * The top-level fields of its document a map function can observe, or undefined when it may
+ * observe the whole document. Conservative: the parameter must appear only as `doc.Field` (or
+ * `doc?.Field`), never bare (passed on, enumerated, stringified, assigned), and the source must not
+ * use `arguments`, `eval` or unicode escapes; a field named like an Object.prototype member (which
+ * could look at the other fields, as `doc.hasOwnProperty(...)` does) counts as the whole document.
  */
-export function compileMaps(sources: readonly string[], onError: (error: unknown) => void): (json: string) => Array<Array<[unknown, unknown]> | undefined> {
+export function observedFields(source: string): string[] | undefined {
+  const header = /^\s*function\s*[\w$]*\s*\(\s*([A-Za-z_$][\w$]*)\s*\)/.exec(source)
+  if (!header) return undefined
+  const body = source.slice(header[0].length)
+  if (/\b(arguments|eval)\b/.test(body) || body.includes('\\u')) return undefined
+  const param = header[1]!.replace(/\$/g, '\\$')
+  const occurrence = new RegExp(`(?<![\\w$.])${param}(?![\\w$])`, 'g')
+  const fields = new Set<string>()
+  for (const match of body.matchAll(occurrence)) {
+    const access = /^\s*\??\.\s*([A-Za-z_$][\w$]*)/.exec(body.slice(match.index + match[0].length))
+    if (!access || PROTOTYPE_NAMES.has(access[1]!)) return undefined
+    fields.add(access[1]!)
+  }
+  return [...fields]
+}
+
+/**
+ * Several map functions over one document (the one-pass index builds): each parses its own copy,
+ * so one map's changes to the document never reach another. A map that reads only some top-level
+ * fields (observedFields) gets a copy of just those: it cannot tell the difference, and the large
+ * fields it never reads (a workflow's history) are not serialised and parsed seven times. A map
+ * that throws emits nothing for that document (`undefined`) and is reported to `onError`, as in
+ * the per-view update.
+ */
+export function compileMaps(sources: readonly string[], onError: (error: unknown) => void): (doc: Record<string, unknown>) => Array<Array<[unknown, unknown]> | undefined> {
   const calls = sources.map(compile)
-  return (json) => calls.map((call) => {
-    try {
-      return (JSON.parse(call(json)) as { e: Array<[unknown, unknown]> }).e
-    } catch (error) {
-      onError(error)
-      return undefined
-    }
-  })
+  const fields = sources.map(observedFields)
+  const has = Object.prototype.hasOwnProperty
+  return (doc) => {
+    let whole: string | undefined
+    return calls.map((call, i) => {
+      try {
+        const wanted = fields[i]
+        let json: string
+        if (wanted) {
+          const part: Record<string, unknown> = {}
+          for (const field of wanted) if (has.call(doc, field)) part[field] = doc[field]
+          json = JSON.stringify(part)
+        } else {
+          json = whole ??= JSON.stringify(doc)
+        }
+        return (JSON.parse(call(json)) as { e: Array<[unknown, unknown]> }).e
+      } catch (error) {
+        onError(error)
+        return undefined
+      }
+    })
+  }
 }

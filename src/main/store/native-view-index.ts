@@ -34,8 +34,8 @@ const log = createLogger('store')
 /** Bumped when the layout above changes: an index of another format is rebuilt. */
 const FORMAT = 1
 export const NATIVE_INFIX = '-mrview-native-'
-/** Documents per pass of the changes feed: whole documents are held, so bounded for memory. */
-export const NATIVE_BATCH = 500
+/** Documents per page of the changes feed: whole documents are held (two pages at a time), so bounded for memory. */
+export const NATIVE_BATCH = 300
 
 // ---------------------------------------------------------------------------------------------
 // LevelDB (leveldown, the native build the PouchDB adapter itself uses) or memdown, callback API
@@ -251,9 +251,18 @@ export class NativeIndex {
     const seen = this.seq === 0 ? new Set<string>() : undefined
     const started = Date.now()
     let documents = 0
-    for (;;) {
-      const { results } = await source.changes({ since: this.seq, limit: NATIVE_BATCH, include_docs: true, conflicts: true, style: 'all_docs', return_docs: true })
+    type Page = Awaited<ReturnType<SourceDb['changes']>>
+    const page = (since: number): Promise<Page> => {
+      const read = source.changes({ since, limit: NATIVE_BATCH, include_docs: true, conflicts: true, style: 'all_docs', return_docs: true })
+      read.catch(() => undefined) // awaited below; not an unhandled rejection if this page fails first
+      return read
+    }
+    // The next page is read (LevelDB's reads run on libuv's threads) while this one is mapped and written.
+    let next: Promise<Page> | undefined = page(this.seq)
+    while (next) {
+      const { results }: Page = await next
       if (results.length === 0) break
+      next = results.length < NATIVE_BATCH ? undefined : page(results[results.length - 1]!.seq)
       const docs = results.filter((change) => change.doc && !change.doc._id.startsWith('_')).map((change) => change.doc!)
       const previous = await Promise.all(docs.map((doc) => (seen && !seen.has(doc._id) ? undefined : this.backIndex(doc._id))))
       const counts = [...this.counts]
@@ -289,7 +298,6 @@ export class NativeIndex {
       })
       documents += docs.length
       await this.write(ops, results[results.length - 1]!.seq, counts)
-      if (results.length < NATIVE_BATCH) break
     }
     if (documents > 0) log.debug(`view index ${this.path}: ${documents} documents indexed in ${Date.now() - started} ms (seq ${this.seq})`)
   }
@@ -348,6 +356,9 @@ async function setAside(path: string, why: string): Promise<void> {
   log.warn(`The view index ${path} was damaged (${why}); moved to ${target}, it is built again`)
 }
 
+/** A larger write buffer than LevelDB's 4 MB: a first build writes rows in no key order, and fewer, larger level-0 files mean less compaction. */
+const LEVELDB_OPTIONS = { createIfMissing: true, writeBufferSize: 16 * 1024 * 1024 }
+
 async function openDown(location: string, memory: boolean): Promise<Down> {
   if (memory) {
     const down = fromAdapter('pouchdb-adapter-memory', 'memdown')(location)
@@ -360,11 +371,11 @@ async function openDown(location: string, memory: boolean): Promise<Down> {
   if (check.state === 'damaged') await setAside(location, check.problems.join('; '))
   const down = fromAdapter('pouchdb-adapter-leveldb', 'leveldown')(location)
   try {
-    await call((done) => down.open({ createIfMissing: true }, done))
+    await call((done) => down.open(LEVELDB_OPTIONS, done))
   } catch (error) {
     if (/lock/i.test((error as Error).message)) throw error
     await setAside(location, (error as Error).message)
-    await call((done) => down.open({ createIfMissing: true }, done))
+    await call((done) => down.open(LEVELDB_OPTIONS, done))
   }
   return down
 }

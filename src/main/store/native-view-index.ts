@@ -27,7 +27,7 @@ import { createLogger } from '../log/logger'
 import { COPIES_DIR } from './check/damage'
 import { checkLevelDbFolder } from './check/leveldb-folder'
 import { keyedRows } from './one-pass-index'
-import { compileMaps } from './sandbox'
+import { compileMapPages } from './sandbox'
 
 const log = createLogger('store')
 
@@ -70,7 +70,8 @@ export interface NativeSpec {
   /** Map-only views of the design document, in name order (their position is their key prefix). */
   views: string[]
   hash: string
-  run: (doc: Record<string, unknown>) => Array<Array<[unknown, unknown]> | undefined>
+  /** Per document of a page, per view: the emitted pairs (undefined where the map threw). */
+  run: (docs: ReadonlyArray<Record<string, unknown>>) => Array<Array<Array<[unknown, unknown]> | undefined>>
 }
 
 interface DesignDoc {
@@ -104,7 +105,7 @@ export function nativeSpec(ddoc: DesignDoc, onMapError: (error: unknown) => void
   const hash = nativeHash(ddoc)
   if (!hash) return undefined
   try {
-    return { views: views.map(([name]) => name), hash, run: compileMaps(views.map(([, map]) => map), onMapError) }
+    return { views: views.map(([name]) => name), hash, run: compileMapPages(views.map(([, map]) => map), onMapError) }
   } catch {
     return undefined
   }
@@ -267,10 +268,12 @@ export class NativeIndex {
       const previous = await Promise.all(docs.map((doc) => (seen && !seen.has(doc._id) ? undefined : this.backIndex(doc._id))))
       const counts = [...this.counts]
       const ops: BatchOp[] = []
+      const mapped = this.spec.run(docs.filter((doc) => !doc._deleted))
+      let live = 0
       docs.forEach((doc, d) => {
         const id = doc._id
         seen?.add(id)
-        const emitted = doc._deleted ? undefined : this.spec.run(doc)
+        const emitted = doc._deleted ? undefined : mapped[live++]
         const keys: string[] = []
         this.spec.views.forEach((_, v) => {
           const prefix = rowPrefix(v)

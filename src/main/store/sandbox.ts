@@ -17,12 +17,15 @@ var toJSON = JSON.parse;
 `
 
 const compiled = new Map<string, JsonCall>()
+const contexts = new Map<string, vm.Context>()
+const batches = new Map<string, (docsJson: string) => string>()
 
 /** The function in `source`, compiled in a fresh context, called with JSON arguments; answers JSON `{r, e}`. */
 export function compile(source: string): JsonCall {
   const cached = compiled.get(source)
   if (cached) return cached
   const context = vm.createContext(Object.create(null) as object)
+  contexts.set(source, context)
   const script = new vm.Script(
     `${SANDBOX_PRELUDE}
 var __fun = (${source.replace(/;\s*$/, '')});
@@ -36,6 +39,38 @@ var __fun = (${source.replace(/;\s*$/, '')});
   const call = script.runInContext(context) as JsonCall
   compiled.set(source, call)
   return call
+}
+
+/**
+ * The map function in `source` (in the same context as compile's) over a JSON array of documents,
+ * each parsed apart from the others: answers a JSON array with, per document, its emitted
+ * `[key, value]` pairs, or `{"error": message}` where the map threw (or its output is not JSON).
+ * One call into the context per page of documents instead of one per document.
+ */
+function compileBatch(source: string): (docsJson: string) => string {
+  const cached = batches.get(source)
+  if (cached) return cached
+  compile(source)
+  const script = new vm.Script(
+    `(function (docsJson) {
+  var docs = JSON.parse(docsJson);
+  var out = new Array(docs.length);
+  for (var i = 0; i < docs.length; i++) {
+    try {
+      __emitted = [];
+      __fun(docs[i], undefined, undefined);
+      out[i] = JSON.stringify(__emitted);
+    } catch (error) {
+      out[i] = JSON.stringify({ error: String(error && error.message !== undefined ? error.message : error), name: String(error && error.name || 'Error') });
+    }
+  }
+  return '[' + out.join(',') + ']';
+})`,
+    { filename: 'design-document-function.js' }
+  )
+  const batch = script.runInContext(contexts.get(source)!) as (docsJson: string) => string
+  batches.set(source, batch)
+  return batch
 }
 
 const PROTOTYPE_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__'])
@@ -94,5 +129,46 @@ export function compileMaps(sources: readonly string[], onError: (error: unknown
         return undefined
       }
     })
+  }
+}
+
+/**
+ * compileMaps for a page of documents (the native index build): per document, per map, the
+ * emitted pairs or `undefined` where the map threw (reported to `onError` as an Error with the
+ * map's name and message). Same copies and projections as compileMaps; one call per map and page.
+ */
+export function compileMapPages(sources: readonly string[], onError: (error: unknown) => void): (docs: ReadonlyArray<Record<string, unknown>>) => Array<Array<Array<[unknown, unknown]> | undefined>> {
+  const calls = sources.map(compileBatch)
+  const fields = sources.map(observedFields)
+  const has = Object.prototype.hasOwnProperty
+  return (docs) => {
+    const out = docs.map(() => new Array<Array<[unknown, unknown]> | undefined>(calls.length))
+    if (docs.length === 0) return out
+    let whole: string | undefined
+    calls.forEach((call, m) => {
+      const wanted = fields[m]
+      let json: string
+      if (wanted) {
+        json = JSON.stringify(docs.map((doc) => {
+          const part: Record<string, unknown> = {}
+          for (const field of wanted) if (has.call(doc, field)) part[field] = doc[field]
+          return part
+        }))
+      } else {
+        json = whole ??= JSON.stringify(docs)
+      }
+      const results = JSON.parse(call(json)) as Array<Array<[unknown, unknown]> | { error: string; name: string }>
+      results.forEach((result, d) => {
+        if (Array.isArray(result)) {
+          out[d]![m] = result
+        } else {
+          out[d]![m] = undefined
+          const error = new Error(result.error)
+          error.name = result.name
+          onError(error)
+        }
+      })
+    })
+    return out
   }
 }

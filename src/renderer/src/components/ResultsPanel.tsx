@@ -57,9 +57,11 @@ export function ResultsPanel(props: Props): ReactNode {
   const { onSelect } = props
   const onToggle = useCallback((name: string, value: boolean) => onSelect([name], value), [onSelect])
 
-  // A new query starts at the top.
+  // A new query starts at the top: scrolled in the next frame, whose layout it then shares; here it
+  // would force a layout of the page before the search is even sent (this effect runs before App's).
   useEffect(() => {
-    scrollRef.current?.scrollTo({ top: 0 })
+    const id = requestAnimationFrame(() => scrollRef.current?.scrollTo({ top: 0 }))
+    return () => cancelAnimationFrame(id)
   }, [query])
 
   // One workflow found (a name or PrepID searched for): it is likely opened next, so main reads its

@@ -23,7 +23,11 @@ export interface StoreFigures {
   stored: number
   indexBuildS: number
   updateS: number
+  /** Launcher and update process together (their high-water marks added). */
   peakRssMb: number
+  /** The update's own process; launcherRssMb: bin/stats2.cjs waiting for it (0 when it ran the update itself). */
+  updateProcessRssMb: number
+  launcherRssMb: number
   written: number
   diskMbBefore: number
   diskMbAfter: number
@@ -94,6 +98,36 @@ async function peakRss(pid: number): Promise<number | undefined> {
   }
 }
 
+/** Child processes of a running process (Linux /proc). */
+async function childPids(pid: number): Promise<number[]> {
+  try {
+    return (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Peak RSS of `stats2 update`: the launcher (bin/stats2.cjs, which starts the update in a Node
+ * with a sized heap: bin/heap.cjs) and the update's own process, each its kernel high-water mark.
+ */
+class TreePeak {
+  readonly peaks = new Map<number, number>()
+  constructor(private readonly root: number) {}
+  async sample(): Promise<void> {
+    for (const pid of [this.root, ...(await childPids(this.root))]) {
+      const peak = await peakRss(pid)
+      if (peak !== undefined) this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, peak))
+    }
+  }
+  get launcher(): number {
+    return this.peaks.get(this.root) ?? 0
+  }
+  get worker(): number {
+    return [...this.peaks].filter(([pid]) => pid !== this.root).reduce((sum, [, peak]) => sum + peak, 0)
+  }
+}
+
 export async function benchStoreAtScale(stored: number, work: string, sim: SimEndpoints, concurrency: number): Promise<StoreFigures> {
   const dataDir = join(work, 'scale-store')
   console.log(`\n# store at scale: ${stored} workflows stored, then update-all of the simulator's workflows (stats2 update, own process)`)
@@ -118,11 +152,8 @@ export async function benchStoreAtScale(stored: number, work: string, sim: SimEn
   let out = ''
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()))
   const started = performance.now()
-  let peak = 0
-  const sample = async (): Promise<void> => {
-    peak = Math.max(peak, (await peakRss(child.pid!)) ?? 0)
-  }
-  const sampler = setInterval(() => void sample(), 200)
+  const tree = new TreePeak(child.pid!)
+  const sampler = setInterval(() => void tree.sample(), 200)
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   clearInterval(sampler)
   const updateS = (performance.now() - started) / 1000
@@ -134,13 +165,16 @@ export async function benchStoreAtScale(stored: number, work: string, sim: SimEn
     stored,
     indexBuildS: Math.round(indexBuildS * 10) / 10,
     updateS: Math.round(updateS * 10) / 10,
-    peakRssMb: Math.round(peak / 1e6),
+    peakRssMb: Math.round((tree.launcher + tree.worker) / 1e6),
+    updateProcessRssMb: Math.round((tree.worker || tree.launcher) / 1e6),
+    launcherRssMb: tree.worker ? Math.round(tree.launcher / 1e6) : 0,
     written: report.written ?? 0,
     diskMbBefore: mb(before),
     diskMbAfter: mb(after),
     diskMbPer100k: mb((after * 100_000) / Math.max(1, total))
   }
-  console.log(`update-all: ${figures.written} workflows written in ${figures.updateS} s, peak RSS of the process ${figures.peakRssMb} MB (store included)`)
+  console.log(`update-all: ${figures.written} workflows written in ${figures.updateS} s, peak RSS ${figures.peakRssMb} MB (store included): ` +
+    `the update's process ${figures.updateProcessRssMb} MB${figures.launcherRssMb ? ` + the launcher waiting for it ${figures.launcherRssMb} MB` : ''}`)
   console.log(`data folder: ${figures.diskMbBefore} MB before, ${figures.diskMbAfter} MB after the run and its maintenance = ${figures.diskMbPer100k} MB per 100 000 workflows`)
   return figures
 }

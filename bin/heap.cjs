@@ -9,7 +9,7 @@
 'use strict'
 
 /** MB of old space for `stats2 update` (STATS2_HEAP_MB); the update needs about half of it at most. */
-const DEFAULT_HEAP_MB = 256
+const DEFAULT_HEAP_MB = 192
 /** Below this the update's own data would not fit. */
 const MIN_HEAP_MB = 96
 /** The commands that get the sized heap: the long update runs (cron, terminals). */

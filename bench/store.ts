@@ -4,7 +4,8 @@
  * follows the simulator's changes feed (its `--workflows` changed workflows) and maintains the
  * store afterwards (compaction when fragmented, views brought up to date). Reported: the index
  * build, the update's wall time and the peak RSS of its whole process (store included, read from
- * /proc), and the data folder's size before and after, per 100 000 workflows.
+ * /proc; plus the private memory of the launcher that waits for it, see TreePeak), and the data
+ * folder's size before and after, per 100 000 workflows.
  */
 import { spawn } from 'node:child_process'
 import { readFile, readdir, stat } from 'node:fs/promises'

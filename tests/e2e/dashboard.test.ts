@@ -134,7 +134,11 @@ describe('dashboard in Chromium', () => {
       if (doc) break
     }
     expect(doc).toBeDefined()
+    // A search that finds one workflow asks main for its chart before anything is clicked (main keeps it in the chart cache).
+    const prefetch = page.waitForRequest((request) => request.url().endsWith('/api/getWorkflowChart') && request.postData()?.includes(doc!._id) === true)
     await search(doc!._id)
+    await page.getByTestId('workflow-row').first().waitFor()
+    await prefetch
     await page.getByTestId('workflow-row').first().locator('button.workflow-name').click()
     const canvas = page.getByTestId('history-chart')
     await canvas.waitFor()

@@ -45,6 +45,20 @@ describe('workflow chart datasets', () => {
     expect(data.range).toEqual({ min: 1000, max: 3000 })
   })
 
+  it('colours every drawn dot by its Type, and only the hovered point of a long line (options Chart.js can share)', () => {
+    const history = Array.from({ length: 500 }, (_, k) => ({ Time: 1000 + k, Datasets: { [A]: { Type: k === 499 ? 'VALID' : 'PRODUCTION', Events: k, Size: 1 } } }))
+    const [line] = workflowChartData(doc({ OutputDatasets: [A], EventNumberHistory: history })).datasets
+    expect(line!.pointRadius).toBe(0)
+    expect(line!.pointBackgroundColor).toBe(line!.borderColor)
+    expect(line!.pointBorderColor).toBe(line!.borderColor)
+    const hover = line!.pointHoverBackgroundColor as string[]
+    expect(hover).toHaveLength(500)
+    expect([hover[0], hover[499]]).toEqual([TYPE_COLOURS.production, TYPE_COLOURS.valid])
+    const [short] = workflowChartData(doc({ OutputDatasets: [A], EventNumberHistory: history.slice(0, 3) })).datasets
+    expect(short!.pointRadius).toBe(2.5)
+    expect(short!.pointBackgroundColor).toEqual([TYPE_COLOURS.production, TYPE_COLOURS.production, TYPE_COLOURS.production])
+  })
+
   it('draws the expected total as a horizontal line over the history range', () => {
     const data = workflowChartData(doc())
     const expected = data.datasets.find((dataset) => dataset.stats2.kind === 'expected')!

@@ -25,12 +25,13 @@ import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import { aggregateTracks, type AggregateSeries } from '../../shared/rules/series'
 import { RowCache } from '../search/row-cache'
+import { ChartCache } from '../search/chart-cache'
 import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
 import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
 import { testConnection } from './connection-test'
-import { chartView, detailView } from '../core/workflow-boundary'
+import { detailView } from '../core/workflow-boundary'
 import { pinnedItems } from '../../shared/watchlist'
 import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
@@ -74,6 +75,7 @@ export class AppCore extends EventEmitter<Events> {
   /** Store maintenance after an update-all; awaited before the store is closed. */
   private maintenance: Promise<void> = Promise.resolve()
   private readonly rowCaches = new WeakMap<CouchStore, RowCache>()
+  private readonly chartCaches = new WeakMap<CouchStore, ChartCache>()
 
   private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
     super()
@@ -215,9 +217,14 @@ export class AppCore extends EventEmitter<Events> {
     return detailView(await this.getWorkflow(name))
   }
 
-  /** The summary and decimated chart series of a stored workflow (the detail panel's first paint). */
+  /** The summary and decimated chart series of a stored workflow (the detail panel's first paint), from the chart cache. */
   async workflowChart(name: string): Promise<WorkflowChartAnswer> {
-    return chartView(await this.getWorkflow(name))
+    const store = await this.activeStore()
+    let cache = this.chartCaches.get(store)
+    if (!cache) this.chartCaches.set(store, (cache = new ChartCache(store)))
+    const answer = await cache.answer(name)
+    if (!answer) throw new NotFoundError(`No workflow named ${name} in the store`)
+    return answer
   }
 
   async getWorkflow(name: string): Promise<WorkflowDoc> {

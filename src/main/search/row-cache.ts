@@ -3,14 +3,14 @@
  * result page does not read whole documents again. Reading 2 000 documents from the embedded store
  * takes about a second; a page of cached rows a few milliseconds.
  *
- * Freshness: before every lookup the store's `_changes` feed is read from the last position seen,
- * and every workflow written since (by this process's updater or by anyone else on a shared
- * CouchDB) is dropped; the feed position is taken before any document is read, so nothing written
- * meanwhile is missed. Lookups run one at a time, so a slow read can never put an older document
- * back over a newer one. Bounded by weight (rows plus history points), least recently used out.
+ * Freshness: before every lookup the store's `_changes` feed is read from the last position seen
+ * (store-changes.ts: only when the database's update sequence moved), and every workflow written
+ * since (by this process's updater or by anyone else on a shared CouchDB) is dropped; the feed
+ * position is taken before any document is read, so nothing written meanwhile is missed. Lookups
+ * run one at a time, so a slow read can never put an older document back over a newer one.
+ * Bounded by weight (rows plus history points), least recently used out.
  */
 import type { CouchStore } from '../store/couch-store'
-import { REQUESTS_DB } from '../../shared/stats2-doc'
 import type { WorkflowRow } from '../../shared/search-types'
 import { workflowRow } from '../../shared/rules/workflow-row'
 import { finalTrack, type FinalTrack } from '../../shared/rules/series'
@@ -18,6 +18,7 @@ import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { MatchMemo, Matches } from './search'
 import { listView } from '../core/workflow-boundary'
 import { isInvalidWorkflow } from '../../shared/workflow-view'
+import { StoreChanges } from './store-changes'
 
 export interface WorkflowDigest {
   row: WorkflowRow
@@ -26,15 +27,8 @@ export interface WorkflowDigest {
 
 /** About 100 bytes a unit: the default keeps the cache to a few tens of MB. */
 export const DEFAULT_MAX_WEIGHT = 400_000
-/** More changes than this since the last lookup: start afresh rather than read them all. */
-const CHANGES_LIMIT = 2000
 /** Search texts whose matches are remembered (until the store changes). */
 const MEMO_TEXTS = 20
-
-interface ChangesAnswer {
-  results: Array<{ id: string }>
-  last_seq: string | number
-}
 
 function weightOf(digest: WorkflowDigest): number {
   return 8 + digest.row.datasets.length * 2 + digest.track.times.length
@@ -43,7 +37,7 @@ function weightOf(digest: WorkflowDigest): number {
 export class RowCache {
   private readonly entries = new Map<string, { digest: WorkflowDigest; weight: number }>()
   private weight = 0
-  private since: string | number | undefined
+  private readonly changes: StoreChanges
   private queue: Promise<unknown> = Promise.resolve()
   private readonly matches = new Map<string, Matches>()
 
@@ -62,7 +56,9 @@ export class RowCache {
     }
   }
 
-  constructor(private readonly store: CouchStore, private readonly maxWeight = DEFAULT_MAX_WEIGHT) {}
+  constructor(private readonly store: CouchStore, private readonly maxWeight = DEFAULT_MAX_WEIGHT) {
+    this.changes = new StoreChanges(store)
+  }
 
   get size(): number {
     return this.entries.size
@@ -138,27 +134,13 @@ export class RowCache {
 
   /** Drops what was written since the last lookup. */
   private async sync(): Promise<void> {
-    if (this.since === undefined) {
-      this.since = await this.currentSeq()
+    const changed = await this.changes.read()
+    if (changed.reset) {
       this.clear()
       return
     }
-    const answer = await this.store.raw<ChangesAnswer>('read the changes feed', {
-      db: REQUESTS_DB, path: '_changes', method: 'get', qs: { since: this.since, limit: CHANGES_LIMIT }
-    })
-    if (answer.results.length >= CHANGES_LIMIT) {
-      this.since = await this.currentSeq()
-      this.clear()
-      return
-    }
-    for (const change of answer.results) this.drop(change.id)
-    if (answer.results.length > 0) this.matches.clear()
-    this.since = answer.last_seq
-  }
-
-  private async currentSeq(): Promise<string | number> {
-    const info = await this.store.raw<{ update_seq: string | number }>('read the database information', { db: REQUESTS_DB, method: 'get' })
-    return info.update_seq
+    for (const id of changed.ids) this.drop(id)
+    if (changed.ids.length > 0) this.matches.clear()
   }
 }
 

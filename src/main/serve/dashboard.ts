@@ -14,7 +14,8 @@ import type { CouchStore } from '../store/couch-store'
 import { WorkflowSearch } from '../search/search'
 import { aggregateTracks } from '../../shared/rules/series'
 import { RowCache } from '../search/row-cache'
-import { chartView, detailView } from '../core/workflow-boundary'
+import { ChartCache } from '../search/chart-cache'
+import { detailView } from '../core/workflow-boundary'
 import { NotFoundError as WorkflowNotFoundError } from '../desktop/app-core'
 import { BusyError } from '../updater/update-job'
 import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
@@ -62,6 +63,7 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
   }
   const search = (): WorkflowSearch => new WorkflowSearch(store)
   const rows = new RowCache(store)
+  const charts = new ChartCache(store)
   const getWorkflow = async (name: string) => {
     const doc = await store.getWorkflow(name)
     if (!doc) throw new WorkflowNotFoundError(`No workflow named ${name} in the store`)
@@ -77,7 +79,11 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
       return { ...found, rows: names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
     },
     getWorkflow: async ({ name }) => detailView(await getWorkflow(name)),
-    getWorkflowChart: async ({ name }) => chartView(await getWorkflow(name)),
+    getWorkflowChart: async ({ name }) => {
+      const answer = await charts.answer(name)
+      if (!answer) throw new WorkflowNotFoundError(`No workflow named ${name} in the store`)
+      return answer
+    },
     getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => {
       await rows.fresh()
       const { names } = await new WorkflowSearch(store, rows.memo).findAllNames({ text, field })

@@ -12,7 +12,10 @@ export function humanSize(bytes: number): string {
   return `${value.toFixed(digits)} ${UNITS[unit]}`
 }
 
+/** One formatter for every call: `toLocaleString('en-US')` builds one each time (about 0.5 ms in Chromium). */
+const GROUPED = new Intl.NumberFormat('en-US')
+
 /** 12 345 678 → "12,345,678": event counts read at a glance. */
 export function groupDigits(value: number): string {
-  return Math.round(value).toLocaleString('en-US')
+  return GROUPED.format(Math.round(value))
 }

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
 import type { QueryState } from '../lib/hash-query'
+import { getApi } from '../api'
 import { describeResult, emptyExplanation } from '../lib/search-summary'
 import { PinButton } from './PinButton'
 import { MAX_SELECTED } from '../lib/updater-view'
@@ -56,10 +57,20 @@ export function ResultsPanel(props: Props): ReactNode {
   const { onSelect } = props
   const onToggle = useCallback((name: string, value: boolean) => onSelect([name], value), [onSelect])
 
-  // A new query starts at the top.
+  // A new query starts at the top: scrolled in the next frame, whose layout it then shares; here it
+  // would force a layout of the page before the search is even sent (this effect runs before App's).
   useEffect(() => {
-    scrollRef.current?.scrollTo({ top: 0 })
+    const id = requestAnimationFrame(() => scrollRef.current?.scrollTo({ top: 0 }))
+    return () => cancelAnimationFrame(id)
   }, [query])
+
+  // One workflow found (a name or PrepID searched for): it is likely opened next, so main reads its
+  // document into the chart cache now and the panel's chart answers from memory. The answer here
+  // is dropped; an invalid row has nothing to chart.
+  const only = result?.total === 1 && rows.length === 1 && rows[0]!.raw === undefined ? rows[0]!.name : undefined
+  useEffect(() => {
+    if (only !== undefined) void getApi().getWorkflowChart({ name: only })
+  }, [only, props.refreshKey])
 
   const toggleChart = (): void => {
     setShowChart((value) => {

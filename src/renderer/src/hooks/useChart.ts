@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type RefObject } from 'react'
+import { useLayoutEffect, useRef, useState, type RefObject } from 'react'
 import type { ChartConfiguration } from 'chart.js'
 import { Chart } from '../chart-setup'
 import { downloadUrl, safeFilename } from '../download'
@@ -15,7 +15,9 @@ export function useLineChart(canvasRef: RefObject<HTMLCanvasElement | null>, con
   const chartRef = useRef<Chart<'line', { x: number; y: number }[]> | undefined>(undefined)
   const [zoomed, setZoomed] = useState(false)
 
-  useEffect(() => {
+  // Drawn before the frame that shows the canvas is painted: in a passive effect the panel was
+  // painted once with an empty canvas and the chart a frame later.
+  useLayoutEffect(() => {
     const canvas = canvasRef.current
     if (!canvas || !config) return
     const zoom = config.options?.plugins?.zoom

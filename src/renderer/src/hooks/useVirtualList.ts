@@ -14,7 +14,9 @@ interface Options<T> {
 
 /**
  * Windowing for a long list with rows of different heights: renders only the rows near the
- * viewport; rows are measured once drawn (ResizeObserver) and estimated until then.
+ * viewport; rows are measured once drawn (ResizeObserver) and estimated until then. A new list
+ * first renders the rows in view only, and the `overscan` around them in the frame after it is
+ * painted: those rows cost as much to build and lay out as the visible ones and nobody sees them yet.
  */
 export function useVirtualList<T>(options: Options<T>): { window: ListWindow; measureRef: (element: HTMLElement | null) => (() => void) | undefined } {
   const { items, keyOf, estimate, scrollRef, listRef, overscan = 800 } = options
@@ -22,6 +24,9 @@ export function useVirtualList<T>(options: Options<T>): { window: ListWindow; me
   const [version, setVersion] = useState(0)
   const [viewport, setViewport] = useState({ scrollTop: 0, height: 800 })
   const frame = useRef(0)
+  // The items whose first frame was painted (then rendered with the overscan).
+  const [paintedItems, setPaintedItems] = useState<readonly T[]>()
+  const margin = paintedItems === items ? overscan : 0
 
   const readViewport = useCallback(() => {
     const scroller = scrollRef.current
@@ -84,12 +89,19 @@ export function useVirtualList<T>(options: Options<T>): { window: ListWindow; me
     readViewport()
   }, [items, readViewport, version])
 
+  // A frame callback runs before that frame is painted; the update it asks for renders after.
+  useEffect(() => {
+    if (paintedItems === items) return
+    const id = requestAnimationFrame(() => setPaintedItems(items))
+    return () => cancelAnimationFrame(id)
+  }, [items, paintedItems])
+
   const window = useMemo(() => {
     const list = items.map((item) => heights.current.get(keyOf(item)) ?? estimate(item))
-    return computeWindow({ heights: list, scrollTop: viewport.scrollTop, viewportHeight: viewport.height, overscan })
+    return computeWindow({ heights: list, scrollTop: viewport.scrollTop, viewportHeight: viewport.height, overscan: margin })
     // `version` stands for the measured heights held in the ref.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [items, keyOf, estimate, viewport, overscan, version])
+  }, [items, keyOf, estimate, viewport, margin, version])
 
   return { window, measureRef }
 }

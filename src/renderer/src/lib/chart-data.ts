@@ -43,6 +43,9 @@ export interface WorkflowChartData {
   range?: { min: number; max: number }
 }
 
+/** Lines of up to this many points draw a dot per point, coloured by its Type. */
+export const DOTS_UP_TO = 200
+
 export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
   const datasets: Stats2LineDataset[] = []
   let min = Infinity
@@ -58,14 +61,20 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
       min = Math.min(min, point.t)
       max = Math.max(max, point.t)
     }
+    const typeColours = types.map(colourOfType)
+    const dots = points.length <= DOTS_UP_TO
     datasets.push({
       label: item.dataset,
       data: points.map((point) => ({ x: point.t, y: point.v })),
       borderColor: colour,
       backgroundColor: colour,
-      pointBackgroundColor: types.map(colourOfType),
-      pointBorderColor: types.map(colourOfType),
-      pointRadius: points.length > 200 ? 0 : 2.5,
+      // A colour per point makes Chart.js resolve every point's options one by one (about 40 ms for
+      // 3 000 points): only where the points are drawn; the hovered point shows its Type either way.
+      pointBackgroundColor: dots ? typeColours : colour,
+      pointBorderColor: dots ? typeColours : colour,
+      pointHoverBackgroundColor: typeColours,
+      pointHoverBorderColor: typeColours,
+      pointRadius: dots ? 2.5 : 0,
       pointHoverRadius: 5,
       borderWidth: 2,
       tension: 0,

@@ -15,6 +15,8 @@
  *   npm run bench -- --serve-only [--serve-clients 50] [--serve-seconds 20]
  * Only the search part (store fill, index build, query latencies):
  *   npm run bench -- --search-only [--search-docs 200000]
+ * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
+ *   npm run bench -- --store-only --stored 100000 --workflows 10000
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -55,6 +57,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '7' },
     'no-serve': { type: 'boolean', default: false },
     'serve-only': { type: 'boolean', default: false },
+    /** Only the store at scale (bench/store.ts): `stats2 update` over `--workflows` with `--stored` already stored. */
+    'store-only': { type: 'boolean', default: false },
     'serve-clients': { type: 'string', default: '50' },
     'serve-seconds': { type: 'string', default: '20' }
   },
@@ -185,6 +189,21 @@ async function main(): Promise<void> {
     try {
       const search = await benchSearch(Number(values['search-docs']), join(work, 'search'))
       console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(search, undefined) }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
+  if (values['store-only']) {
+    try {
+      const sim = await startSimProcess(work)
+      try {
+        const store = await benchStoreAtScale(Math.max(1, Number(values.stored)), work, sim, C)
+        console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(undefined, store), updateS: store.updateS }))
+      } finally {
+        await sim.dispatcher.close()
+        sim.child.kill('SIGTERM')
+      }
     } finally {
       await rm(work, { recursive: true, force: true })
     }

@@ -25,4 +25,33 @@ function load() {
   return require(source)
 }
 
-load().runFromCommandLine(process.argv.slice(2))
+/**
+ * `stats2 update` in a Node with a sized heap (bin/heap.cjs): this process only waits for it,
+ * passes on SIGTERM and SIGHUP (Ctrl-C reaches both from the terminal already) and exits as it did.
+ */
+function relaunch({ args, env }) {
+  const { spawn } = require('node:child_process')
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env })
+  const forward = (signal) => () => child.kill(signal)
+  const handlers = { SIGINT: () => undefined, SIGTERM: forward('SIGTERM'), SIGHUP: forward('SIGHUP') }
+  for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler)
+  child.on('error', (error) => {
+    process.stderr.write(`stats2: could not start Node (${process.execPath}): ${error.message}\n`)
+    process.exit(1)
+  })
+  child.on('exit', (code, signal) => {
+    for (const [name, handler] of Object.entries(handlers)) process.off(name, handler)
+    if (signal) process.kill(process.pid, signal)
+    else process.exit(code ?? 1)
+  })
+}
+
+let sized
+try {
+  sized = require('./heap.cjs').heapRelaunch(path.join(__dirname, 'stats2.cjs'), process.argv.slice(2))
+} catch (error) {
+  process.stderr.write(`stats2: ${error.message}\n`)
+  process.exit(2)
+}
+if (sized) relaunch(sized)
+else load().runFromCommandLine(process.argv.slice(2))

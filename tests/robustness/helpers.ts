@@ -60,7 +60,10 @@ export function simEnv(sim: Simulator, home: string, extra: Env = {}): Env {
     CMSWEB_PROD_URL: sim.url,
     CMSWEB_CA: sim.tls.caCert,
     USERCRT: sim.tls.clientCert,
-    USERKEY: sim.tls.clientKey
+    USERKEY: sim.tls.clientKey,
+    // The update runs in the spawned process itself, not in a sized child (bin/heap.cjs, tested in
+    // tests/cli/heap-launch.test.ts): the kills and the lock's holder are that process.
+    STATS2_HEAP_MB: '0'
   }
   for (const name of ['PATH', 'TMPDIR', 'LANG', 'SYSTEMROOT']) {
     const value = process.env[name]

@@ -11,6 +11,13 @@ import {
   type ExpectedTotals, type LumiMask, type PrepIdRequests, type RawRequest
 } from './reqmgr-doc'
 
+/**
+ * Entries per cache by default. A run needs an answer again within the feed page that asked for it
+ * (1 000 workflows, at most a few thousand datasets) and seldom later; a bigger bound only held
+ * 100 MB of a first run's heap for nothing (see README, "Performance").
+ */
+export const LOOKUP_CACHE_ENTRIES = 50_000
+
 export interface LookupOptions {
   batching: boolean
   datasetListBatch: number
@@ -37,11 +44,11 @@ export class RunLookups {
   private readonly maskedEvents: BoundedCache<string, Promise<number>>
 
   constructor(private readonly services: CmswebServices, private readonly options: LookupOptions) {
-    const size = options.cacheSize ?? 200_000
+    const size = options.cacheSize ?? LOOKUP_CACHE_ENTRIES
     this.datasets = new BoundedCache(size)
     this.summaries = new BoundedCache(size)
-    this.prepIds = new BoundedCache(Math.min(size, 50_000))
-    this.maskedEvents = new BoundedCache(Math.min(size, 50_000))
+    this.prepIds = new BoundedCache(size)
+    this.maskedEvents = new BoundedCache(size)
   }
 
   private summary(dataset: string, validFileOnly: boolean): Promise<FileSummary | undefined> {

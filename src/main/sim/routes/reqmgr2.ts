@@ -19,7 +19,7 @@
  */
 import { cherrypyError, couchError, json, rawJson, type SimResponse } from '../errors'
 import { rawText } from '../scenario'
-import { DESIGN_DOC_ID, type StepState } from '../timeline'
+import { DESIGN_DOC_ID, type StepData } from '../timeline'
 import { STATUS_SETS } from '../../../shared/sync-scope'
 
 export interface ViewRow {
@@ -138,13 +138,13 @@ export function collate(a: unknown, b: unknown): number {
   return 0
 }
 
-const views = new WeakMap<StepState, Map<string, View>>()
+const views = new WeakMap<StepData, Map<string, View>>()
 
 /**
  * A view of one step: the hash index by key is built in one pass (all the query API needs); the
  * rows are sorted by key only when a range query first asks for them.
  */
-function view(state: StepState, name: string): View | undefined {
+function view(state: StepData, name: string): View | undefined {
   const map = MAPS[name]
   if (!map) return undefined
   let perState = views.get(state)
@@ -156,9 +156,7 @@ function view(state: StepState, name: string): View | undefined {
   if (!built) {
     const rows: ViewRow[] = []
     const byKey = new Map<string, string[]>()
-    for (const [id, version] of state.docs) {
-      const doc = version.doc
-      if (!doc || id === DESIGN_DOC_ID || rawText(doc) !== undefined) continue
+    for (const [id, doc] of state.viewDocs()) {
       map(doc, (key, value) => {
         rows.push({ id, key, value })
         const text = JSON.stringify(key)
@@ -182,7 +180,7 @@ function sortedRows(built: View): ViewRow[] {
 }
 
 /** Names a view lists under any of `keys`, in the order of the keys, then of the documents. */
-function namesByKeys(state: StepState, viewName: string, keys: unknown[]): string[] {
+function namesByKeys(state: StepData, viewName: string, keys: unknown[]): string[] {
   const index = view(state, viewName)?.byKey
   const out: string[] = []
   const seen = new Set<string>()
@@ -260,7 +258,7 @@ const FILTER_VIEWS: Record<string, string> = {
 /** Parameters that are not query filters. */
 const OPTIONS = new Set(['mask', 'detail', 'common_dict', '_nostale'])
 
-export function requestApi(query: URLSearchParams, state: StepState): SimResponse {
+export function requestApi(query: URLSearchParams, state: StepData): SimResponse {
   const masks = query.getAll('mask').filter((m) => m !== '')
   const detailText = query.get('detail')
   const detail = !(detailText === 'false' || detailText === 'False' || detailText === 'FALSE')
@@ -332,7 +330,7 @@ function lowerBound(rows: ViewRow[], key: unknown, strict: boolean): number {
   return lo
 }
 
-export function viewQuery(viewName: string, query: URLSearchParams, state: StepState): SimResponse {
+export function viewQuery(viewName: string, query: URLSearchParams, state: StepData): SimResponse {
   const built = view(state, viewName)
   if (!built) return couchError(404, 'not_found', 'missing_named_view')
   const params: Record<string, unknown> = {}

@@ -74,6 +74,8 @@ export class GeneratedWorld {
   /** Output datasets of i: datasetIds[outStart[i] … outStart[i + 1]). */
   private readonly outStart: Int32Array
   private outIds: Int32Array
+  /** What the replay resolver reads: the first pass's growing list, then outIds. */
+  private outIdsRead: ArrayLike<number> = []
   readonly datasetNames: string[] = []
   readonly datasetIndex = new Map<string, number>()
   /** Owning workflow and position in its outputs. */
@@ -132,6 +134,7 @@ export class GeneratedWorld {
     const counters = new Map<string, number>()
     const eligible: number[] = []
     const outIds: number[] = []
+    this.outIdsRead = outIds
     const owner: number[] = []
     const pos: number[] = []
     const intro: number[] = []
@@ -232,6 +235,7 @@ export class GeneratedWorld {
       if (mayBeParent(plan, steps)) eligible.push(i)
     }
     this.outIds = Int32Array.from(outIds)
+    this.outIdsRead = this.outIds
     const datasets = this.datasetNames.length
     this.datasetOwner = new Int32Array(datasets).fill(-1)
     this.datasetPos = new Uint8Array(datasets)
@@ -260,7 +264,7 @@ export class GeneratedWorld {
     return {
       name: (index) => this.names[index] as string,
       serial: (index, slot) => this.serials[index * SERIAL_SLOTS + slot] as number,
-      dataset: (index, slot) => this.datasetNames[this.outIds[(this.outStart[index] as number) + slot] as number] as string,
+      dataset: (index, slot) => this.datasetNames[this.outIdsRead[(this.outStart[index] as number) + slot] as number] as string,
       parent: (index) => this.parents[index] as number
     }
   }

@@ -28,11 +28,6 @@ import {
   versionTag
 } from './plans'
 
-/** Per-task fields the couchapp's views emit (byprepid, byinputdataset, by*pileup). */
-const TASK_VIEW_FIELDS = ['PrepID', 'InputDataset', 'MCPileup', 'DataPileup']
-/** Top-level fields the views emit that do not change from step to step. */
-const VIEW_FIELDS = ['RequestName', 'RequestType', 'Campaign', 'PrepID', 'InputDataset', 'MCPileup', 'DataPileup', 'Team', 'Requestor']
-
 const SERIAL_SLOTS = 4
 /** Stories kept for repeated questions about the same workflow (its datasets, then its document). */
 const STORY_CACHE = 512
@@ -41,9 +36,6 @@ export interface Story {
   plan: Plan
   steps: StepOfStory[]
 }
-
-/** The workflow's fields the ReqMgr2 views need that stay the same at every step. */
-type ViewBase = Record<string, unknown>
 
 export class GeneratedWorld {
   readonly ctx: PlanContext
@@ -69,7 +61,16 @@ export class GeneratedWorld {
   readonly revAt: Int16Array
   private readonly serials: Int32Array
   private readonly parents: Int32Array
-  private readonly viewBase: ViewBase[] = []
+  /** The views' fields that never change, compactly: interned strings and one string per chain. */
+  private readonly campaignOf: Uint16Array
+  private readonly typeOf: Uint8Array
+  private readonly inputOf: Int16Array
+  /** 0: no chain, 1: TaskChain, 2: StepChain (of the document; an ACDC has its parent's). */
+  private readonly chainOf: Uint8Array
+  private readonly prepIds: string[] = []
+  /** The tasks' PrepIDs joined by newlines (chains only). */
+  private readonly taskPrepIds: Array<string | undefined> = []
+  private readonly interned = { campaigns: new Interner(), types: new Interner() }
 
   /** Output datasets of i: datasetIds[outStart[i] … outStart[i + 1]). */
   private readonly outStart: Int32Array
@@ -119,6 +120,10 @@ export class GeneratedWorld {
     this.serials = new Int32Array(n * SERIAL_SLOTS)
     this.parents = new Int32Array(n).fill(-1)
     this.outStart = new Int32Array(n + 1)
+    this.campaignOf = new Uint16Array(n)
+    this.typeOf = new Uint8Array(n)
+    this.inputOf = new Int16Array(n).fill(-1)
+    this.chainOf = new Uint8Array(n)
     this.outIds = new Int32Array(0)
     this.datasetOwner = new Int32Array(0)
     this.datasetPos = new Uint8Array(0)
@@ -133,12 +138,15 @@ export class GeneratedWorld {
     const { size: n, steps } = this
     const counters = new Map<string, number>()
     const eligible: number[] = []
-    const outIds: number[] = []
+    // Sized for the most datasets there can be (each workflow at most maxDatasets), cut at the end.
+    const most = n * this.ctx.maxDatasets
+    const outIds = new Int32Array(most)
+    let outCount = 0
     this.outIdsRead = outIds
-    const owner: number[] = []
-    const pos: number[] = []
-    const intro: number[] = []
-    const access: number[] = []
+    const owner = new Int32Array(most).fill(-1)
+    const pos = new Uint8Array(most)
+    const intro = new Int16Array(most * steps).fill(-1)
+    const access = new Uint8Array(most * steps)
     const names = this.names
     const record: Resolver = {
       name: (index, draw) => {
@@ -193,11 +201,11 @@ export class GeneratedWorld {
         for (const input of [...this.ctx.inputs.values()].slice(inputsBefore)) this.inputs.push({ input, datasetId: this.inputs.length + 1 })
       }
       const story = replayStory(plan, this.ctx)
-      this.viewBase[i] = viewBaseOf(plan.base)
+      this.keepViewFields(i, plan.base)
       this.createdAt[i] = plan.createdAt
       this.bumpStep[i] = plan.priorityBump ? plan.priorityBump.step : -1
-      for (const output of plan.outputs) outIds.push(this.datasetIndex.get(output.name) as number)
-      this.outStart[i + 1] = outIds.length
+      for (const output of plan.outputs) outIds[outCount++] = this.datasetIndex.get(output.name) as number
+      this.outStart[i + 1] = outCount
       let previousTag: string | undefined
       let seen = false
       for (let k = 0; k < steps; k++) {
@@ -234,22 +242,13 @@ export class GeneratedWorld {
       }
       if (mayBeParent(plan, steps)) eligible.push(i)
     }
-    this.outIds = Int32Array.from(outIds)
+    this.outIds = outIds.slice(0, outCount)
     this.outIdsRead = this.outIds
     const datasets = this.datasetNames.length
-    this.datasetOwner = new Int32Array(datasets).fill(-1)
-    this.datasetPos = new Uint8Array(datasets)
-    this.introAt = new Int16Array(datasets * steps).fill(-1)
-    this.accessAt = new Uint8Array(datasets * steps)
-    for (let d = 0; d < datasets; d++) {
-      if (owner[d] === undefined) continue
-      this.datasetOwner[d] = owner[d] as number
-      this.datasetPos[d] = pos[d] as number
-      for (let x = d * steps; x < (d + 1) * steps; x++) {
-        this.introAt[x] = intro[x] as number
-        this.accessAt[x] = access[x] as number
-      }
-    }
+    this.datasetOwner = owner.slice(0, datasets)
+    this.datasetPos = pos.slice(0, datasets)
+    this.introAt = intro.slice(0, datasets * steps)
+    this.accessAt = access.slice(0, datasets * steps)
     this.assignDatasetIds()
     // The engine's own string sort (code-unit order, as CouchDB's ids here) is far faster than a comparator.
     const sorted = names.slice().sort()
@@ -360,6 +359,24 @@ export class GeneratedWorld {
     }
   }
 
+  /**
+   * Keeps what the views read of a plan's document that never changes. The generator makes no
+   * pileup fields and no per-task input datasets; a chain's tasks all carry a PrepID.
+   */
+  private keepViewFields(i: number, base: Record<string, unknown>): void {
+    this.typeOf[i] = this.interned.types.id(String(base.RequestType))
+    this.campaignOf[i] = this.interned.campaigns.id(String(base.Campaign))
+    this.prepIds[i] = String(base.PrepID)
+    if (typeof base.InputDataset === 'string') this.inputOf[i] = this.inputs.findIndex((x) => x.input.record.dataset === base.InputDataset)
+    const chain = typeof base.TaskChain === 'number' ? 1 : typeof base.StepChain === 'number' ? 2 : 0
+    this.chainOf[i] = chain
+    if (chain) {
+      const name = CHAINS[chain] as string
+      const count = base[`${name}Chain`] as number
+      this.taskPrepIds[i] = Array.from({ length: count }, (_, t) => String((base[`${name}${t + 1}`] as Record<string, unknown>).PrepID)).join('\n')
+    }
+  }
+
   // ---- questions about one workflow ------------------------------------------------------------
 
   statusAt(i: number, k: number): number {
@@ -397,7 +414,22 @@ export class GeneratedWorld {
   /** The fields of i's document at step k that the ReqMgr2 views read (without making the document). */
   viewDocument(i: number, k: number): Record<string, unknown> {
     const s = this.statusAt(i, k)
-    const doc: Record<string, unknown> = { ...this.viewBase[i] }
+    const doc: Record<string, unknown> = {
+      RequestName: this.names[i],
+      RequestType: this.interned.types.value(this.typeOf[i] as number),
+      Campaign: this.interned.campaigns.value(this.campaignOf[i] as number),
+      PrepID: this.prepIds[i],
+      Team: 'production',
+      Requestor: 'pdmvserv'
+    }
+    const input = this.inputOf[i] as number
+    if (input >= 0) doc.InputDataset = this.inputs[input]?.input.record.dataset
+    const chain = CHAINS[this.chainOf[i] as number]
+    if (chain) {
+      const tasks = (this.taskPrepIds[i] ?? '').split('\n')
+      doc[`${chain}Chain`] = tasks.length
+      tasks.forEach((prepId, t) => (doc[`${chain}${t + 1}`] = { PrepID: prepId }))
+    }
     doc.RequestStatus = STATUSES[s]
     doc.RequestDate = dateList(this.createdAt[i] as number)
     doc.RequestTransition = [{ UpdateTime: this.lastTransition[i * this.steps + k] }]
@@ -442,20 +474,22 @@ const ACCESS_TYPES = ['', 'PRODUCTION', 'VALID', 'INVALID']
 /** The feed's marker for the design document. */
 export const DESIGN = -1
 
-function viewBaseOf(base: Record<string, unknown>): ViewBase {
-  const out: ViewBase = {}
-  for (const key of VIEW_FIELDS) if (key in base) out[key] = base[key]
-  for (const chain of ['Task', 'Step']) {
-    const length = base[`${chain}Chain`]
-    if (typeof length !== 'number') continue
-    out[`${chain}Chain`] = length
-    for (let t = 1; t <= length; t++) {
-      const task = base[`${chain}${t}`] as Record<string, unknown> | undefined
-      if (!task) continue
-      const slim: Record<string, unknown> = {}
-      for (const key of TASK_VIEW_FIELDS) if (key in task) slim[key] = task[key]
-      out[`${chain}${t}`] = slim
+const CHAINS = [undefined, 'Task', 'Step'] as const
+
+/** Distinct strings by small number. */
+class Interner {
+  private readonly values: string[] = []
+  private readonly index = new Map<string, number>()
+  id(value: string): number {
+    let id = this.index.get(value)
+    if (id === undefined) {
+      id = this.values.length
+      this.values.push(value)
+      this.index.set(value, id)
     }
+    return id
   }
-  return out
+  value(id: number): string {
+    return this.values[id] as string
+  }
 }

@@ -189,8 +189,11 @@ export interface StepData {
   modifiedAfter(t: number | undefined): DbsEntry[]
   wmstatsActive: readonly string[]
   wmstatsJson?: string
-  /** The live ReqMgr2 documents (not the design document nor verbatim ones), by id, for the views. */
-  viewDocs(): Iterable<[string, Record<string, unknown>]>
+  /**
+   * The live ReqMgr2 documents (not the design document nor verbatim ones), by id, for the view
+   * named (a generated scenario gives just the fields that view reads).
+   */
+  viewDocs(view?: string): Iterable<[string, Record<string, unknown>]>
   /** Versions made at this step and DBS records new or changed at it (for the log). */
   changedCount: number
   introducedCount: number

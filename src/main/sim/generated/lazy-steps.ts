@@ -197,9 +197,9 @@ class GeneratedStep implements StepData {
     return this.active
   }
 
-  *viewDocs(): Iterable<[string, Record<string, unknown>]> {
+  *viewDocs(view?: string): Iterable<[string, Record<string, unknown>]> {
     const w = this.world
-    for (const i of w.byName) if (w.statusAt(i, this.index) >= 0) yield [w.names[i] as string, w.viewDocument(i, this.index)]
+    for (const i of w.byName) if (w.statusAt(i, this.index) >= 0) yield [w.names[i] as string, w.viewDocument(i, this.index, view)]
   }
 }
 

@@ -156,7 +156,7 @@ function view(state: StepData, name: string): View | undefined {
   if (!built) {
     const rows: ViewRow[] = []
     const byKey = new Map<string, string[]>()
-    for (const [id, doc] of state.viewDocs()) {
+    for (const [id, doc] of state.viewDocs(name)) {
       map(doc, (key, value) => {
         rows.push({ id, key, value })
         const text = JSON.stringify(key)

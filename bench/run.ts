@@ -6,9 +6,14 @@
  * {"speedup": sequential ÷ fast, "boundRatio": fast ÷ N·(1+k)·L/C, "identical": bool,
  *  "searchP95Ms", "indexBuildS" (all seven views, at "indexBuildDocs" documents), "peakRssMb",
  *  "diskMbPer100k" (null where a part was skipped), plus the scoped-sync keys of bench/scoped.ts:
- *  scopedFirstRunS, unscopedFirstRunS, scopedCalls, unscopedCalls, scopedBytes, unscopedBytes}.
+ *  scopedFirstRunS, unscopedFirstRunS, scopedCalls, unscopedCalls, scopedBytes, unscopedBytes, …}.
  *
  *   npm run bench -- --workflows 2000 --latency-ms 30 [--concurrency 16] [--search-docs 200000 | --no-search] [--stored 100000]
+ *
+ * The scoped-sync comparison runs on its own generated ReqMgr2 of `--scope-total` workflows (200 000;
+ * a scope of about `--scope-target` 2 000), same latency and concurrency; `--scoped-only` runs only
+ * it, `--no-unscoped` leaves out its unscoped first run (about half an hour at 200 000 and 30 ms):
+ *   npm run bench -- --scoped-only [--scope-total 200000] [--no-unscoped]
  *
  * Then the `stats2 serve` load test (bench/serve.ts; `--no-serve` skips it, `--serve-only` runs only
  * it): its figures join the last line as serveRps, serveP50Ms, serveP99Ms, serveErrors.
@@ -18,13 +23,11 @@
  * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
  *   npm run bench -- --store-only --stored 100000 --workflows 10000
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Agent, request } from 'undici'
+import { request } from 'undici'
 import { loadConfig, type Stats2Config } from '../src/main/config/config'
 import { CmswebClient } from '../src/main/cmsweb/client'
 import { CmswebServices } from '../src/main/cmsweb/services'
@@ -38,6 +41,7 @@ import { benchSearch, type SearchFigures } from './search'
 import { benchStoreAtScale, type StoreFigures } from './store'
 import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
+import { type SimProcess, startSimProcess } from './sim-process'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
@@ -60,7 +64,12 @@ const { values } = parseArgs({
     /** Only the store at scale (bench/store.ts): `stats2 update` over `--workflows` with `--stored` already stored. */
     'store-only': { type: 'boolean', default: false },
     'serve-clients': { type: 'string', default: '50' },
-    'serve-seconds': { type: 'string', default: '20' }
+    'serve-seconds': { type: 'string', default: '20' },
+    /** Workflows of the scoped-sync comparison's generated ReqMgr2, and about how many the scope holds. */
+    'scope-total': { type: 'string', default: '200000' },
+    'scope-target': { type: 'string', default: '2000' },
+    'scoped-only': { type: 'boolean', default: false },
+    'no-unscoped': { type: 'boolean', default: false }
   },
   strict: true
 })
@@ -68,29 +77,12 @@ const N = Number(values.workflows)
 const LATENCY = Number(values['latency-ms'])
 const C = Number(values.concurrency)
 
-/** The simulator runs in its own process, as cmsweb does: the updater's process only does the updater's work. */
-interface SimProcess {
-  url: string
-  ca: string
-  cert: string
-  key: string
-  child: ChildProcess
-  dispatcher: Agent
-}
-
-async function startSimProcess(work: string): Promise<SimProcess> {
-  const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'stats2.cjs'), 'sim', '--generate', String(N), '--steps', '1',
-    '--seed', String(values.seed), '--latency-ms', String(LATENCY), '--tls-dir', join(work, 'tls')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, STATS2_LOG_LEVEL: 'warn' }
-  })
-  const line = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`simulator exited (${code})`)))
-    createInterface({ input: child.stdout! }).once('line', resolve)
-  })
-  const info = JSON.parse(line) as { url: string; ca: string; cert: string; key: string }
-  const dispatcher = new Agent({ connect: { ca: await readFile(info.ca, 'utf8'), cert: await readFile(info.cert, 'utf8'), key: await readFile(info.key, 'utf8') } })
-  return { ...info, child, dispatcher }
+function scopedOptions(work: string): Parameters<typeof benchScoped>[0] {
+  const total = Number(values['scope-total'])
+  const target = Number(values['scope-target'])
+  if (!Number.isInteger(total) || total < 1) throw new Error(`--scope-total: a positive integer, got ${values['scope-total']}`)
+  if (!Number.isInteger(target) || target < 1) throw new Error(`--scope-target: a positive integer, got ${values['scope-target']}`)
+  return { work, total, target: Math.min(target, Math.max(1, Math.floor(total / 5))), latencyMs: LATENCY, concurrency: C, seed: String(values.seed), unscoped: !values['no-unscoped'] }
 }
 
 async function simCall<T>(sim: SimProcess, path: string, method = 'GET'): Promise<T> {
@@ -194,9 +186,18 @@ async function main(): Promise<void> {
     }
     return
   }
+  if (values['scoped-only']) {
+    try {
+      const scoped = await benchScoped(scopedOptions(join(work, 'scoped')))
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...scoped }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
   if (values['store-only']) {
     try {
-      const sim = await startSimProcess(work)
+      const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })
       try {
         const store = await benchStoreAtScale(Math.max(1, Number(values.stored)), work, sim, C)
         console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(undefined, store), updateS: store.updateS }))
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
     const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
-    const sim = await startSimProcess(work)
+    const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })
     try {
       const storeFigures = Number(values.stored) > 0 ? await benchStoreAtScale(Number(values.stored), work, sim, C) : undefined
       await simCall(sim, '/_sim/reset-counts', 'POST')
@@ -227,7 +228,7 @@ async function main(): Promise<void> {
       const bound = (fast.docs.size * (1 + k) * LATENCY) / 1000 / C
       console.log(`k = ${k.toFixed(2)}; bound N·(1+k)·L/C = ${bound.toFixed(1)} s`)
       printMode(fast, bound)
-      const scoped: ScopedBenchResult = await benchScoped(sim, join(work, 'scoped'), N, C)
+      const scoped: ScopedBenchResult = await benchScoped(scopedOptions(join(work, 'scoped')))
       if (values['fast-only']) {
         console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve }))
         return
@@ -245,8 +246,7 @@ async function main(): Promise<void> {
         ...serve
       }))
     } finally {
-      await sim.dispatcher.close()
-      sim.child.kill('SIGTERM')
+      await sim.stop()
     }
   } finally {
     await rm(work, { recursive: true, force: true })

@@ -44,11 +44,15 @@ async function withSim<T>(work: (sim: Simulator) => Promise<T>): Promise<T> {
 describe('scoped sync over the simulator', () => {
   it('first run, then the feed: only the scope is stored, and each document is the unscoped run\'s, byte for byte', async () => {
     // A parent whose ACDC (same PrepID, same output datasets) appears later and is outside the scope:
-    // the ACDC's changes must still recalculate the parent, as an unscoped run does.
+    // the ACDC's changes must still recalculate the parent, as an unscoped run does. The parent is
+    // running at step 0, so that its output datasets still grow while the feed is followed.
+    const parentOf = (acdcName: string): string | undefined => {
+      const acdcDoc = scenario.steps[STEPS - 1]!.reqmgr2.get(acdcName)!
+      return namesAt(0, (_name, doc) => doc.PrepID === acdcDoc.PrepID && doc.RequestType !== 'Resubmission' && doc.RequestStatus === 'running-open')[0]
+    }
     const acdc = namesAt(STEPS - 1, (name, doc) => doc.RequestType === 'Resubmission' && !scenario.steps[0]!.reqmgr2.has(name) &&
-      doc.Campaign !== 'Run2024ReReco' && !String(doc.PrepID).startsWith('task_HIG-'))[0]!
-    const acdcDoc = scenario.steps[STEPS - 1]!.reqmgr2.get(acdc)!
-    const parent = namesAt(0, (_name, doc) => doc.PrepID === acdcDoc.PrepID && doc.RequestType !== 'Resubmission')[0]!
+      doc.Campaign !== 'Run2024ReReco' && !String(doc.PrepID).startsWith('task_HIG-') && parentOf(name) !== undefined)[0]!
+    const parent = parentOf(acdc)!
     expect(parent).toBeDefined()
     const syncScope = scope({ campaigns: ['Run2024ReReco'], prepIds: ['task_HIG-*'], workflows: [parent] })
     const late = namesAt(STEPS - 1, (name, doc) => doc.Campaign === 'Run2024ReReco' && !scenario.steps[0]!.reqmgr2.has(name))

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { defaultAppDataDir } from '../config/config'
 import { createLogger } from '../log/logger'
-import { generateScenario, loadScenario, startSimulator } from '../sim'
+import { generateWorld, loadScenario, startSimulator } from '../sim'
 import type { CliIo } from './main'
 import { untilStopped } from './until-stopped'
 
@@ -37,7 +37,8 @@ export async function runSimCommand(args: string[], io: CliIo): Promise<number> 
   }
   const scenario = values.scenario
     ? await loadScenario(resolve(values.scenario))
-    : generateScenario({
+    : // Generated documents are made on request: any size is served from compact indexes.
+      generateWorld({
         workflows: number(values.generate, 'generate', 0, (n) => Number.isInteger(n) && n > 0),
         steps: number(values.steps, 'steps', 6, (n) => Number.isInteger(n) && n > 0),
         seed: number(values.seed, 'seed', 1, Number.isInteger)
@@ -54,7 +55,7 @@ export async function runSimCommand(args: string[], io: CliIo): Promise<number> 
     autoAdvanceMs: values['auto-advance-ms'] === undefined ? undefined : number(values['auto-advance-ms'], 'auto-advance-ms', 0, (n) => n > 0)
   })
   io.out(JSON.stringify({ url: sim.url, ca: sim.tls.caCert, cert: sim.tls.clientCert, key: sim.tls.clientKey, step: sim.step }) + '\n')
-  log.info(`serving scenario "${scenario.name}" (${scenario.steps.length} steps) at ${sim.url}; POST ${sim.url}/_sim/step to advance`)
+  log.info(`serving scenario "${scenario.name}" (${sim.steps} steps) at ${sim.url}; POST ${sim.url}/_sim/step to advance`)
   await untilStopped()
   await sim.close()
   return 0

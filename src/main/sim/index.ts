@@ -14,7 +14,7 @@ export {
   type DbsFileRecord,
   type LoadOptions
 } from './scenario'
-export { generateScenario, STATUSES, type GenerateOptions } from './generator'
+export { generateScenario, generateWorld, materialise, GeneratedWorld, STATUSES, type GenerateOptions } from './generator'
 export { startSimulator, type Simulator, type SimulatorOptions, type SimNotification } from './server'
 export { type FaultOptions } from './faults'
 export { formatSeq, parseSince, DESIGN_DOC_ID } from './timeline'

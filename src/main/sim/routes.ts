@@ -14,18 +14,19 @@ import {
   type RequestInfo,
   type SimResponse
 } from './errors'
-import { type DbsDatasetRecord, type DbsFileRecord } from './scenario'
+import { type DbsFileRecord } from './scenario'
 import {
-  countNewerThan,
   creationDate,
   type DbsEntry,
   docJson,
+  entryAccessType,
+  entryName,
   feedEntryJson,
   feedStart,
   filesByRun,
   holdsLumi,
   parseSince,
-  type StepState
+  type StepData
 } from './timeline'
 import { requestApi, viewQuery } from './routes/reqmgr2'
 
@@ -59,7 +60,7 @@ export interface IssuedToken {
 }
 
 export interface RouteContext {
-  state(): StepState
+  state(): StepData
   step(): number
   steps: number
   advance(): number
@@ -139,11 +140,11 @@ function changes(request: SimRequest, context: RouteContext): SimResponse {
   const end = Math.min(feed.length, start + limit)
   const lines: string[] = []
   for (let i = start; i < end; i++) {
-    const version = feed[i]
+    const version = feed.at(i)
     if (version) lines.push(feedEntryJson(version, includeDocs))
   }
   // last_seq: the last result's sequence, or the database's current one when nothing is returned.
-  const last = end > start ? feed[end - 1] : feed[feed.length - 1]
+  const last = end > start ? feed.at(end - 1) : feed.at(feed.length - 1)
   const body = `{"results":[\n${lines.join(',\n')}\n],\n"last_seq":${JSON.stringify(last?.seqString ?? '0')},"pending":${feed.length - end}}\n`
   return rawJson(200, body)
 }
@@ -213,7 +214,7 @@ function couchDatabase(request: SimRequest, context: RouteContext): SimResponse 
     db_name: 'reqmgr_workload_cache',
     doc_count: state.docs.size,
     doc_del_count: state.latest.size - state.docs.size,
-    update_seq: state.feed[state.feed.length - 1]?.seqString ?? '0',
+    update_seq: state.feed.at(state.feed.length - 1)?.seqString ?? '0',
     instance_start_time: '0'
   })
 }
@@ -295,11 +296,11 @@ function fileSummaries(request: SimRequest, context: RouteContext): SimResponse 
   return rawJson(200, entry ? summaryJson(entry) : '[]\n')
 }
 
-function accessTypeFilter(value: unknown): (record: DbsDatasetRecord) => boolean {
+function accessTypeFilter(value: unknown): (entry: DbsEntry) => boolean {
   if (value === '*') return () => true
-  if (value === undefined || value === null || value === '') return (r) => r.dataset_access_type === 'VALID'
+  if (value === undefined || value === null || value === '') return (e) => entryAccessType(e) === 'VALID'
   const wanted = String(value)
-  return (r) => r.dataset_access_type === wanted
+  return (e) => entryAccessType(e) === wanted
 }
 
 function dbsList(items: string[]): string {
@@ -329,8 +330,8 @@ function datasetList(request: SimRequest, context: RouteContext): SimResponse {
     if (seen.has(name)) continue
     seen.add(name)
     const entry = state.datasets.get(name)
-    if (!entry || !keep(entry.record)) continue
-    items.push(JSON.stringify(detail ? datasetDetail(entry) : { dataset: entry.record.dataset }))
+    if (!entry || !keep(entry)) continue
+    items.push(JSON.stringify(detail ? datasetDetail(entry) : { dataset: entryName(entry) }))
   }
   return rawJson(200, dbsList(items))
 }
@@ -342,32 +343,31 @@ function globToRegExp(pattern: string): RegExp {
 function datasets(request: SimRequest, context: RouteContext): SimResponse {
   const fn = 'dbs.datasets.Datasets'
   const state = context.state()
-  const sorted = state.byModification ?? []
   const minText = request.query.get('min_ldate')
   context.dbsMinLdates.push(minText ?? '')
-  let candidates: DbsEntry[]
+  let min: number | undefined
   if (minText !== null && minText !== '') {
     if (!/^-?\d+(\.\d+)?$/.test(minText)) return dbsError(400, 118, 'invalid parameter(s)', `invalid min_ldate ${minText}`, fn, request.info)
-    candidates = sorted.slice(0, countNewerThan(sorted, Number(minText)))
-  } else {
-    candidates = sorted
+    min = Number(minText)
   }
   const pattern = request.query.get('dataset')
-  if (pattern) {
-    if (pattern.includes('*')) {
+  let candidates: DbsEntry[]
+  if (pattern && !pattern.includes('*')) {
+    const entry = state.datasets.get(pattern)
+    candidates = entry && (min === undefined || entry.lastModified > min) ? [entry] : []
+  } else {
+    candidates = state.modifiedAfter(min)
+    if (pattern) {
       const re = globToRegExp(pattern)
-      candidates = candidates.filter((e) => re.test(e.record.dataset))
-    } else {
-      const entry = state.datasets.get(pattern)
-      candidates = entry && candidates.includes(entry) ? [entry] : []
+      candidates = candidates.filter((e) => re.test(entryName(e)))
     }
   }
   const keep = accessTypeFilter(request.query.get('dataset_access_type'))
   const detail = isTrue(request.query.get('detail'))
   const items: string[] = []
   for (const entry of candidates) {
-    if (!keep(entry.record)) continue
-    items.push(detail ? JSON.stringify(datasetDetail(entry)) : `{"dataset":${JSON.stringify(entry.record.dataset)}}`)
+    if (!keep(entry)) continue
+    items.push(detail ? JSON.stringify(datasetDetail(entry)) : `{"dataset":${JSON.stringify(entryName(entry))}}`)
   }
   return rawJson(200, dbsList(items))
 }

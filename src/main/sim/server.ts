@@ -22,10 +22,16 @@ import {
   unavailable
 } from './routes'
 import { type Scenario } from './scenario'
-import { Timeline } from './timeline'
+import { type SimTimeline, Timeline } from './timeline'
+import { GeneratedTimeline } from './generated/lazy-steps'
+import { GeneratedWorld } from './generated/world'
 
 export interface SimulatorOptions {
-  scenario: Scenario
+  /**
+   * What to serve: a scenario's documents, or a generated world whose documents are made on request
+   * (bounded memory at any size; the same answers as its materialised scenario).
+   */
+  scenario: Scenario | GeneratedWorld
   /** Directory for the CA, server and client certificates (created when missing, reused otherwise). */
   tlsDir: string
   /** 0 (default) picks a free port. */
@@ -126,8 +132,10 @@ function send(req: IncomingMessage, res: ServerResponse, response: SimResponse, 
 }
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
-  const timeline = new Timeline(options.scenario)
-  const lastStep = timeline.steps.length - 1
+  const timeline: SimTimeline =
+    options.scenario instanceof GeneratedWorld ? new GeneratedTimeline(options.scenario) : new Timeline(options.scenario)
+  const scenarioName = options.scenario.name
+  const lastStep = timeline.length - 1
   const tls = await ensureTlsDir(options.tlsDir)
   const [key, cert, ca] = await Promise.all([readFile(tls.serverKey), readFile(tls.serverCert), readFile(tls.caCert)])
   const faults = new FaultInjector(options.faults)
@@ -152,7 +160,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       current += 1
       const state = timeline.activate(current, nowSeconds())
       log.info(
-        `step ${current}/${lastStep}: ${state.changedAtStep.length} ReqMgr2 changes, ${state.dbsIntroduced.length} DBS records new or changed, ${state.wmstatsActive.length} active in WMStats`
+        `step ${current}/${lastStep}: ${state.changedCount} ReqMgr2 changes, ${state.introducedCount} DBS records new or changed, ${state.wmstatsActive.length} active in WMStats`
       )
     }
     if (current >= lastStep && autoTimer) {
@@ -163,9 +171,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   const context: RouteContext = {
-    state: () => timeline.steps[current] as (typeof timeline.steps)[number],
+    state: () => timeline.step(current),
     step: () => current,
-    steps: timeline.steps.length,
+    steps: timeline.length,
     advance,
     counts: () => Object.fromEntries(counts),
     bytes: () => Object.fromEntries(bytes),
@@ -271,7 +279,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     autoTimer = setInterval(advance, options.autoAdvanceMs)
     autoTimer.unref()
   }
-  log.info(`cmsweb simulator for scenario ${options.scenario.name} on ${url}: ${timeline.steps.length} steps, at step ${current}`)
+  log.info(`cmsweb simulator for scenario ${scenarioName} on ${url}: ${timeline.length} steps, at step ${current}`)
 
   let closed: Promise<void> | undefined
   return {
@@ -280,7 +288,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     get step() {
       return current
     },
-    steps: timeline.steps.length,
+    steps: timeline.length,
     advance,
     requestCounts: () => Object.fromEntries(counts),
     requestBytes: () => Object.fromEntries(bytes),

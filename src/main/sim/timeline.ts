@@ -9,13 +9,15 @@
  *   unix time at which the step that introduced it became active; per step a list sorted by that
  *   date for `datasets?min_ldate=`; files indexed by run lazily per entry;
  * - WMStats: the active list per step; documents by PrepID per step (lazily).
+ * Routes see a step through StepData, which a generated scenario also implements without holding
+ * its documents (generated/lazy-steps.ts).
  */
 import { createHash } from 'node:crypto'
 import { type DbsDatasetRecord, type DbsFileRecord, rawText, type Scenario } from './scenario'
 
 export const DESIGN_DOC_ID = '_design/ReqMgr'
 
-const DESIGN_DOC: Record<string, unknown> = {
+export const DESIGN_DOC: Record<string, unknown> = {
   language: 'javascript',
   views: {
     byprepid: { map: 'function(doc) { if (doc.PrepID) { emit(doc.PrepID, null); } }' },
@@ -52,6 +54,8 @@ export interface DocVersion {
   deleted: boolean
   /** The scenario's document (without `_id`/`_rev`); null for a tombstone. */
   doc: Record<string, unknown> | null
+  /** Made on request and dropped after it: never memoise its serialisations. */
+  transient?: boolean
   /** Memoised serialisations. */
   bodyJson?: string
   feedJson?: string
@@ -67,12 +71,22 @@ export function couchDoc(version: DocVersion): Record<string, unknown> {
 }
 
 export function docJson(version: DocVersion): string {
+  if (version.bodyJson !== undefined) return version.bodyJson
   const raw = version.doc ? rawText(version.doc) : undefined
-  version.bodyJson ??= raw ?? JSON.stringify(couchDoc(version))
-  return version.bodyJson
+  const json = raw ?? JSON.stringify(couchDoc(version))
+  if (!version.transient) version.bodyJson = json
+  return json
+}
+
+function feedEntry(version: DocVersion, includeDocs: boolean): string {
+  const entry: Record<string, unknown> = { seq: version.seqString, id: version.id, changes: [{ rev: version.rev }] }
+  if (version.deleted) entry.deleted = true
+  if (includeDocs) entry.doc = couchDoc(version)
+  return JSON.stringify(entry)
 }
 
 export function feedEntryJson(version: DocVersion, includeDocs: boolean): string {
+  if (version.transient) return feedEntry(version, includeDocs)
   if (includeDocs) {
     if (version.feedJsonWithDoc === undefined) {
       const entry: Record<string, unknown> = { seq: version.seqString, id: version.id, changes: [{ rev: version.rev }] }
@@ -90,6 +104,27 @@ export function feedEntryJson(version: DocVersion, includeDocs: boolean): string
   return version.feedJson
 }
 
+/**
+ * What identifies a generated document's content (generator.ts tags each document it makes): the
+ * revision hash then comes from the tag, so that a generated scenario served from its compact
+ * indexes hands out the same `_rev`s as the same scenario served from its documents.
+ */
+const VERSION_TAG = Symbol('stats2.sim.versionTag')
+
+export function tagDocument(doc: Record<string, unknown>, tag: string): void {
+  Object.defineProperty(doc, VERSION_TAG, { value: tag, enumerable: false })
+}
+
+export function tagHash(tag: string): string {
+  return md5(`tag\n${tag}`)
+}
+
+export function revision(id: string, revNum: number, contentHash: string): string {
+  return `${revNum}-${md5(`${id}\n${revNum}\n${contentHash}`)}`
+}
+
+export const DESIGN_HASH = md5(JSON.stringify(DESIGN_DOC))
+
 export interface IndexedFile {
   file: DbsFileRecord
   /** Sorted, distinct lumis. */
@@ -99,6 +134,9 @@ export interface IndexedFile {
 
 export interface DbsEntry {
   record: DbsDatasetRecord
+  /** The dataset's name and access type without making the record (generated scenarios). */
+  name?: string
+  accessType?: string
   datasetId: number
   /** Unix seconds; set when the step that introduced this version becomes active. */
   lastModified: number
@@ -113,7 +151,62 @@ export function creationDate(entry: DbsEntry): number {
   return (entry.first ?? entry).lastModified
 }
 
-export interface StepState {
+export function entryName(entry: DbsEntry): string {
+  return entry.name ?? entry.record.dataset
+}
+
+export function entryAccessType(entry: DbsEntry): string {
+  return entry.accessType ?? entry.record.dataset_access_type
+}
+
+/** The feed of a step: every id once, by the sequence of its latest version. */
+export interface FeedList {
+  readonly length: number
+  at(index: number): DocVersion | undefined
+}
+
+export interface DocLookup {
+  get(id: string): DocVersion | undefined
+  readonly size: number
+}
+
+export interface LiveDocs extends DocLookup {
+  has(id: string): boolean
+  keys(): Iterable<string>
+}
+
+/** What the routes read of one step of the simulated services. */
+export interface StepData {
+  index: number
+  /** Live documents (including the design document). */
+  docs: LiveDocs
+  /** Latest version of every id ever seen up to this step, tombstones included. */
+  latest: DocLookup
+  feed: FeedList
+  lastSeq: number
+  datasets: { get(name: string): DbsEntry | undefined }
+  /** DBS entries last modified after `t` (all when undefined), newest first. */
+  modifiedAfter(t: number | undefined): DbsEntry[]
+  wmstatsActive: readonly string[]
+  wmstatsJson?: string
+  /**
+   * The live ReqMgr2 documents (not the design document nor verbatim ones), by id, for the view
+   * named (a generated scenario gives just the fields that view reads).
+   */
+  viewDocs(view?: string): Iterable<[string, Record<string, unknown>]>
+  /** Versions made at this step and DBS records new or changed at it (for the log). */
+  changedCount: number
+  introducedCount: number
+}
+
+/** The steps of a scenario, with the activation that stamps DBS records. */
+export interface SimTimeline {
+  readonly length: number
+  step(index: number): StepData
+  activate(index: number, nowSeconds: number): StepData
+}
+
+export interface StepState extends StepData {
   index: number
   /** Live documents (including the design document). */
   docs: Map<string, DocVersion>
@@ -139,7 +232,7 @@ function hashRecord(value: unknown): string {
   return md5(JSON.stringify(value))
 }
 
-export class Timeline {
+export class Timeline implements SimTimeline {
   readonly steps: StepState[]
   private readonly docHashes = new WeakMap<object, string>()
 
@@ -149,11 +242,22 @@ export class Timeline {
     this.build(scenario)
   }
 
+  get length(): number {
+    return this.steps.length
+  }
+
+  step(index: number): StepData {
+    const state = this.steps[index]
+    if (!state) throw new Error(`no step ${index}`)
+    return state
+  }
+
   private hashDoc(doc: Record<string, unknown>): string {
     let hash = this.docHashes.get(doc)
     if (hash === undefined) {
       const raw = rawText(doc)
-      hash = raw === undefined ? hashRecord(doc) : md5(`raw\n${raw}`)
+      const tag = (doc as unknown as Record<symbol, string | undefined>)[VERSION_TAG]
+      hash = tag !== undefined ? tagHash(tag) : raw === undefined ? hashRecord(doc) : md5(`raw\n${raw}`)
       this.docHashes.set(doc, hash)
     }
     return hash
@@ -172,7 +276,7 @@ export class Timeline {
       return {
         id,
         revNum,
-        rev: `${revNum}-${md5(`${id}\n${revNum}\n${contentHash}`)}`,
+        rev: revision(id, revNum, contentHash),
         seq,
         seqString: formatSeq(seq),
         deleted: doc === null,
@@ -259,7 +363,14 @@ export class Timeline {
         changedAtStep: changed,
         datasets,
         dbsIntroduced: introduced,
-        wmstatsActive: [...input.wmstatsActive]
+        wmstatsActive: [...input.wmstatsActive],
+        changedCount: changed.length,
+        introducedCount: introduced.length,
+        modifiedAfter: (t) => {
+          const sorted = state.byModification ?? []
+          return t === undefined ? sorted : sorted.slice(0, countNewerThan(sorted, t))
+        },
+        viewDocs: () => liveDocuments(docs)
       }
       this.steps.push(state)
       previous = state
@@ -272,7 +383,7 @@ export class Timeline {
     changed: DocVersion[],
     newVersion: (id: string, prior: DocVersion | undefined, doc: Record<string, unknown> | null, hash: string) => DocVersion
   ): void {
-    const version = newVersion(DESIGN_DOC_ID, undefined, DESIGN_DOC, md5(JSON.stringify(DESIGN_DOC)))
+    const version = newVersion(DESIGN_DOC_ID, undefined, DESIGN_DOC, DESIGN_HASH)
     docs.set(DESIGN_DOC_ID, version)
     latest.set(DESIGN_DOC_ID, version)
     changed.push(version)
@@ -295,6 +406,14 @@ export class Timeline {
   }
 }
 
+function* liveDocuments(docs: Map<string, DocVersion>): Iterable<[string, Record<string, unknown>]> {
+  for (const [id, version] of docs) {
+    const doc = version.doc
+    if (!doc || id === DESIGN_DOC_ID || rawText(doc) !== undefined) continue
+    yield [id, doc]
+  }
+}
+
 /** Number of leading entries of `byModification` (sorted newest first) with lastModified > t. */
 export function countNewerThan(sorted: DbsEntry[], t: number): number {
   let lo = 0
@@ -308,12 +427,12 @@ export function countNewerThan(sorted: DbsEntry[], t: number): number {
 }
 
 /** Index of the first feed entry with seq > since. */
-export function feedStart(feed: DocVersion[], since: number): number {
+export function feedStart(feed: FeedList, since: number): number {
   let lo = 0
   let hi = feed.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if ((feed[mid] as DocVersion).seq <= since) lo = mid + 1
+    if ((feed.at(mid) as DocVersion).seq <= since) lo = mid + 1
     else hi = mid
   }
   return lo

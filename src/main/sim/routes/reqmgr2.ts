@@ -19,7 +19,7 @@
  */
 import { cherrypyError, couchError, json, rawJson, type SimResponse } from '../errors'
 import { rawText } from '../scenario'
-import { DESIGN_DOC_ID, type StepState } from '../timeline'
+import { DESIGN_DOC_ID, type StepData } from '../timeline'
 import { STATUS_SETS } from '../../../shared/sync-scope'
 
 export interface ViewRow {
@@ -29,11 +29,10 @@ export interface ViewRow {
 }
 
 interface View {
-  rows: ViewRow[]
-  /** Whether `rows` is in key order yet. */
-  sorted: boolean
-  /** JSON of a key → names in document order, distinct. */
-  byKey: Map<string, string[]>
+  /** The rows, for `_view` requests; sorted by key (CouchDB's order). */
+  rows?: ViewRow[]
+  /** JSON of a key → names in document order, distinct: all the query API needs. */
+  byKey?: Map<string, string[]>
 }
 
 type Doc = Record<string, unknown>
@@ -138,15 +137,15 @@ export function collate(a: unknown, b: unknown): number {
   return 0
 }
 
-const views = new WeakMap<StepState, Map<string, View>>()
+const views = new WeakMap<StepData, Map<string, View>>()
 
 /**
- * A view of one step: the hash index by key is built in one pass (all the query API needs); the
- * rows are sorted by key only when a range query first asks for them.
+ * A view of one step, built on first use in one pass over the documents: the hash index by key for
+ * the query API, the rows sorted by key for `_view` requests — each only when asked for (at 200 000
+ * documents the query API never needs the rows).
  */
-function view(state: StepState, name: string): View | undefined {
-  const map = MAPS[name]
-  if (!map) return undefined
+function view(state: StepData, name: string): View | undefined {
+  if (!MAPS[name]) return undefined
   let perState = views.get(state)
   if (!perState) {
     perState = new Map()
@@ -154,36 +153,46 @@ function view(state: StepState, name: string): View | undefined {
   }
   let built = perState.get(name)
   if (!built) {
-    const rows: ViewRow[] = []
-    const byKey = new Map<string, string[]>()
-    for (const [id, version] of state.docs) {
-      const doc = version.doc
-      if (!doc || id === DESIGN_DOC_ID || rawText(doc) !== undefined) continue
-      map(doc, (key, value) => {
-        rows.push({ id, key, value })
-        const text = JSON.stringify(key)
-        const names = byKey.get(text)
-        if (!names) byKey.set(text, [id])
-        else if (names[names.length - 1] !== id) names.push(id)
-      })
-    }
-    built = { rows, byKey, sorted: false }
+    built = {}
     perState.set(name, built)
   }
   return built
 }
 
-function sortedRows(built: View): ViewRow[] {
-  if (!built.sorted) {
-    built.rows.sort((a, b) => collate(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    built.sorted = true
+function forEachRow(state: StepData, name: string, visit: (id: string, key: unknown, value: unknown) => void): void {
+  const map = MAPS[name] as (doc: Doc, emit: Emit) => void
+  for (const [id, doc] of state.viewDocs(name)) map(doc, (key, value) => visit(id, key, value))
+}
+
+function keyIndex(state: StepData, name: string): Map<string, string[]> | undefined {
+  const built = view(state, name)
+  if (!built) return undefined
+  if (!built.byKey) {
+    const byKey = new Map<string, string[]>()
+    forEachRow(state, name, (id, key) => {
+      const text = JSON.stringify(key)
+      const names = byKey.get(text)
+      if (!names) byKey.set(text, [id])
+      else if (names[names.length - 1] !== id) names.push(id)
+    })
+    built.byKey = byKey
+  }
+  return built.byKey
+}
+
+function sortedRows(state: StepData, name: string, built: View): ViewRow[] {
+  if (!built.rows) {
+    const rows: ViewRow[] = []
+    forEachRow(state, name, (id, key, value) => rows.push({ id, key, value }))
+    rows.sort((a, b) => collate(a.key, b.key) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    built.rows = rows
   }
   return built.rows
 }
 
 /** Names a view lists under any of `keys`, in the order of the keys, then of the documents. */
-function namesByKeys(state: StepState, viewName: string, keys: unknown[]): string[] {
-  const index = view(state, viewName)?.byKey
+function namesByKeys(state: StepData, viewName: string, keys: unknown[]): string[] {
+  const index = keyIndex(state, viewName)
   const out: string[] = []
   const seen = new Set<string>()
   for (const key of keys) {
@@ -260,7 +269,7 @@ const FILTER_VIEWS: Record<string, string> = {
 /** Parameters that are not query filters. */
 const OPTIONS = new Set(['mask', 'detail', 'common_dict', '_nostale'])
 
-export function requestApi(query: URLSearchParams, state: StepState): SimResponse {
+export function requestApi(query: URLSearchParams, state: StepData): SimResponse {
   const masks = query.getAll('mask').filter((m) => m !== '')
   const detailText = query.get('detail')
   const detail = !(detailText === 'false' || detailText === 'False' || detailText === 'FALSE')
@@ -332,7 +341,7 @@ function lowerBound(rows: ViewRow[], key: unknown, strict: boolean): number {
   return lo
 }
 
-export function viewQuery(viewName: string, query: URLSearchParams, state: StepState): SimResponse {
+export function viewQuery(viewName: string, query: URLSearchParams, state: StepData): SimResponse {
   const built = view(state, viewName)
   if (!built) return couchError(404, 'not_found', 'missing_named_view')
   const params: Record<string, unknown> = {}
@@ -350,7 +359,7 @@ export function viewQuery(viewName: string, query: URLSearchParams, state: StepS
   const descending = isTrue(query.get('descending'))
   const inclusiveEnd = query.get('inclusive_end') !== 'false'
   const includeDocs = isTrue(query.get('include_docs'))
-  const rows = sortedRows(built)
+  const rows = sortedRows(state, viewName, built)
   let selected: ViewRow[]
   let offset = 0
   if (params.keys !== undefined) {

@@ -19,6 +19,7 @@ import { searchDesignDoc } from '../../src/main/store/design-docs'
 import { SandboxedMapReduce } from '../../src/main/store/sandboxed-mapreduce'
 import { NATIVE_BATCH, NATIVE_INFIX } from '../../src/main/store/native-view-index'
 import { COPIES_DIR } from '../../src/main/store/check/damage'
+import { collation } from '../../src/main/store/one-pass-index'
 
 type AnyDoc = Record<string, unknown>
 
@@ -144,6 +145,11 @@ async function writeBoth(couches: EmbeddedCouch[], docs: AnyDoc[]): Promise<void
 // ---------------------------------------------------------------------------------------------
 // Queries
 
+/** The doc ids of a view's rows with `key`, sorted. */
+function idsWithKey(rows: ReadonlyArray<{ key: unknown; id: string }>, key: unknown): string[] {
+  return [...new Set(rows.filter((row) => collation.collate(row.key, key) === 0).map((row) => row.id))].sort()
+}
+
 type Params = Record<string, unknown>
 
 const VIEWS = ['mixed/byKey', 'mixed/values', 'mixed/partial', '_designDoc/campaigns', '_designDoc/outputDatasets', '_designDoc/prepids']
@@ -179,7 +185,8 @@ function fixedCases(): Array<{ view: string; params: Params; body?: Params }> {
         }
       }
       cases.push({ view, params: { startkey: start } }, { view, params: { endkey: start, inclusive_end: false } }, { view, params: { endkey: start, descending: true } })
-      cases.push({ view, params: { startkey: start, startkey_docid: 'item-0010', endkey_docid: 'item-0002' } })
+      // Doc id bounds without the keys they belong to: ignored by CouchDB and PouchDB alike (with them: the test below).
+      cases.push({ view, params: { startkey_docid: 'item-0010', endkey_docid: 'item-0002' } }, { view, params: { endkey: start, startkey_docid: 'item-0010' } })
       cases.push({ view, params: { key: start, startkey: end } }, { view, params: { startkey: start, start_key: end, endkey: end } })
     }
     cases.push({ view, params: { keys: [1, 'a', 'alpha', null, 'missing', 1, ['a', 1], {}] } })
@@ -308,6 +315,59 @@ describe('native view index', () => {
     }
     await compareAll(native, pouch, [...fixedCases().filter((c) => c.view.startsWith('mixed/')), ...randomCases(150, 9)])
   }, 300_000)
+
+  it('bounds a range by (key, doc id) with startkey_docid and endkey_docid, as CouchDB documents (PouchDB ignores them)', async () => {
+    const couch = await start({ dataDir: await tempDir() })
+    await ok(couch, '/requests', { method: 'PUT' })
+    await ok(couch, '/requests/_design/mixed', { method: 'PUT', body: MIXED_DDOC })
+    const random = prng(21)
+    await ok(couch, '/requests/_bulk_docs', { method: 'POST', body: { docs: Array.from({ length: 120 }, (_, i) => itemDoc(i, 0, random)) } })
+    type ViewRow = { key: unknown; id: string }
+    const all = (await ok(couch, '/requests/_design/mixed/_view/byKey')).rows as ViewRow[]
+    // CouchDB's order: key by collation, then doc id.
+    const compare = (row: ViewRow, key: unknown, id: string): number => collation.collate(row.key, key) || (row.id < id ? -1 : row.id > id ? 1 : 0)
+    const keysWithSeveralDocs = [...new Set(all.map((row) => JSON.stringify(row.key)))]
+      .map((text) => JSON.parse(text) as unknown)
+      .filter((key) => idsWithKey(all, key).length >= 3)
+    expect(keysWithSeveralDocs.length).toBeGreaterThan(3)
+    let checked = 0
+    for (let k = 0; k < keysWithSeveralDocs.length; k++) {
+      const startkey = keysWithSeveralDocs[k]
+      const endkey = keysWithSeveralDocs[(k + 2) % keysWithSeveralDocs.length]
+      for (const descending of [false, true]) {
+        const [low, high] = collation.collate(startkey, endkey) <= 0 ? [startkey, endkey] : [endkey, startkey]
+        const [from, to] = descending ? [high, low] : [low, high]
+        const startDocId = idsWithKey(all, from)[1]!
+        const endDocId = idsWithKey(all, to)[1]!
+        for (const inclusive of [true, false]) {
+          const params: Params = { startkey: from, endkey: to, descending, inclusive_end: inclusive, 'raw:startkey_docid': startDocId, 'raw:endkey_docid': endDocId }
+          const answer = (await ok(couch, queryPath('mixed/byKey', params).replace('/diff/', '/requests/'))).rows as ViewRow[]
+          const ordered = descending ? [...all].reverse() : all
+          const expected = ordered.filter((row) => {
+            const fromStart = compare(row, from, startDocId) * (descending ? -1 : 1)
+            const fromEnd = compare(row, to, endDocId) * (descending ? -1 : 1)
+            return fromStart >= 0 && (inclusive ? fromEnd <= 0 : fromEnd < 0)
+          })
+          expect(answer.map((row) => [row.key, row.id]), JSON.stringify(params)).toEqual(expected.map((row) => [row.key, row.id]))
+          // The doc id bounds matter here: without them the answer would hold more rows.
+          expect(answer.length).toBeLessThan(ordered.filter((row) => {
+            const a = collation.collate(row.key, from) * (descending ? -1 : 1)
+            const b = collation.collate(row.key, to) * (descending ? -1 : 1)
+            return a >= 0 && b <= 0
+          }).length)
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(12)
+    // Aliases, and a doc id bound whose key is missing is ignored.
+    const first = keysWithSeveralDocs[0]
+    const second = idsWithKey(all, first)[1]!
+    const viaAlias = (await ok(couch, queryPath('mixed/byKey', { start_key: first, 'raw:start_key_doc_id': second }).replace('/diff/', '/requests/'))).rows as ViewRow[]
+    expect(viaAlias[0]).toMatchObject({ id: second })
+    const ignored = (await ok(couch, queryPath('mixed/byKey', { 'raw:startkey_docid': second }).replace('/diff/', '/requests/'))).rows as ViewRow[]
+    expect(ignored).toHaveLength(all.length)
+  }, 120_000)
 
   it('keeps the index across a restart (reused, not rebuilt) and removes only unused index folders on _view_cleanup', async () => {
     const dataDir = await tempDir()

@@ -167,11 +167,12 @@ export class NativeIndex {
     this.counts = meta?.counts ?? spec.views.map(() => 0)
   }
 
-  /** Rows of one view in [gte, lte] (indexable strings, either open), in order or reversed; `visit` answers false to stop. */
-  async scan(view: number, range: { gte?: string; lte?: string; reverse: boolean; limit?: number }, visit: (row: StoredRow) => boolean): Promise<void> {
+  /** Rows of one view in [gte, lte] or [gte, lt) (indexable strings, either open), in order or reversed; `visit` answers false to stop. */
+  async scan(view: number, range: { gte?: string; lte?: string; lt?: string; reverse: boolean; limit?: number }, visit: (row: StoredRow) => boolean): Promise<void> {
     const prefix = rowPrefix(view)
     const options: Record<string, unknown> = { reverse: range.reverse, keyAsBuffer: false, valueAsBuffer: false, gte: prefix + (range.gte ?? '') }
-    if (range.lte !== undefined) options.lte = prefix + range.lte
+    if (range.lt !== undefined && (range.lte === undefined || range.lt <= range.lte)) options.lt = prefix + range.lt
+    else if (range.lte !== undefined) options.lte = prefix + range.lte
     else options.lt = rowEnd(view)
     if (range.limit !== undefined) options.limit = range.limit
     const iterator = this.down.iterator(options)

@@ -8,7 +8,10 @@
  *   and `start_key`/`end_key` (the first two win), `inclusive_end`, `descending`, `limit`, `skip`,
  *   `include_docs` (+ `conflicts`, `attachments`; a value with an `_id` joins that document),
  *   `update_seq` (the index's seq), `reduce=false`.
- * - `startkey_docid`/`endkey_docid` are ignored, as PouchDB ignores them.
+ * - Where PouchDB and CouchDB differ, CouchDB's documented answer: `startkey_docid` (alias
+ *   `start_key_doc_id`) and `endkey_docid` (`end_key_doc_id`) bound the range within the start and
+ *   end keys (ignored without them, as CouchDB ignores them), `inclusive_end` then applying to the
+ *   end (key, doc id) pair. PouchDB ignores both parameters.
  * - `total_rows` is the number of rows of the whole view (not of the range); `offset` is the
  *   `skip` asked for (0 without), not the position of the first row.
  * - Errors: a missing design document or view (404 `not_found`), a view without a string map,
@@ -101,18 +104,27 @@ async function fetchRows(index: NativeIndex, view: number, viewOpts: Opts): Prom
   let gte = viewOpts.startkey ? (viewOpts.startkey as string) : undefined
   let lte = viewOpts.endkey ? (viewOpts.endkey as string) : undefined
   if (viewOpts.descending) [gte, lte] = [lte, gte]
+  // An exclusive end at a (key, doc id) pair (ascending only): rows strictly before it.
+  const lt = viewOpts.endBefore as string | undefined
   let limit = typeof viewOpts.limit === 'number' ? viewOpts.limit : undefined
-  if (limit === 0 || (gte !== undefined && lte !== undefined && gte > lte)) return []
+  if (limit === 0 || (gte !== undefined && lte !== undefined && gte > lte) || (gte !== undefined && lt !== undefined && gte >= lt)) return []
   let skip = (viewOpts.skip as number) || 0
   const rows: Row[] = []
   const bounded = limit !== undefined && Number.isInteger(limit) && Number.isInteger(skip) && limit > 0 && skip >= 0
-  await index.scan(view, { gte, lte, reverse: Boolean(viewOpts.descending), limit: bounded ? limit! + skip : undefined }, (stored) => {
+  await index.scan(view, { gte, lte, lt, reverse: Boolean(viewOpts.descending), limit: bounded ? limit! + skip : undefined }, (stored) => {
     if (skip-- > 0) return true
     if (limit !== undefined && limit-- <= 0) return false
     rows.push(toRow(stored))
     return true
   })
   return rows
+}
+
+/** A doc id bound as CouchDB reads it: the raw text (express-pouchdb has JSON-parsed query values where it could). */
+function docIdParameter(opts: Opts, name: string, alias: string): string | undefined {
+  const value = name in opts ? opts[name] : opts[alias]
+  if (value === undefined || value === null) return undefined
+  return typeof value === 'string' ? value : JSON.stringify(value)
 }
 
 const rowToDocId = (row: Row): unknown => {
@@ -147,6 +159,23 @@ async function answer(db: NativeDb, index: NativeIndex, view: number, opts: Opts
         let inclusiveEnd = opts.inclusive_end !== false
         if (opts.descending) inclusiveEnd = !inclusiveEnd
         viewOpts.endkey = collation.toIndexableString(inclusiveEnd ? [endkey, {}] : [endkey])
+      }
+      const startDocId = docIdParameter(opts, 'startkey_docid', 'start_key_doc_id')
+      const endDocId = docIdParameter(opts, 'endkey_docid', 'end_key_doc_id')
+      if (opts.key === undefined) {
+        // Rows sort by (key, doc id); a document emitting one key twice has rows [key, id, i] after [key, id].
+        if (startkey !== undefined && startDocId !== undefined) {
+          viewOpts.startkey = collation.toIndexableString(opts.descending ? [startkey, startDocId, {}] : [startkey, startDocId])
+        }
+        if (endkey !== undefined && endDocId !== undefined) {
+          const inclusiveEnd = opts.inclusive_end !== false
+          if (opts.descending) viewOpts.endkey = collation.toIndexableString(inclusiveEnd ? [endkey, endDocId] : [endkey, endDocId, {}])
+          else if (inclusiveEnd) viewOpts.endkey = collation.toIndexableString([endkey, endDocId, {}])
+          else {
+            viewOpts.endBefore = collation.toIndexableString([endkey, endDocId])
+            delete viewOpts.endkey
+          }
+        }
       }
       if (opts.key !== undefined) {
         const keyStart = collation.toIndexableString([opts.key])

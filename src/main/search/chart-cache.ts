@@ -9,6 +9,7 @@
  * an older answer back over a newer one. Bounded by weight (chart points, or the raw text of a
  * document that does not fit the schema), least recently used out.
  */
+import { WeightedLru } from './weighted-lru'
 import type { CouchStore } from '../store/couch-store'
 import { chartView } from '../core/workflow-boundary'
 import { isInvalidWorkflow, type WorkflowChartAnswer } from '../../shared/workflow-view'
@@ -23,12 +24,12 @@ function weightOf(answer: WorkflowChartAnswer): number {
 }
 
 export class ChartCache {
-  private readonly entries = new Map<string, { answer: WorkflowChartAnswer; weight: number }>()
-  private weight = 0
+  private readonly entries: WeightedLru<WorkflowChartAnswer>
   private readonly changes: StoreChanges
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly store: CouchStore, private readonly maxWeight = DEFAULT_MAX_CHART_WEIGHT) {
+  constructor(private readonly store: CouchStore, maxWeight = DEFAULT_MAX_CHART_WEIGHT) {
+    this.entries = new WeightedLru(maxWeight, weightOf)
     this.changes = new StoreChanges(store)
   }
 
@@ -45,13 +46,8 @@ export class ChartCache {
 
   private async lookup(name: string): Promise<WorkflowChartAnswer | undefined> {
     await this.sync()
-    const entry = this.entries.get(name)
-    if (entry) {
-      // Most recently used last.
-      this.entries.delete(name)
-      this.entries.set(name, entry)
-      return entry.answer
-    }
+    const cached = this.entries.get(name)
+    if (cached) return cached
     const doc = await this.store.getWorkflow(name)
     if (doc === undefined) return undefined
     const answer = chartView(doc)
@@ -60,30 +56,17 @@ export class ChartCache {
   }
 
   private put(name: string, answer: WorkflowChartAnswer): void {
-    const weight = weightOf(answer)
-    if (weight > this.maxWeight) return
-    this.drop(name)
-    this.entries.set(name, { answer, weight })
-    this.weight += weight
-    for (const [oldest, entry] of this.entries) {
-      if (this.weight <= this.maxWeight) break
-      this.entries.delete(oldest)
-      this.weight -= entry.weight
-    }
+    this.entries.set(name, answer)
   }
 
   private drop(name: string): void {
-    const entry = this.entries.get(name)
-    if (!entry) return
     this.entries.delete(name)
-    this.weight -= entry.weight
   }
 
   private async sync(): Promise<void> {
     const changed = await this.changes.read()
     if (changed.reset) {
       this.entries.clear()
-      this.weight = 0
       return
     }
     for (const id of changed.ids) this.drop(id)

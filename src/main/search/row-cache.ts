@@ -10,6 +10,7 @@
  * run one at a time, so a slow read can never put an older document back over a newer one.
  * Bounded by weight (rows plus history points), least recently used out.
  */
+import { WeightedLru } from './weighted-lru'
 import type { CouchStore } from '../store/couch-store'
 import type { WorkflowRow } from '../../shared/search-types'
 import { workflowRow } from '../../shared/rules/workflow-row'
@@ -35,8 +36,7 @@ function weightOf(digest: WorkflowDigest): number {
 }
 
 export class RowCache {
-  private readonly entries = new Map<string, { digest: WorkflowDigest; weight: number }>()
-  private weight = 0
+  private readonly entries: WeightedLru<WorkflowDigest>
   private readonly changes: StoreChanges
   private queue: Promise<unknown> = Promise.resolve()
   private readonly matches = new Map<string, Matches>()
@@ -56,7 +56,8 @@ export class RowCache {
     }
   }
 
-  constructor(private readonly store: CouchStore, private readonly maxWeight = DEFAULT_MAX_WEIGHT) {
+  constructor(private readonly store: CouchStore, maxWeight = DEFAULT_MAX_WEIGHT) {
+    this.entries = new WeightedLru(maxWeight, weightOf)
     this.changes = new StoreChanges(store)
   }
 
@@ -83,12 +84,9 @@ export class RowCache {
     const found = new Map<string, WorkflowDigest>()
     const missing: string[] = []
     for (const name of names) {
-      const entry = this.entries.get(name)
-      if (entry) {
-        found.set(name, entry.digest)
-        // Most recently used last.
-        this.entries.delete(name)
-        this.entries.set(name, entry)
+      const digest = this.entries.get(name)
+      if (digest) {
+        found.set(name, digest)
       } else {
         missing.push(name)
       }
@@ -107,28 +105,15 @@ export class RowCache {
   }
 
   private put(name: string, digest: WorkflowDigest): void {
-    const weight = weightOf(digest)
-    if (weight > this.maxWeight) return
-    this.drop(name)
-    this.entries.set(name, { digest, weight })
-    this.weight += weight
-    for (const [oldest, entry] of this.entries) {
-      if (this.weight <= this.maxWeight) break
-      this.entries.delete(oldest)
-      this.weight -= entry.weight
-    }
+    this.entries.set(name, digest)
   }
 
   private drop(name: string): void {
-    const entry = this.entries.get(name)
-    if (!entry) return
     this.entries.delete(name)
-    this.weight -= entry.weight
   }
 
   private clear(): void {
     this.entries.clear()
-    this.weight = 0
     this.matches.clear()
   }
 

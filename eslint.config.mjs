@@ -1,6 +1,7 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import reactHooks from 'eslint-plugin-react-hooks'
+import layers from './scripts/eslint-layers.mjs'
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'scratch/**', 'test-results/**', 'coverage/**'] },
@@ -23,12 +24,10 @@ export default tseslint.config(
     }
   },
   {
-    // Only src/main/index.ts and the IPC registration may touch Electron; everything else runs in plain Node.
-    files: ['src/main/**/*.ts'],
-    ignores: ['src/main/index.ts', 'src/main/ipc/register.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Keep Electron in src/main/index.ts and src/main/ipc/register.ts.' }] }]
-    }
+    // The layers of src/ (ARCHITECTURE.md): who may import whom, Electron and Node built-ins included.
+    files: ['src/**/*.{ts,tsx}'],
+    plugins: { layers },
+    rules: { 'layers/imports': 'error' }
   },
   {
     // Build and start helpers: plain Node ES modules.

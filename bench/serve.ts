@@ -14,9 +14,9 @@ import { loadConfig } from '../src/main/config/config'
 import { CmswebClient } from '../src/main/cmsweb/client'
 import { CmswebServices } from '../src/main/cmsweb/services'
 import { updaterOptions } from '../src/main/core/runtime'
-import { loadScenario, startSimulator } from '../src/main/sim'
+import { loadScenario, startSimulator } from '../src/sim'
 import { CouchStore } from '../src/main/store/couch-store'
-import { startEmbeddedCouch } from '../src/main/store/embedded-couch'
+import { startEmbeddedCouch } from '../src/store-server/embedded-couch'
 import { runUpdate } from '../src/main/updater/update-run'
 
 const REPO_ROOT = resolve(__dirname, '..')

@@ -12,7 +12,7 @@ import {
   issueCertificate,
   toPkcs12,
   type CertAndKey
-} from '../../src/main/tls/pki'
+} from '../helpers/pki'
 import { json, readBody, sleep, startServer, tempDir, type Handler, type TempDir, type TestServer } from './helpers'
 
 const PASS = 'grid pass phrase'

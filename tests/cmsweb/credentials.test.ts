@@ -9,7 +9,7 @@ import {
   issueCertificate,
   toPkcs12,
   type CertAndKey
-} from '../../src/main/tls/pki'
+} from '../helpers/pki'
 import { tempDir, type TempDir } from './helpers'
 
 const PASS = 'correct horse battery staple'

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { type CertAndKey } from '../../src/main/tls/pki'
+import { type CertAndKey } from '../helpers/pki'
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, hit: number) => void | Promise<void>
 

@@ -3,7 +3,7 @@ import { rootCertificates } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TrustError, loadTrustedCAs } from '../../src/main/cmsweb/trust'
 import type { CmswebConfig } from '../../src/main/config/config'
-import { createCertificateAuthority, type CertAndKey } from '../../src/main/tls/pki'
+import { createCertificateAuthority, type CertAndKey } from '../helpers/pki'
 import { tempDir, type TempDir } from './helpers'
 
 const base: CmswebConfig = {

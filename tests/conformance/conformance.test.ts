@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, simulatorEnv } from '../helpers/cli'
-import { loadScenario, startSimulator, type Simulator } from '../../src/main/sim'
+import { loadScenario, startSimulator, type Simulator } from '../../src/sim'
 import { CONFORMANCE_DIR, REPO_ROOT } from '../helpers/paths'
 import { comparable, expectedDocs, listScenarios } from '../helpers/conformance'
 

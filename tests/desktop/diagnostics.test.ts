@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AppCore } from '../../src/main/desktop/app-core'
 import { MemorySecretStore } from '../../src/main/desktop/secrets'
 import { aboutText, dataFolder, diagnosticsText, redactUrl, runtimeVersions } from '../../src/main/desktop/diagnostics'
-import { createCertificateAuthority, encryptPrivateKey, issueCertificate } from '../../src/main/tls/pki'
+import { createCertificateAuthority, encryptPrivateKey, issueCertificate } from '../helpers/pki'
 
 const PASSPHRASE = 'correct horse battery staple'
 let work: string

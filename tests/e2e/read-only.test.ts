@@ -10,8 +10,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { CouchStore } from '../../src/main/store/couch-store'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
-import { createCertificateAuthority, issueCertificate } from '../../src/main/tls/pki'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
+import { createCertificateAuthority, issueCertificate } from '../helpers/pki'
 import { ARTIFACTS, startHarness, type Harness } from './harness'
 
 const NAMES = ['pdmvserv_Run2022C-v1_MuonEG_27Jun2023_230627_101500_1111', 'shared store name with spaces ✓']

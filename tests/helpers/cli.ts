@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { main } from '../../src/main/cli/main'
-import type { Simulator } from '../../src/main/sim'
+import type { Simulator } from '../../src/sim'
 
 /** The environment an operator sets to point `stats2` at the simulator (README, "Trying it"). */
 export function simulatorEnv(sim: Simulator, work: string): Record<string, string> {

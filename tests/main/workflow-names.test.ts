@@ -12,7 +12,7 @@ import { AppCore } from '../../src/main/desktop/app-core'
 import { MemorySecretStore } from '../../src/main/desktop/secrets'
 import { createHandlers, dispatch, type Handlers } from '../../src/main/ipc/handlers'
 import { CouchStore } from '../../src/main/store/couch-store'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 
 const STORED = ['with space 230101_000000_0001', 'colon:and%25percent', 'ünïcödé ✓ 名前', 'slash/inside', '..x', 'a+b']
 let work: string

@@ -16,8 +16,8 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateScenario, startSimulator, type Simulator } from '../../src/main/sim'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
+import { generateScenario, startSimulator, type Simulator } from '../../src/sim'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { CouchStore } from '../../src/main/store/couch-store'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import {

@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateScenario, startSimulator, type Simulator } from '../../src/main/sim'
-import { FaultInjector, type Fault } from '../../src/main/sim/faults'
+import { generateScenario, startSimulator, type Simulator } from '../../src/sim'
+import { FaultInjector, type Fault } from '../../src/sim/faults'
 import { addLogSink, setLogLevel } from '../../src/main/log/logger'
 import type { UpdateReport } from '../../src/shared/update-types'
 import { cleanup, cli, historyEntries, historyProblems, readStore, simEnv, storeDifferences, summarize, tempDir, type Env } from './helpers'

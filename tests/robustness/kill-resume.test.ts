@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateScenario, startSimulator, type Simulator } from '../../src/main/sim'
-import { LOCK_FILE } from '../../src/main/store/store-lock'
+import { generateScenario, startSimulator, type Simulator } from '../../src/sim'
+import { LOCK_FILE } from '../../src/store-server/store-lock'
 import {
   cleanup, historyEntries, historyProblems, killGroup, readStore, seededRandom, simEnv, spawnCli, storeDifferences, summarize, tempDir,
   type Env

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { generateScenario, startSimulator, type Simulator } from '../../src/main/sim'
-import type { Scenario } from '../../src/main/sim/scenario'
+import { generateScenario, startSimulator, type Simulator } from '../../src/sim'
+import type { Scenario } from '../../src/sim/scenario'
 import { ScopeMatcher, type SyncScope } from '../../src/shared/sync-scope'
 import { bytesOf, connect, openStore, readDocs, removeTempDirs, scope, tempDir, updateAll, type ScopeSettings } from './helpers'
 

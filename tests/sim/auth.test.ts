@@ -3,7 +3,7 @@
  * the /_sim controls.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadScenario, startSimulator, type Simulator } from '../../src/main/sim'
+import { loadScenario, startSimulator, type Simulator } from '../../src/sim'
 import { agentsFor, type Agents, call, COUCH, DBS, postJson, PUBLIC_SCENARIO, tempDir } from './helpers'
 
 let sim: Simulator

@@ -6,7 +6,7 @@
  *   step 3: C created again
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startSimulator, type Scenario, type Simulator } from '../../src/main/sim'
+import { startSimulator, type Scenario, type Simulator } from '../../src/sim'
 import { agentsFor, type Agents, call, type ChangesReply, COUCH, seqNumber, tempDir } from './helpers'
 
 function doc(name: string, status: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -2,7 +2,7 @@
  * Fault injection at probability 1.0 (each kind alone), latency, and request counting.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { loadScenario, startSimulator, type Scenario, type Simulator, type SimulatorOptions } from '../../src/main/sim'
+import { loadScenario, startSimulator, type Scenario, type Simulator, type SimulatorOptions } from '../../src/sim'
 import { agentsFor, type Agents, call, COUCH, DBS, postJson, PUBLIC_SCENARIO, tempDir } from './helpers'
 
 const DATASET = '/JetHT/Run2012C-v1/RAW'

@@ -5,7 +5,7 @@
  * filter over the generated documents.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { generateWorld, materialise, startSimulator, STATUSES, type Simulator } from '../../src/main/sim'
+import { generateWorld, materialise, startSimulator, STATUSES, type Simulator } from '../../src/sim'
 import { STATUS_SETS } from '../../src/shared/sync-scope'
 import { agentsFor, call, COUCH, DBS, postJson, tempDir, type Agents, type ChangesReply } from './helpers'
 

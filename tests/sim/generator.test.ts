@@ -14,7 +14,7 @@ import {
   STATUSES,
   writeScenario,
   type Scenario
-} from '../../src/main/sim'
+} from '../../src/sim'
 import { agentsFor, call, type ChangesReply, COUCH, DBS, PUBLIC_SCENARIO, tempDir } from './helpers'
 
 type Doc = Record<string, unknown>

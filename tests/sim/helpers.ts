@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
-import { createCertificateAuthority, issueCertificate } from '../../src/main/tls/pki'
-import { type Simulator } from '../../src/main/sim'
+import { createCertificateAuthority, issueCertificate } from '../helpers/pki'
+import { type Simulator } from '../../src/sim'
 import { CONFORMANCE_DIR } from '../helpers/paths'
 
 export const PUBLIC_SCENARIO = join(CONFORMANCE_DIR, 'stats2-public')

@@ -3,7 +3,7 @@
  * README at steps 0 and 1, checked against the scenario's files.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { loadScenario, startSimulator, type Scenario, type Simulator } from '../../src/main/sim'
+import { loadScenario, startSimulator, type Scenario, type Simulator } from '../../src/sim'
 import {
   agentsFor,
   type Agents,

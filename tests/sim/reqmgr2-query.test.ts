@@ -4,8 +4,8 @@
  * ACTIVE, the archived-with-detail refusal, unknown parameters ignored; views by key range.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateScenario, startSimulator, type Simulator } from '../../src/main/sim'
-import type { Scenario } from '../../src/main/sim/scenario'
+import { generateScenario, startSimulator, type Simulator } from '../../src/sim'
+import type { Scenario } from '../../src/sim/scenario'
 import { STATUS_SETS } from '../../src/shared/sync-scope'
 import { agentsFor, call, COUCH, tempDir, type Agents } from './helpers'
 

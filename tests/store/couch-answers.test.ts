@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 
 let work: string
 let couch: EmbeddedCouch

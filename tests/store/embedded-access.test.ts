@@ -9,9 +9,9 @@ import { promises as fs } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN_USER, startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
+import { ADMIN_USER, startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { ConfigError, loadConfig } from '../../src/main/config/config'
-import { READER_BODY_LIMIT, ADMIN_BODY_LIMIT } from '../../src/main/store/couch-access'
+import { READER_BODY_LIMIT, ADMIN_BODY_LIMIT } from '../../src/store-server/couch-access'
 
 let work: string
 let couch: EmbeddedCouch

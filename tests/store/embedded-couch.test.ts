@@ -19,8 +19,8 @@ import {
   StoreInUseError,
   type EmbeddedCouch,
   type EmbeddedCouchOptions
-} from '../../src/main/store/embedded-couch'
-import { LOCK_FILE, processAlive } from '../../src/main/store/store-lock'
+} from '../../src/store-server/embedded-couch'
+import { LOCK_FILE, processAlive } from '../../src/store-server/store-lock'
 
 type AnyDoc = Record<string, unknown>
 

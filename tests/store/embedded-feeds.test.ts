@@ -8,7 +8,7 @@ import { promises as fs, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { REPO_ROOT } from '../helpers/paths'
 
 let work: string

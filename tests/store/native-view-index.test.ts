@@ -1,5 +1,5 @@
 /**
- * The embedded server's native view index (src/main/store/native-view-index.ts) against PouchDB's
+ * The embedded server's native view index (src/store-server/native-view-index.ts) against PouchDB's
  * own index: two real servers on LevelDB folders, one with the native index and one with
  * `viewIndex: 'pouchdb'`, holding the same documents (same revisions), asked the same view queries
  * over HTTP; every answer (status and body, byte for byte) must be the same — through inserts,
@@ -14,12 +14,12 @@ import { join } from 'node:path'
 import PouchDBCore from 'pouchdb-core'
 import LevelAdapter from 'pouchdb-adapter-leveldb'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startEmbeddedCouch, type EmbeddedCouch, type EmbeddedCouchOptions } from '../../src/main/store/embedded-couch'
+import { startEmbeddedCouch, type EmbeddedCouch, type EmbeddedCouchOptions } from '../../src/store-server/embedded-couch'
 import { searchDesignDoc } from '../../src/main/store/design-docs'
-import { SandboxedMapReduce } from '../../src/main/store/sandboxed-mapreduce'
-import { NATIVE_BATCH, NATIVE_INFIX } from '../../src/main/store/native-view-index'
-import { COPIES_DIR } from '../../src/main/store/check/damage'
-import { collation } from '../../src/main/store/one-pass-index'
+import { SandboxedMapReduce } from '../../src/store-server/sandboxed-mapreduce'
+import { NATIVE_BATCH, NATIVE_INFIX } from '../../src/store-server/native-view-index'
+import { COPIES_DIR } from '../../src/store-server/check/damage'
+import { collation } from '../../src/store-server/one-pass-index'
 
 type AnyDoc = Record<string, unknown>
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import PouchDBCore from 'pouchdb-core'
 import MemoryAdapter from 'pouchdb-adapter-memory'
-import { PerViewMapReduce, SandboxedMapReduce } from '../../src/main/store/sandboxed-mapreduce'
+import { PerViewMapReduce, SandboxedMapReduce } from '../../src/store-server/sandboxed-mapreduce'
 import { searchDesignDoc, VIEW_NAMES } from '../../src/main/store/design-docs'
 
 interface Db {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CouchStore } from '../../src/main/store/couch-store'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/main/store/embedded-couch'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { VIEW_MAPS } from '../../src/main/store/design-docs'
 
 let work: string

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig, type Stats2Config } from '../../src/main/config/config'
 import { CmswebClient } from '../../src/main/cmsweb/client'
 import { CmswebServices } from '../../src/main/cmsweb/services'
-import { generateScenario, startSimulator, type Simulator } from '../../src/main/sim'
+import { generateScenario, startSimulator, type Simulator } from '../../src/sim'
 import { LOOKUP_CACHE_ENTRIES, RunLookups } from '../../src/main/updater/lookups'
 
 let work: string

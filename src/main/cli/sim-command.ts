@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { defaultAppDataDir } from '../config/config'
 import { createLogger } from '../log/logger'
-import { generateWorld, loadScenario, startSimulator } from '../sim'
+import { generateWorld, loadScenario, startSimulator } from '../../sim'
 import type { CliIo } from './main'
 import { untilStopped } from './until-stopped'
 

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import type { Stats2Config } from '../config/config'
-import { checkStore, repairStore, type FolderReport, type StoreReport } from '../store/check/store-check'
+import { checkStore, repairStore, type FolderReport, type StoreReport } from '../../store-server'
 
 interface Io {
   out: (text: string) => void

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import type { Stats2Config } from '../config/config'
-import { generateScenario, startSimulator, type Scenario, type Simulator } from '../sim'
+import { generateScenario, startSimulator, type Scenario, type Simulator } from '../../sim'
 import { CouchStore } from '../store/couch-store'
 
 export interface DemoOptions {

@@ -18,9 +18,7 @@ import { CmswebAbortError, CmswebError } from '../cmsweb/errors'
 import { MalformedResponseError } from '../cmsweb/services'
 import { StoreError } from '../store/couch-store'
 import { UnaddressableIdError } from '../store/doc-ids'
-import { StoreInUseError } from '../store/store-lock'
-import { EmbeddedCouchError } from '../store/embedded-couch'
-import { StoreDamagedError } from '../store/check/damage'
+import { EmbeddedCouchError, StoreDamagedError, StoreInUseError } from '../../store-server'
 
 const log = createLogger('ipc')
 

@@ -12,7 +12,7 @@ import {
 import {
   DESIGN_DOC_ID, VALIDATE_WRITE_ID, searchDesignDoc, validateWriteDesignDoc, VIEW_NAMES, type ViewName
 } from './design-docs'
-import { startEmbeddedCouch, type EmbeddedCouch } from './embedded-couch'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../store-server'
 import { chunk } from '../util/pool'
 import { canonicalJson } from '../util/canonical-json'
 import { designDocPath, isDesignId, isWorkflowId, workflowIdProblem } from './doc-ids'

@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { createLogger } from '../../log/logger'
+import { createLogger } from '../../main/log/logger'
 import { readDatabaseInfo, timestamp } from '../embedded-couch'
 import { acquireStoreLock } from '../store-lock'
 import { checkDataFolder, COPIES_DIR, type FolderCheck } from './damage'

@@ -17,7 +17,7 @@
  * for a missing key), `_changes` with `since`/`limit` (`last_seq` is the last result's seq).
  */
 import express, { type Request, type RequestHandler, type Response } from 'express'
-import { type Logger } from '../log/logger'
+import { type Logger } from '../main/log/logger'
 import { sendCouchJson } from './couch-guards'
 
 /** The members of a PouchDB database used here. */

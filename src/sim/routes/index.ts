@@ -13,8 +13,8 @@ import {
   rawJson,
   type RequestInfo,
   type SimResponse
-} from './errors'
-import { type DbsFileRecord } from './scenario'
+} from '../errors'
+import { type DbsFileRecord } from '../scenario'
 import {
   creationDate,
   type DbsEntry,
@@ -27,8 +27,8 @@ import {
   holdsLumi,
   parseSince,
   type StepData
-} from './timeline'
-import { requestApi, viewQuery } from './routes/reqmgr2'
+} from '../timeline'
+import { requestApi, viewQuery } from './reqmgr2'
 
 export type Service = 'couch' | 'reqmgr2' | 'dbs' | 'wmstats' | 'keycloak' | 'pdmv' | 'sim' | 'none'
 

@@ -40,7 +40,7 @@ import MemoryAdapter from 'pouchdb-adapter-memory'
 import { SandboxedMapReduce } from './sandboxed-mapreduce'
 import { nativeIndexesClosed } from './native-view-index'
 import Replication from 'pouchdb-replication'
-import { createLogger } from '../log/logger'
+import { createLogger } from '../main/log/logger'
 import {
   couchErrorHandler,
   couchGuard,
@@ -55,7 +55,7 @@ import { COPIES_DIR, refuseDamagedStore, StoreDamagedError } from './check/damag
 import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
 import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
 import { couchFeeds, type FeedDb } from './couch-feeds'
-import { storeAnonymousAccess } from '../config/config'
+import { storeAnonymousAccess } from '../main/config/config'
 
 export { StoreInUseError } from './store-lock'
 export { StoreDamagedError } from './check/damage'

@@ -20,7 +20,7 @@
 import { cherrypyError, couchError, json, rawJson, type SimResponse } from '../errors'
 import { rawText } from '../scenario'
 import { DESIGN_DOC_ID, type StepData } from '../timeline'
-import { STATUS_SETS } from '../../../shared/sync-scope'
+import { STATUS_SETS } from '../../shared/sync-scope'
 
 export interface ViewRow {
   id: string

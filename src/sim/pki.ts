@@ -1,10 +1,11 @@
 /**
- * A small certificate authority for the cmsweb simulator and the tests: a CA, a server certificate
- * for 127.0.0.1/localhost and a client ("grid") certificate. Keys come from Node's native RSA
+ * The cmsweb simulator's small certificate authority: a CA, a server certificate for
+ * 127.0.0.1/localhost and a client ("grid") certificate (the tests' extra forms, encrypted keys and
+ * PKCS#12 bundles, are in tests/helpers/pki.ts). Keys come from Node's native RSA
  * generator (fast); node-forge only assembles and signs the X.509 structures.
  */
-import { generateKeyPairSync, randomBytes, createPrivateKey } from 'node:crypto'
-import { mkdir, readFile, writeFile, access, chmod } from 'node:fs/promises'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdir, writeFile, access, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import forge from 'node-forge'
 
@@ -91,25 +92,6 @@ export function issueCertificate(ca: CertAndKey, options: IssueOptions): CertAnd
   return { certPem: forge.pki.certificateToPem(cert), keyPem: privateKeyPem }
 }
 
-/** The same key, encrypted (PKCS#8, AES-256-CBC) with a passphrase, as `openssl pkcs8 -topk8 -v2 aes256` writes it. */
-export function encryptPrivateKey(keyPem: string, passphrase: string): string {
-  return createPrivateKey(keyPem)
-    .export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase })
-    .toString()
-}
-
-/** A PKCS#12 bundle (certificate, key and optionally the CA) as modern tools write it (AES-256, SHA-256). */
-export function toPkcs12(pair: CertAndKey, passphrase: string, caCertPem?: string): Buffer {
-  const chain = [forge.pki.certificateFromPem(pair.certPem)]
-  if (caCertPem) chain.push(forge.pki.certificateFromPem(caCertPem))
-  const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(pair.keyPem), chain, passphrase, {
-    algorithm: 'aes256',
-    generateLocalKeyId: true,
-    friendlyName: 'grid certificate'
-  })
-  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary')
-}
-
 export interface TlsFiles {
   dir: string
   caCert: string
@@ -171,8 +153,4 @@ export async function ensureTlsDir(dir: string): Promise<TlsFiles> {
     await chmod(path, mode)
   }
   return files
-}
-
-export async function readTlsPair(certPath: string, keyPath: string): Promise<CertAndKey> {
-  return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') }
 }

@@ -12,7 +12,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { z } from 'zod'
-import { createLogger } from '../log/logger'
+import { createLogger } from '../main/log/logger'
 
 export interface DbsFileRecord {
   logical_file_name: string

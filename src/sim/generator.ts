@@ -5,8 +5,8 @@
  * scenarios, tests and the demo); `generateWorld` keeps only the indexes, and the simulator then
  * makes documents on request (`stats2 sim --generate`, the benchmarks: 200 000 workflows).
  */
-import { documentAt, type GenerateOptions, STATUSES } from './generated/plans'
-import { GeneratedWorld } from './generated/world'
+import { documentAt, type GenerateOptions, STATUSES } from './generate/plans'
+import { GeneratedWorld } from './generate/world'
 import { type DbsDatasetRecord, type Scenario, type ScenarioStep } from './scenario'
 import { tagDocument } from './timeline'
 

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:https'
 import { type IncomingMessage, type ServerResponse } from 'node:http'
 import { type TLSSocket } from 'node:tls'
-import { createLogger } from '../log/logger'
-import { ensureTlsDir, type TlsFiles } from '../tls/pki'
+import { createLogger } from '../main/log/logger'
+import { ensureTlsDir, type TlsFiles } from './pki'
 import { type SimResponse } from './errors'
 import { FaultInjector, type Fault, type FaultOptions } from './faults'
 import {
@@ -23,8 +23,8 @@ import {
 } from './routes'
 import { type Scenario } from './scenario'
 import { type SimTimeline, Timeline } from './timeline'
-import { GeneratedTimeline } from './generated/lazy-steps'
-import { GeneratedWorld } from './generated/world'
+import { GeneratedTimeline } from './generate/lazy-steps'
+import { GeneratedWorld } from './generate/world'
 
 export interface SimulatorOptions {
   /**

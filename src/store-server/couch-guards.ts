@@ -20,7 +20,7 @@
  */
 import { runInNewContext, Script } from 'node:vm'
 import { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express'
-import { type Logger } from '../log/logger'
+import { type Logger } from '../main/log/logger'
 import { isInternalMessage, SAFE_BAD_REQUEST } from './couch-answers'
 
 /** CouchDB's rule for database names, minus `/` (express-pouchdb strips it from file names). */

@@ -11,7 +11,7 @@ import { compile } from './sandbox'
 import { updateDesignDocument, type PouchLike } from './one-pass-index'
 import { NOT_NATIVE, queryNative, type NativeDb } from './native-view-query'
 import { cleanUpNative } from './native-view-index'
-import { createLogger } from '../log/logger'
+import { createLogger } from '../main/log/logger'
 
 const log = createLogger('store')
 

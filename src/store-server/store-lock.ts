@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { promises as fs, unlinkSync, readFileSync } from 'node:fs'
 import { hostname, uptime } from 'node:os'
 import { join } from 'node:path'
-import { type Logger } from '../log/logger'
+import { type Logger } from '../main/log/logger'
 
 export const LOCK_FILE = 'stats2.lock'
 

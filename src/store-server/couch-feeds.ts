@@ -9,6 +9,10 @@
  * `heartbeat`; the server's maximum FEED_MAX_MS even with a heartbeat (a client reconnects with
  * `since=<last_seq>`, which CouchDB clients do anyway); the server closing. An ending feed sends what
  * CouchDB sends: longpoll `{"results":[],"last_seq":…}`, continuous a last `{"last_seq":…}` line.
+ *
+ * A normal (one-shot) feed asked for with POST is answered here too: express-pouchdb's route takes
+ * only `doc_ids` from the body, so `POST _changes?filter=_selector` with `{"selector": …}` — the form
+ * CouchDB 3 documents, and what a filtered pull replication sends — answered 404 there.
  */
 import { type Request, type RequestHandler, type Response } from 'express'
 import { sendCouchJson } from './couch-guards'
@@ -84,6 +88,7 @@ export function couchFeeds(options: FeedOptions): Feeds {
     if (!db) return sendCouchJson(res, 404, { error: 'not_found', reason: 'Database does not exist.' })
     const query = req.query as Record<string, unknown>
     const continuous = query.feed === 'continuous'
+    const normal = query.feed === undefined || query.feed === 'normal'
     for (const key of ['timeout', 'heartbeat'] as const) {
       const value = query[key]
       if (value !== undefined && !(isCount(value) || (key === 'heartbeat' && value === true))) {
@@ -143,6 +148,11 @@ export function couchFeeds(options: FeedOptions): Feeds {
       finish()
     }
     if (gone()) return
+    if (normal) {
+      const answer = await db.changes({ ...changesOptions, live: false })
+      if (gone()) return
+      return sendCouchJson(res, 200, { results: answer.results, last_seq: answer.last_seq })
+    }
     res.on('close', onClose)
     open.add(end)
 
@@ -187,7 +197,8 @@ export function couchFeeds(options: FeedOptions): Feeds {
 
   const handler: RequestHandler = (req, res, next) => {
     const feed = (req.query as Record<string, unknown>).feed
-    if (feed !== 'longpoll' && feed !== 'continuous') return next()
+    const normalPost = (feed === undefined || feed === 'normal') && req.method === 'POST'
+    if (feed !== 'longpoll' && feed !== 'continuous' && !normalPost) return next()
     let segments: string[]
     try {
       segments = req.path.split('/').slice(1).map((part) => decodeURIComponent(part))

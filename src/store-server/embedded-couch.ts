@@ -55,6 +55,7 @@ import { COPIES_DIR, refuseDamagedStore, StoreDamagedError } from './check/damag
 import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
 import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
 import { couchFeeds, type FeedDb } from './couch-feeds'
+import { keepReplicatedRevisions } from './replicated-writes'
 import { storeAnonymousAccess } from '../main/config/config'
 
 export { StoreInUseError } from './store-lock'
@@ -508,6 +509,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     // Registered after express-pouchdb's own wrappers, so it wraps theirs.
     app.dbWrapper.registerWrapper((_name, db, next) => {
       guardChangesFeed(db as Parameters<typeof guardChangesFeed>[0])
+      keepReplicatedRevisions(db as Parameters<typeof keepReplicatedRevisions>[0])
       return next()
     })
     const lookup: DesignDocLookup = async (name, id) => {

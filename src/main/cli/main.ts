@@ -17,10 +17,11 @@ import { promptHidden } from './prompt'
 import { CredentialError } from '../cmsweb/credentials'
 import { runUiCommand } from './ui-command'
 import { BackupUsageError, runDumpCommand, runLoadCommand } from './backup-command'
-import { buildScope } from '../config/scope-config'
-import type { SyncScope } from '../../shared/sync-scope'
+import { SCOPE_OPTIONS, scopeFromFlags } from './scope-flags'
 import { runStoreCommand } from './store-command'
 import { runServeCommand } from './serve-command'
+import { runReplicateCommand } from './replicate-command'
+import { assertUpdateAllAllowed } from '../replica/marker'
 import { asksForHelp, commandHelp } from './help'
 
 const log = createLogger('cli')
@@ -28,7 +29,7 @@ const log = createLogger('cli')
 export const USAGE = `Usage: stats2 <command> [options]
 
 Commands:
-  update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json]
+  update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json] [--force]
          [--campaign C …] [--prepid P …] [--status S …] [--requested-from YYYY-MM-DD]
          [--requested-to YYYY-MM-DD] [--workflow NAME …] [--no-scope]
                       Update every workflow ReqMgr2 changed since the last run (update all),
@@ -58,6 +59,11 @@ Commands:
   serve [--host H] [--port P] [--base-path /stats]
                       Serve the old Stats2 web service's URLs (HTML page, api/get_json,
                       api/fetch, md, api/update) and a read-only dashboard; see README.
+  replicate --from URL [--campaign C …] [--prepid P …] [--status S …] [--no-scope]
+            [--continuous] [--json] [--detach]
+                      Pull the shared Stats2 CouchDB's requests database (or the scope's part
+                      of it) into the embedded store by CouchDB replication; resumable. See
+                      docs/replica.md.
 
 Environment (old Stats2 names first): USERCRT, USERKEY, X509_USER_PROXY, STATS2_USER_P12,
 STATS2_KEY_PASSPHRASE(_FILE), DB_URL, STATS_DB_AUTH_HEADER, STATS2_DB_TIMEOUT_MS,
@@ -117,20 +123,17 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
       'trigger-prod': { type: 'boolean' },
       'trigger-dev': { type: 'boolean' },
       json: { type: 'boolean' },
-      campaign: { type: 'string', multiple: true },
-      prepid: { type: 'string', multiple: true },
-      status: { type: 'string', multiple: true },
-      'requested-from': { type: 'string' },
-      'requested-to': { type: 'string' },
-      workflow: { type: 'string', multiple: true },
-      'no-scope': { type: 'boolean' }
+      force: { type: 'boolean' },
+      ...SCOPE_OPTIONS
     },
     strict: true
   })
-  const syncScope = scopeFromFlags(values, config)
+  const syncScope = scopeFromFlags(values, config.scope)
   const store = await openStore(config)
   try {
     store.assertWritable('updating')
+    // A replica pulls from the shared Stats2; an update-all would make it a second updater.
+    if ((values.name ?? []).length === 0) await assertUpdateAllAllowed(store, values.force === true)
   } catch (error) {
     await store.close()
     throw error
@@ -172,40 +175,6 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
     await notifier?.close()
     await cmsweb?.close()
     await store.close()
-  }
-}
-
-const SCOPE_FLAGS: Record<keyof SyncScope, string> = {
-  campaigns: '--campaign',
-  prepIds: '--prepid',
-  statuses: '--status',
-  requestedFrom: '--requested-from',
-  requestedTo: '--requested-to',
-  workflows: '--workflow'
-}
-
-/** The sync scope of this run: the flags when any is given (they replace STATS2_SCOPE_*), else the environment's. */
-function scopeFromFlags(values: {
-  campaign?: string[]; prepid?: string[]; status?: string[]; 'requested-from'?: string; 'requested-to'?: string; workflow?: string[]; 'no-scope'?: boolean
-}, config: Stats2Config): SyncScope | undefined {
-  const input = {
-    campaigns: values.campaign,
-    prepIds: values.prepid,
-    statuses: values.status,
-    requestedFrom: values['requested-from'],
-    requestedTo: values['requested-to'],
-    workflows: values.workflow
-  }
-  const given = Object.values(input).some((value) => value !== undefined)
-  if (values['no-scope']) {
-    if (given) throw new UsageError('--no-scope cannot be combined with scope flags')
-    return undefined
-  }
-  if (!given) return config.scope
-  try {
-    return buildScope(input, (field) => SCOPE_FLAGS[field])
-  } catch (error) {
-    throw new UsageError((error as Error).message)
   }
 }
 
@@ -308,12 +277,14 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runStoreCommand(args, config, io)
       case 'serve':
         return await runServeCommand(args, config, io)
+      case 'replicate':
+        return await runReplicateCommand(args, config, io)
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    if (error instanceof UsageError || error instanceof BackupUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || error instanceof BackupUsageError || (error as Error).name === 'UsageError' || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`stats2: ${message}\n\n${USAGE}`)
       return 2
     }

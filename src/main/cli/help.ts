@@ -6,6 +6,7 @@
 
 const DETAILS: Record<string, string> = {
   update: `Usage: stats2 update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json] [--force]
+                    [--metrics-file PATH]
                     [--campaign C …] [--prepid P …] [--status S …] [--requested-from DAY]
                     [--requested-to DAY] [--workflow NAME …] [--no-scope]
 
@@ -20,6 +21,9 @@ Options:
   --json            print the run's report as JSON instead of the summary
   --force           update all even on a replica of a shared Stats2 (stats2 replicate), which
                     otherwise refuses: pull it instead, or update chosen workflows with --name
+  --metrics-file PATH
+                    write the run's metrics (Prometheus text format) to PATH atomically, for
+                    node_exporter's textfile collector; written also when the run fails
 
 Sync scope (update all only; the flags replace STATS2_SCOPE_*; lists may be comma-separated):
   --campaign C      workflows of campaign C

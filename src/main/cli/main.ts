@@ -22,6 +22,13 @@ import { runStoreCommand } from './store-command'
 import { runServeCommand } from './serve-command'
 import { runReplicateCommand } from './replicate-command'
 import { assertUpdateAllAllowed } from '../replica/marker'
+import { updateMetrics, writeMetricsFile, type UpdateMetrics } from '../metrics/update-metrics'
+import type { SyncScope } from '../../shared/sync-scope'
+import { recordUpdateAll } from '../metrics/last-update'
+import type { CallObserver } from '../cmsweb/client'
+import { access } from 'node:fs/promises'
+import { constants as fsConstants } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
 import { asksForHelp, commandHelp } from './help'
 
 const log = createLogger('cli')
@@ -30,6 +37,7 @@ export const USAGE = `Usage: stats2 <command> [options]
 
 Commands:
   update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json] [--force]
+         [--metrics-file PATH]
          [--campaign C …] [--prepid P …] [--status S …] [--requested-from YYYY-MM-DD]
          [--requested-to YYYY-MM-DD] [--workflow NAME …] [--no-scope]
                       Update every workflow ReqMgr2 changed since the last run (update all),
@@ -124,11 +132,40 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
       'trigger-dev': { type: 'boolean' },
       json: { type: 'boolean' },
       force: { type: 'boolean' },
+      'metrics-file': { type: 'string' },
       ...SCOPE_OPTIONS
     },
     strict: true
   })
   const syncScope = scopeFromFlags(values, config.scope)
+  const metricsFile = values['metrics-file'] === undefined ? undefined : await checkMetricsFile(values['metrics-file'])
+  if (metricsFile === undefined) return updateRun(values, syncScope, config, io)
+  // Written whatever happened, a store that cannot be opened included (an alert watches
+  // stats2_update_success); a write failure fails the command unless the run failed first.
+  const metrics = updateMetrics()
+  const startedAt = Date.now()
+  let failure: unknown
+  try {
+    return await updateRun(values, syncScope, config, io, metrics)
+  } catch (error) {
+    failure = error
+    metrics.finish({ error, startedAt })
+    throw error
+  } finally {
+    await writeMetricsFile(metricsFile, await metrics.registry.metrics()).catch((error: unknown) => {
+      if (failure === undefined) throw error
+      log.error((error as Error).message)
+    })
+  }
+}
+
+async function updateRun(
+  values: { name?: string[]; 'trigger-prod'?: boolean; 'trigger-dev'?: boolean; json?: boolean; force?: boolean },
+  syncScope: SyncScope | undefined,
+  config: Stats2Config,
+  io: CliIo,
+  metrics?: UpdateMetrics
+): Promise<number> {
   const store = await openStore(config)
   try {
     store.assertWritable('updating')
@@ -151,7 +188,7 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
   let cmsweb: Awaited<ReturnType<typeof openCmsweb>> | undefined
   const notifier = values['trigger-prod'] || values['trigger-dev'] ? await createNotifier(config) : undefined
   try {
-    cmsweb = await openCmswebAsking(config)
+    cmsweb = await openCmswebAsking(config, metrics?.cmsweb)
     const names = values.name ?? []
     const report = await runUpdate(
       names.length > 0 ? { kind: 'names', names } : { kind: 'all' },
@@ -166,6 +203,9 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
       }
     )
     io.out(values.json ? JSON.stringify(report, null, 1) + '\n' : summary(report))
+    const services = cmsweb.services()
+    const behind = report.scope === 'all' ? await recordUpdateAll(store, report, (since, options) => services.changes(since, options), (m) => log.warn(m)) : undefined
+    metrics?.finish({ report, behind })
     if (report.scope === 'all' && !report.cancelled) await maintainQuietly(store)
     log.info(`workflows in the store: ${await store.countWorkflows()}`)
     return report.cancelled ? 130 : 0
@@ -179,14 +219,26 @@ async function update(args: string[], config: Stats2Config, io: CliIo): Promise<
 }
 
 /** Opens cmsweb; an encrypted key without a configured passphrase is asked for on a terminal. */
-async function openCmswebAsking(config: Stats2Config): Promise<Awaited<ReturnType<typeof openCmsweb>>> {
+async function openCmswebAsking(config: Stats2Config, onCall?: CallObserver): Promise<Awaited<ReturnType<typeof openCmsweb>>> {
   try {
-    return await openCmsweb(config)
+    return await openCmsweb(config, { onCall })
   } catch (error) {
     if (!(error instanceof CredentialError) || error.code !== 'passphrase-required' || !process.stdin.isTTY) throw error
     const passphrase = await promptHidden('Passphrase of your grid key: ')
-    return openCmsweb({ ...config, credentials: { ...config.credentials, passphrase } })
+    return openCmsweb({ ...config, credentials: { ...config.credentials, passphrase } }, { onCall })
   }
+}
+
+/** `--metrics-file`: its folder must exist and be writable before the run starts, not after. */
+async function checkMetricsFile(path: string): Promise<string> {
+  if (path.trim() === '') throw new UsageError('--metrics-file needs a path (e.g. /var/lib/node_exporter/textfile/stats2.prom)')
+  const absolute = resolvePath(path)
+  try {
+    await access(dirname(absolute), fsConstants.W_OK)
+  } catch (error) {
+    throw new UsageError(`--metrics-file ${path}: the folder ${dirname(absolute)} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable'}`)
+  }
+  return absolute
 }
 
 /** After an update-all: compact when fragmented and warm the views (the old Stats2 needed a cron for this). */

@@ -27,6 +27,14 @@ export interface ServeConfig {
   publicUrl: string
   /** How long SIGTERM waits for requests in flight (STATS2_SERVE_DRAIN_MS). */
   drainMs: number
+  /**
+   * Who may read `/metrics` (STATS2_SERVE_METRICS): anyone (`anonymous`, the default, as Prometheus
+   * endpoints of internal services are), bearer tokens of STATS2_SERVE_METRICS_TOKENS_FILE (`token`),
+   * or nobody (`off`: 404).
+   */
+  metrics: 'anonymous' | 'token' | 'off'
+  /** Bearer tokens for `/metrics`, one a line (STATS2_SERVE_METRICS_TOKENS_FILE); never the update tokens. */
+  metricsTokensFile?: string
 }
 
 export const DEFAULT_PUBLIC_URL = 'https://cms-pdmv-prod.web.cern.ch/stats'
@@ -80,6 +88,14 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
   if (trustedHeader !== undefined && trustedProxies.length === 0) {
     throw new ConfigError('STATS2_SERVE_TRUSTED_HEADER needs STATS2_SERVE_TRUSTED_PROXIES: the addresses of the proxies that set it')
   }
+  const metrics = (nonEmpty(env.STATS2_SERVE_METRICS) ?? 'anonymous').toLowerCase()
+  if (metrics !== 'anonymous' && metrics !== 'token' && metrics !== 'off') {
+    throw new ConfigError(`STATS2_SERVE_METRICS must be "anonymous", "token" or "off", got "${metrics}"`)
+  }
+  const metricsTokensFile = nonEmpty(env.STATS2_SERVE_METRICS_TOKENS_FILE)
+  if (metrics === 'token' && metricsTokensFile === undefined) {
+    throw new ConfigError('STATS2_SERVE_METRICS=token needs STATS2_SERVE_METRICS_TOKENS_FILE: the bearer tokens Prometheus may send, one a line')
+  }
   return {
     host,
     port: intFrom(args.port, '--port', 8000, 0, 65535),
@@ -90,6 +106,8 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
     updateConcurrency: intFrom(env.STATS2_SERVE_UPDATES, 'STATS2_SERVE_UPDATES', 2, 1, 64),
     updateQueue: intFrom(env.STATS2_SERVE_UPDATE_QUEUE, 'STATS2_SERVE_UPDATE_QUEUE', 100, 0, 100_000),
     publicUrl,
-    drainMs: intFrom(env.STATS2_SERVE_DRAIN_MS, 'STATS2_SERVE_DRAIN_MS', 10_000, 0, 600_000)
+    drainMs: intFrom(env.STATS2_SERVE_DRAIN_MS, 'STATS2_SERVE_DRAIN_MS', 10_000, 0, 600_000),
+    metrics,
+    ...(metricsTokensFile === undefined ? {} : { metricsTokensFile })
   }
 }

@@ -19,6 +19,9 @@ import { FRONT_PAGE_CSS, renderFrontPage } from './page'
 import { checkParam, parsePage, readPage, readPages, selectorOf, VIEW_OF, VIEW_SELECTORS } from './query'
 import { requestsDocCount, viewHasKey } from './store-reads'
 import type { UpdateQueue } from './updates'
+import type { ServeMetrics } from '../metrics/serve-metrics'
+import { routeLabel } from '../metrics/routes'
+import { opsAnswer } from './ops-routes'
 
 const log = createLogger('serve')
 
@@ -68,6 +71,11 @@ export interface ServeDeps {
   rendererDir: string
   /** Unix seconds; injectable for tests. */
   now?: () => number
+  /** `/metrics` (absent: the route answers 404) and who may read it when it needs a token. */
+  metrics?: ServeMetrics
+  metricsAuth?: Authoriser
+  /** This build's version, for `/metrics` and `/api/openapi.json`. */
+  version?: string
 }
 
 export interface RunningService {
@@ -237,6 +245,10 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       return send(res, 200, markdownTable(docs, config.publicUrl), 'text/plain; charset=utf-8')
     }
     if (rest === '/healthz') return health(res)
+    const ops = await opsAnswer(rest, req, {
+      config, metrics: deps.metrics, metricsAuth: deps.metricsAuth, version: deps.version ?? '0.0.0', fetchMaxPages: FETCH_MAX_PAGES, mdMaxPages: MD_MAX_PAGES
+    })
+    if (ops) return send(res, ops.status, head ? '' : ops.body, ops.type, ops.headers)
     if (rest === '/static/stats2.css') return send(res, 200, FRONT_PAGE_CSS, 'text/css; charset=utf-8', { 'cache-control': 'max-age=3600' })
     throw new NotFoundError()
   }
@@ -249,6 +261,8 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       log.info(`${req.method} ${pathname.slice(0, 300)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`)
     })
     let rest = ''
+    let routed: string | undefined
+    deps.metrics?.track(req, res, () => routeLabel(routed))
     try {
       if (rawUrl.length > 8192) throw new BadRequestError('The URL is over 8192 characters.')
       let url: URL
@@ -260,6 +274,7 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       pathname = url.pathname
       if (base !== '' && pathname !== base && !pathname.startsWith(`${base}/`)) throw new NotFoundError(`Not found: this service answers under ${base}/`)
       rest = pathname.slice(base.length)
+      routed = rest
       await route(req, res, url, rest)
     } catch (error) {
       answerError(res, error, isApi(rest))

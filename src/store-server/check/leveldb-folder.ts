@@ -12,6 +12,9 @@
  *   does (a crash while appending).
  * - every table (`<n>.ldb`, or `<n>.sst` from old versions) the MANIFEST lists: LevelDB refuses to
  *   open when one is missing; a table shorter or longer than recorded opens but fails on reads.
+ *   Every block of it is verified too (leveldb-format.ts `checkTable`): LevelDB itself verifies no
+ *   block checksum on reads here (leveldown has no `verify_checksums`), so a flipped byte would be
+ *   served, or crash PouchDB.
  * - the write-ahead log `<n>.log` named by the MANIFEST's log number: LevelDB creates it before it
  *   records its number, so it is always there; when it is gone the newest writes are gone and
  *   LevelDB would open without a word. Its records' checksums are verified too (LevelDB skips a

@@ -13,11 +13,8 @@ import { SourceCouch } from '../replica/source'
 import { pullReplica, type ReplicaProgress, type PullSummary } from '../replica/pull'
 import { readReplicaMarker, removeReplicaMarker } from '../replica/marker'
 import { SCOPE_OPTIONS, scopeFromFlags } from './scope-flags'
-import type { CliIo } from './main'
+import { UsageError, type CliIo } from './io'
 
-export class ReplicateUsageError extends Error {
-  override name = 'UsageError'
-}
 
 const PROGRESS_EVERY_MS = 1000
 
@@ -70,7 +67,7 @@ export async function runReplicateCommand(args: string[], config: Stats2Config, 
     strict: true
   })
   if (config.db.url) {
-    throw new ReplicateUsageError(
+    throw new UsageError(
       'stats2 replicate pulls into the embedded store; DB_URL names a CouchDB, which replicates with its own _replicator database (see docs/replica.md)'
     )
   }
@@ -82,11 +79,11 @@ export async function runReplicateCommand(args: string[], config: Stats2Config, 
       io.err(had ? `The store in ${config.db.dataDir} is no longer marked as a replica of ${marker?.source}; its documents stay.\n` : 'The store is not a replica; nothing to do.\n')
       return 0
     }
-    const from = values.from ?? (io.env.STATS2_REPLICA_SOURCE?.trim() || undefined) ?? marker?.source
-    if (!from) throw new ReplicateUsageError('replicate needs --from <the shared Stats2 CouchDB server URL> (or STATS2_REPLICA_SOURCE)')
+    const from = values.from ?? config.replica.source ?? marker?.source
+    if (!from) throw new UsageError('replicate needs --from <the shared Stats2 CouchDB server URL> (or STATS2_REPLICA_SOURCE)')
     const source = new SourceCouch({
       url: from,
-      authHeader: io.env.STATS2_REPLICA_AUTH_HEADER?.trim() || undefined,
+      authHeader: config.replica.authHeader,
       ca: from.startsWith('https:') ? await loadTrustedCAs(config.cmsweb) : undefined
     })
     // Without scope flags a replica keeps the scope it was pulled with; a first pull takes STATS2_SCOPE_*.

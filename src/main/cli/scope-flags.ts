@@ -4,11 +4,8 @@
  */
 import { buildScope } from '../config/scope-config'
 import type { SyncScope } from '../../shared/sync-scope'
+import { UsageError } from './io'
 
-/** A bad flag value: printed with the usage (exit 2), like main.ts's own UsageError. */
-export class ScopeFlagsError extends Error {
-  override name = 'UsageError'
-}
 
 /** parseArgs options of the scope flags. */
 export const SCOPE_OPTIONS = {
@@ -55,13 +52,13 @@ export function scopeFromFlags(values: ScopeFlagValues, fallback: SyncScope | un
   }
   const given = Object.values(input).some((value) => value !== undefined)
   if (values['no-scope']) {
-    if (given) throw new ScopeFlagsError('--no-scope cannot be combined with scope flags')
+    if (given) throw new UsageError('--no-scope cannot be combined with scope flags')
     return undefined
   }
   if (!given) return fallback
   try {
     return buildScope(input, (field) => SCOPE_FLAGS[field])
   } catch (error) {
-    throw new ScopeFlagsError((error as Error).message)
+    throw new UsageError((error as Error).message)
   }
 }

@@ -10,7 +10,7 @@ import { openStore } from '../core/runtime'
 import { createLogger } from '../log/logger'
 import { startService } from '../serve/server'
 import { serviceAccess, serviceParts, type ServiceParts } from '../serve/wiring'
-import type { CliIo } from './main'
+import type { CliIo } from './io'
 import { RENDERER_DIR } from './ui-command'
 import { untilStopped } from './until-stopped'
 

@@ -4,9 +4,7 @@
  * untouched by service-only options.
  */
 import { isIP } from 'node:net'
-import { ConfigError } from './config'
-
-type Env = Record<string, string | undefined>
+import { ConfigError, envEnum, envInt, envText, envUrl, nonEmpty, type Env } from './env'
 
 export interface ServeConfig {
   host: string
@@ -37,12 +35,6 @@ export interface ServeConfig {
   metricsTokensFile?: string
 }
 
-export const DEFAULT_PUBLIC_URL = 'https://cms-pdmv-prod.web.cern.ch/stats'
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim()
-  return trimmed ? trimmed : undefined
-}
 
 function intFrom(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
   const text = nonEmpty(raw)
@@ -70,29 +62,20 @@ export interface ServeArgs {
 export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
   const host = nonEmpty(args.host) ?? '127.0.0.1'
   if (isIP(host) === 0 && host !== 'localhost') throw new ConfigError(`--host must be an IP address (or localhost), got "${host}"`)
-  const publicUrl = (nonEmpty(env.STATS2_SERVE_PUBLIC_URL) ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '')
-  try {
-    const parsed = new URL(publicUrl)
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http')
-  } catch {
-    throw new ConfigError(`STATS2_SERVE_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`)
-  }
-  const trustedHeader = nonEmpty(env.STATS2_SERVE_TRUSTED_HEADER)?.toLowerCase()
+  const publicUrl = envUrl(env, 'STATS2_SERVE_PUBLIC_URL')!
+  const trustedHeader = envText(env, 'STATS2_SERVE_TRUSTED_HEADER')?.toLowerCase()
   if (trustedHeader !== undefined && !/^[a-z0-9-]+$/.test(trustedHeader)) {
     throw new ConfigError(`STATS2_SERVE_TRUSTED_HEADER must be a header name, got "${trustedHeader}"`)
   }
-  const trustedProxies = (nonEmpty(env.STATS2_SERVE_TRUSTED_PROXIES) ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+  const trustedProxies = (envText(env, 'STATS2_SERVE_TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
   for (const proxy of trustedProxies) {
     if (isIP(proxy) === 0) throw new ConfigError(`STATS2_SERVE_TRUSTED_PROXIES lists addresses (comma-separated IPs), got "${proxy}"`)
   }
   if (trustedHeader !== undefined && trustedProxies.length === 0) {
     throw new ConfigError('STATS2_SERVE_TRUSTED_HEADER needs STATS2_SERVE_TRUSTED_PROXIES: the addresses of the proxies that set it')
   }
-  const metrics = (nonEmpty(env.STATS2_SERVE_METRICS) ?? 'anonymous').toLowerCase()
-  if (metrics !== 'anonymous' && metrics !== 'token' && metrics !== 'off') {
-    throw new ConfigError(`STATS2_SERVE_METRICS must be "anonymous", "token" or "off", got "${metrics}"`)
-  }
-  const metricsTokensFile = nonEmpty(env.STATS2_SERVE_METRICS_TOKENS_FILE)
+  const metrics = envEnum<ServeConfig['metrics']>(env, 'STATS2_SERVE_METRICS')
+  const metricsTokensFile = envText(env, 'STATS2_SERVE_METRICS_TOKENS_FILE')
   if (metrics === 'token' && metricsTokensFile === undefined) {
     throw new ConfigError('STATS2_SERVE_METRICS=token needs STATS2_SERVE_METRICS_TOKENS_FILE: the bearer tokens Prometheus may send, one a line')
   }
@@ -100,13 +83,13 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
     host,
     port: intFrom(args.port, '--port', 8000, 0, 65535),
     basePath: normaliseBasePath(args.basePath ?? '/stats'),
-    tokensFile: nonEmpty(env.STATS2_SERVE_TOKENS_FILE),
+    tokensFile: envText(env, 'STATS2_SERVE_TOKENS_FILE'),
     trustedHeader,
     trustedProxies,
-    updateConcurrency: intFrom(env.STATS2_SERVE_UPDATES, 'STATS2_SERVE_UPDATES', 2, 1, 64),
-    updateQueue: intFrom(env.STATS2_SERVE_UPDATE_QUEUE, 'STATS2_SERVE_UPDATE_QUEUE', 100, 0, 100_000),
+    updateConcurrency: envInt(env, 'STATS2_SERVE_UPDATES'),
+    updateQueue: envInt(env, 'STATS2_SERVE_UPDATE_QUEUE'),
     publicUrl,
-    drainMs: intFrom(env.STATS2_SERVE_DRAIN_MS, 'STATS2_SERVE_DRAIN_MS', 10_000, 0, 600_000),
+    drainMs: envInt(env, 'STATS2_SERVE_DRAIN_MS'),
     metrics,
     ...(metricsTokensFile === undefined ? {} : { metricsTokensFile })
   }

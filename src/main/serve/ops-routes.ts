@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http'
 import type { ServeConfig } from '../config/serve-config'
 import type { ServeMetrics } from '../metrics/serve-metrics'
 import type { Authoriser } from './auth'
-import { MethodNotAllowedError, NotFoundError } from './errors'
+import { MethodNotAllowedError } from './errors'
+import { NotFoundError } from '../core/errors'
 import { openApiDocument } from './openapi/document'
 
 export interface OpsDeps {

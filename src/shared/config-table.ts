@@ -102,8 +102,8 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { env: 'STATS2_SERVE_METRICS', group: 'service', type: { kind: 'enum', values: ['anonymous', 'token', 'off'] }, default: 'anonymous', meaning: 'who may read `/metrics`: anyone, the bearer tokens of `STATS2_SERVE_METRICS_TOKENS_FILE`, or nobody (404)', only: 'stats2 serve' },
   { env: 'STATS2_SERVE_METRICS_TOKENS_FILE', group: 'service', type: { kind: 'path' }, meaning: 'file of bearer tokens allowed to read `/metrics` (never the update tokens), one a line (mode 0600)', only: 'stats2 serve' },
   // Replica
-  { env: 'STATS2_REPLICA_SOURCE', group: 'replica', type: { kind: 'url' }, defaultText: 'the source the replica was pulled from', meaning: 'the shared Stats2 CouchDB server a replica pulls from (`stats2 replicate --from`)', settings: ['replica.url'], only: 'stats2 replicate, the desktop' },
-  { env: 'STATS2_REPLICA_AUTH_HEADER', group: 'replica', type: { kind: 'secret' }, meaning: '`Basic <base64 user:password>` for reading that source, when it needs credentials', settings: ['replicaPassword'], only: 'stats2 replicate, the desktop' },
+  { env: 'STATS2_REPLICA_SOURCE', group: 'replica', type: { kind: 'url' }, defaultText: 'the source the replica was pulled from', meaning: 'the shared Stats2 CouchDB server a replica pulls from (`stats2 replicate --from`)', settings: ['source'], only: 'stats2 replicate, the desktop' },
+  { env: 'STATS2_REPLICA_AUTH_HEADER', group: 'replica', type: { kind: 'secret' }, meaning: '`Basic <base64 user:password>` for reading that source, when it needs credentials', settings: ['source.user', 'replicaPassword'], only: 'stats2 replicate, the desktop' },
   // The process
   { env: 'STATS2_LOG_LEVEL', group: 'process', type: { kind: 'enum', values: ['debug', 'info', 'warn', 'error'] }, default: 'info', meaning: 'what is logged (on stderr)' },
   { env: 'STATS2_HEAP_MB', group: 'process', type: { kind: 'int', min: 0 }, default: 192, meaning: 'JavaScript heap of `stats2 update` in MB (at least 96), `0` for Node\'s own default; an own `--max-old-space-size` in `NODE_OPTIONS` wins', only: 'stats2 update' },

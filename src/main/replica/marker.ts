@@ -75,19 +75,17 @@ export async function removeReplicaMarker(store: CouchStore): Promise<boolean> {
   return had
 }
 
-/** The refusal an update-all meets on a replica, saying what to do instead. */
-export function replicaUpdateMessage(marker: ReplicaMarker): string {
-  return (
-    `This store is a replica of ${marker.source} (stats2 replicate): an update-all here would make it a second ` +
-    'updater of that Stats2, reading all of ReqMgr2 and DBS with your certificate. Pull instead ' +
-    `(stats2 replicate --from ${marker.source}), update chosen workflows with stats2 update --name NAME, ` +
-    'or pass --force to update everything from cmsweb anyway.'
-  )
+/** The refusal an update-all meets on a replica, saying what to do instead (on the command line, or in the app). */
+export function replicaUpdateMessage(source: string, where: 'cli' | 'app' = 'cli'): string {
+  const why = `This store is a replica of ${source}: an update-all here would make it a second updater of that Stats2, reading all of ReqMgr2 and DBS with your certificate.`
+  return where === 'cli'
+    ? `${why} Pull instead (stats2 replicate --from ${source}), update chosen workflows with stats2 update --name NAME, or pass --force to update everything from cmsweb anyway.`
+    : `${why} Pull from it instead, or select workflows and update those; to update everything from cmsweb, choose cmsweb in Settings → Source.`
 }
 
 /** Throws ReplicaUpdateRefusedError when the store is a replica and `force` is not given. */
 export async function assertUpdateAllAllowed(store: CouchStore, force: boolean): Promise<void> {
   if (force) return
   const marker = await readReplicaMarker(store)
-  if (marker) throw new ReplicaUpdateRefusedError(replicaUpdateMessage(marker))
+  if (marker) throw new ReplicaUpdateRefusedError(replicaUpdateMessage(marker.source))
 }

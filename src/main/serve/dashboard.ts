@@ -112,6 +112,9 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
       return status
     },
     getUpdaterState: async () => idle,
+    pullReplica: refuse,
+    stopReplica: refuse,
+    getReplicaState: async () => ({ state: 'idle' }),
     updateSelected: refuse,
     updateAll: refuse,
     cancelUpdate: refuse,

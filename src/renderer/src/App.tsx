@@ -8,6 +8,8 @@ import { ResultsPanel } from './components/ResultsPanel'
 import { SearchBar } from './components/SearchBar'
 import { SettingsDialog } from './components/SettingsDialog'
 import { UpdaterBar } from './components/UpdaterBar'
+import { ReplicaBar } from './components/ReplicaBar'
+import { useReplica } from './hooks/useReplica'
 import { WelcomeCard } from './components/WelcomeCard'
 import { WorkflowPanel } from './components/WorkflowPanel'
 import { WatchlistView } from './components/WatchlistView'
@@ -45,6 +47,7 @@ export function App(): ReactNode {
   }, [refreshStatus])
 
   const updater = useUpdater(refreshAll)
+  const replica = useReplica(refreshAll)
   const running = isRunning(updater.state)
   const unconfigured = status?.mode === 'unconfigured'
   // A store opened without write rights: everything reads, updates are disabled (main says why).
@@ -114,11 +117,16 @@ export function App(): ReactNode {
           updater={updater}
           readOnlyReason={readOnlyReason}
           onUpdateAll={() => void updater.updateAll()}
+          replicaRunning={replica.state?.state === 'running'}
+          onPull={() => void replica.pull()}
           onOpenFailed={() => setFailedOpen(true)}
           onOpenSettings={() => setSettingsOpen(true)}
           onStopDemo={() => void stopDemo()}
         />
         <UpdaterBar state={updater.state} error={updater.error} onCancel={() => void updater.cancel()} onDismissError={updater.clearError} />
+        {status?.replica || replica.state?.state === 'running' ? (
+          <ReplicaBar source={status?.replica?.source ?? ''} state={replica.state} error={replica.error} onStop={() => void replica.stop()} onDismissError={replica.clearError} />
+        ) : null}
         {readOnlyReason ? (
           <div className="read-only-notice" role="status" data-testid="read-only-notice">
             <strong>Read-only.</strong> {readOnlyReason}

@@ -38,6 +38,7 @@ import { pinnedItems } from '../../shared/watchlist'
 import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 import { ReplicaJob } from '../replica/replica-job'
+import { recordLastUpdate, summaryOf } from '../metrics/last-update'
 import { replicaMarkerOf, replicaUpdateMessage, ReplicaUpdateRefusedError } from '../replica/marker'
 import { describeScope } from '../../shared/sync-scope'
 import { loadTrustedCAs } from '../cmsweb/trust'
@@ -90,7 +91,12 @@ export class AppCore extends EventEmitter<Events> {
       this.emit('updaterState', state)
       if (state.state === 'running') return
       void this.emitStatus()
-      if (state.state === 'done' && state.scope === 'all') this.maintenance = this.maintain()
+      if (state.state === 'done' && state.scope === 'all') {
+        // For a service's /metrics on the same store (stats2_last_update_*), as `stats2 update` records it.
+        const report = state.report
+        if (report && !this.demo) void this.activeStore().then((store) => recordLastUpdate(store, summaryOf(report, undefined))).catch((error: unknown) => log.warn(`the update's summary was not recorded: ${(error as Error).message}`))
+        this.maintenance = this.maintain()
+      }
     })
     this.replica.on('state', (state) => {
       this.emit('replicaState', state)

@@ -178,6 +178,14 @@ describe('local updates, upstream changes and deletions', () => {
       const before = await replicaSnapshot(dataDir)
       expect(JSON.parse((await runCli(['replicate', '--json'], env)).out)).toMatchObject({ fetched: 0, merged: 0 })
       expect(await replicaSnapshot(dataDir)).toEqual(before)
+      // The source gone (the network down): searching the replica works as before.
+      await source.close()
+      const found = await runCli(['search', c.PrepID!], env)
+      expect(found.code, found.err).toBe(0)
+      expect((JSON.parse(found.out) as WorkflowDoc[]).map((doc) => doc._id)).toEqual([c._id])
+      const offline = await runCli(['replicate'], { ...env, STATS2_LOG_LEVEL: 'error' })
+      expect(offline.code).toBe(1)
+      expect(offline.err).toContain(`Cannot reach ${source.url}`)
     } finally {
       await source.close()
     }

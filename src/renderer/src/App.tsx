@@ -23,6 +23,7 @@ import { useStatus } from './hooks/useStatus'
 import { useUpdater } from './hooks/useUpdater'
 import { attributeQuery } from './lib/hash-query'
 import { MAX_SELECTED, isRunning, progressByName } from './lib/updater-view'
+import './styles/tabs.css'
 
 export function App(): ReactNode {
   const notify = useNotify()

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react'
 import type { AppStatus, UpdaterState } from '../../../shared/ipc-contract'
 import { StatusLine } from './StatusLine'
+import '../styles/header.css'
 
 interface Props {
   status: AppStatus | undefined

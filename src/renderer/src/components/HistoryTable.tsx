@@ -5,6 +5,7 @@ import { groupDigits, humanSize } from '../../../shared/rules/size'
 import { formatUtc, timeAgo } from '../../../shared/rules/time-ago'
 import { tierOf } from '../../../shared/rules/tiers'
 import { TypeBadge } from './TypeBadge'
+import '../styles/charts.css'
 
 /** Every stored history entry, newest first: per output dataset events (or lumis), the change, Type and size. */
 export function HistoryTable({ doc, now }: { doc: WorkflowDoc; now: number }): ReactNode {

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react'
+import '../styles/dialogs.css'
 
 interface Props {
   title: string

@@ -1,5 +1,6 @@
 import { useCallback, useRef, useState, type ReactNode } from 'react'
 import { NoticeContext, type Notice, type NoticeTone } from '../hooks/notices'
+import '../styles/notices.css'
 
 /** Provides `useNotify()` and shows the messages, each for a few seconds. */
 export function Notices({ children }: { children: ReactNode }): ReactNode {

@@ -11,6 +11,7 @@ import { ExportButtons } from './ExportButtons'
 import { Pager } from './Pager'
 import { ResultsList } from './ResultsList'
 import { SearchChart } from './SearchChart'
+import '../styles/results.css'
 
 const CHART_KEY = 'stats2.showSearchChart'
 

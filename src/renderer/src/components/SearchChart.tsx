@@ -10,6 +10,7 @@ import { baseLineOptions, whiteBackground } from '../chart-setup'
 import { useLineChart } from '../hooks/useChart'
 import { searchChartData, timeAxisBounds, type XY } from '../lib/chart-data'
 import { workflowsWord } from '../lib/search-summary'
+import '../styles/charts.css'
 
 interface Props {
   text: string

@@ -5,6 +5,7 @@ import { formatUtc } from '../../../shared/rules/time-ago'
 import { toSeconds } from '../lib/format'
 import { JOB_STATE_LABELS, PHASE_LABELS, isRunning, percentDone, reportSummary } from '../lib/updater-view'
 import { ReportDialog } from './ReportDialog'
+import '../styles/updater.css'
 
 interface Props {
   state: UpdaterState | undefined

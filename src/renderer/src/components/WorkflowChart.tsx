@@ -14,6 +14,7 @@ import { DatasetName } from './DatasetName'
 import { ExternalLink } from './ExternalLink'
 import { SearchLink } from './SearchLink'
 import { TypeBadge } from './TypeBadge'
+import '../styles/charts.css'
 
 const etaText = (eta: number): string => `${formatUtc(eta)} UTC`
 

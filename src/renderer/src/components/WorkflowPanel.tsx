@@ -11,6 +11,8 @@ import { WorkflowChart } from './WorkflowChart'
 import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
+import '../styles/tabs.css'
+import '../styles/panel.css'
 
 type Tab = 'chart' | 'history' | 'json'
 

@@ -5,6 +5,7 @@ import { workflowProgressLabel, workflowProgressTone } from '../lib/updater-view
 import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
+import '../styles/workflow.css'
 
 interface Props {
   row: Row

@@ -1,6 +1,6 @@
 /**
  * The four dataset-Type colours, the same everywhere (bars, badges, charts). Keep in step with the
- * `--type-*` custom properties at the top of styles.css.
+ * `--color-type-*` tokens of styles/theme.css.
  */
 import { typeColour } from '../../../shared/rules/completion'
 

@@ -148,6 +148,21 @@ describe('dashboard in Chromium', () => {
     await shot('update-all')
   })
 
+  it('lists the workflows an update could not fetch in a dialog that passes axe in both themes', async () => {
+    const missing = 'pdmvserv_task_NOT-IN-REQMGR2-00001_v1_T_000000_000000_0000'
+    h.core.startUpdate({ kind: 'names', names: [missing] })
+    await jobFinished(h.core)
+    await expect.poll(async () => (await h.core.status()).failed.map((failure) => failure.name)).toContain(missing)
+    const failed = page.getByTestId('failed-count')
+    await failed.waitFor({ timeout: 15_000 })
+    await failed.click()
+    const dialog = page.getByTestId('failed-dialog')
+    await dialog.getByTestId('failure-list').filter({ hasText: missing }).waitFor()
+    await auditThemes(page, 'failed-dialog', { include: '[data-testid="failed-dialog"]' })
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+  })
+
   it('charts a workflow: one line per output dataset matching the stored history, plus the expected total', async () => {
     const store = await h.core.activeStore()
     let doc: WorkflowDoc | undefined

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
+import { expectWelcome, saveMissingCertificate, testConnectionThenClose } from './steps'
 
 let h: Harness
 let page: Page
@@ -22,33 +23,15 @@ afterAll(async () => {
 
 describe('first start', () => {
   it('welcomes an operator without a certificate and says what is needed', async () => {
-    const welcome = page.getByTestId('welcome')
-    await welcome.waitFor()
-    expect(await welcome.innerText()).toMatch(/certificate/i)
+    await expectWelcome(page)
     await page.screenshot({ path: join(ARTIFACTS, 'welcome.png') })
   })
 
   it('refuses settings that point at missing files, naming the field, and keeps nothing of them', async () => {
-    await page.getByTestId('open-settings').click()
-    const dialog = page.getByTestId('settings-dialog')
-    await dialog.waitFor()
-    await dialog.locator('input[name="credential-kind"][value="pem"]').check()
-    await dialog.locator('#settings-certPath').fill(join(h.work, 'nowhere', 'usercert.pem'))
-    await dialog.locator('#settings-keyPath').fill(join(h.work, 'nowhere', 'userkey.pem'))
-    await page.getByTestId('settings-save').click()
-    const certError = dialog.locator('#settings-certPath-error')
-    await certError.waitFor()
-    expect(await certError.innerText()).toContain('usercert.pem does not exist')
-    expect(await dialog.locator('#settings-keyPath-error').innerText()).toContain('userkey.pem does not exist')
+    const dialog = await saveMissingCertificate(page, h.work)
     expect(h.core.settingsView().credentials.kind).toBe('auto')
     await page.screenshot({ path: join(ARTIFACTS, 'settings-errors.png') })
-
-    await page.getByTestId('test-connection').click()
-    const checks = page.getByTestId('connection-checks')
-    await checks.waitFor()
-    expect(await checks.innerText()).toMatch(/\.globus\/usercert\.pem/)
-    await page.keyboard.press('Escape')
-    await dialog.waitFor({ state: 'hidden' })
+    await testConnectionThenClose(page, dialog)
   })
 
   it('starts a labelled demo with one click and shows its workflows', async () => {

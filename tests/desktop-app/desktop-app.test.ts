@@ -10,11 +10,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { RENDERER_CSP } from '../../src/shared/csp'
+import { CHROMIUM } from '../helpers/chromium'
 import type { StandinRecords } from '../electron-standin/records'
 import { desktopScenario, PASSPHRASE } from './desktop-scenario'
 import { STANDIN_EXECUTABLE, type DesktopRun } from './launch'
 import { standinRecorder } from './recorders'
 import type { PageDom } from './scenario'
+
+if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the desktop stand-in runs Debian's Chromium (apt-get install chromium)`)
 
 interface Standin {
   standin: { records: StandinRecords; reachedPage(text: string): boolean; reachedMain(text: string): boolean }

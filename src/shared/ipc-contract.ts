@@ -111,6 +111,12 @@ export interface AppStatus {
   schedule: { everyMinutes: number; nextRunAt?: number }
   /** The store is a replica of a shared Stats2 (`stats2 replicate`, Settings → Source). */
   replica?: { source: string; scope: string; lastPull?: number }
+  /**
+   * The read-only dashboard of `stats2 serve` (src/main/serve/dashboard.ts): it reads only, so the
+   * renderer shows no update, settings, demo or watchlist controls at all. Absent in the desktop app
+   * and `stats2 ui`, where a read-only store (`store.readOnly`) only disables updates, saying why.
+   */
+  readOnlyService?: true
 }
 
 export type CredentialKind = 'auto' | 'pem' | 'p12' | 'proxy'

@@ -160,7 +160,9 @@ export class AppCore extends EventEmitter<Events> {
     // The demo's first run replays the scenario's earlier steps (a few runs on a simulated clock).
     if (demo && !demo.replayed) {
       const quiet = { triggerProd: false, triggerDev: false }
-      await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+      const cancelled = await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+      // Cancelled half-way: the next update resumes the replay where it stopped.
+      if (cancelled) return cancelled
     }
     // Pinned workflows go first, and their changes become notifications.
     return this.watch.runWatched(scope, (next) => this.runOnce(next, runOptions, hooks))
@@ -326,7 +328,7 @@ export class AppCore extends EventEmitter<Events> {
 
   /** Settings → Source says "a shared Stats2 CouchDB, replicated here" (the environment's STATS2_REPLICA_SOURCE counts too). */
   private replicaSelected(): boolean {
-    return this.settings.current.source?.kind === 'replica' || (this.env.STATS2_REPLICA_SOURCE ?? '').trim() !== ''
+    return this.settings.current.source?.kind === 'replica' || loadConfig(this.env).replica.source !== undefined
   }
 
   /** Pulls from the shared Stats2 into the embedded store; the pinned items join the scope, as for update-all. */

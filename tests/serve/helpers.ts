@@ -43,7 +43,7 @@ export interface ServiceUnderTest {
 /** `stats2 serve`'s pieces, wired as serve-command.ts wires them, on an open store. */
 export async function serveStore(
   store: CouchStore, config: Stats2Config, env: Record<string, string | undefined>, basePath = '/stats', now?: () => number,
-  metricsOptions: Partial<Pick<ServeMetricsOptions, 'topCampaigns' | 'cacheMs'>> = {}
+  metricsOptions: Partial<Pick<ServeMetricsOptions, 'topCampaigns' | 'cacheMs' | 'summaryFirstWaitMs'>> = {}
 ): Promise<ServiceUnderTest> {
   const serveConfig = loadServeConfig(env, { port: '0', basePath })
   const parts = serviceParts(config, serveConfig, store, undefined, metricsOptions)

@@ -32,6 +32,8 @@ export interface ServeMetricsOptions {
   topCampaigns?: number
   /** How long the store's figures are reused between scrapes (default 10 s). */
   cacheMs?: number
+  /** How long a scrape waits for the store summary's first read (default 2 s; see store-summary.ts). */
+  summaryFirstWaitMs?: number
 }
 
 interface StoreState {
@@ -55,7 +57,7 @@ export class ServeMetrics {
   constructor(options: ServeMetricsOptions) {
     const registry = this.registry
     collectDefaultMetrics({ register: registry })
-    const summary = new StoreSummary(options.store, { top: options.topCampaigns ?? 20, ttlMs: options.cacheMs ?? 10_000 })
+    const summary = new StoreSummary(options.store, { top: options.topCampaigns ?? 20, ttlMs: options.cacheMs ?? 10_000, ...(options.summaryFirstWaitMs !== undefined ? { firstWaitMs: options.summaryFirstWaitMs } : {}) })
     this.state = cachedRead(async () => readState(options.store, summary), options.cacheMs ?? 10_000)
     const state = this.state
 

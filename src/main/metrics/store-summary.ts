@@ -99,25 +99,50 @@ export class StoreSummary {
   private since: unknown
   private ready = false
   private unavailable: string | undefined
+  private failure: string | undefined
   private refreshing: Promise<void> | undefined
   private lastRefresh = 0
 
-  constructor(private readonly store: CouchStore, private readonly options: { ttlMs?: number; top?: number } = {}) {}
+  constructor(private readonly store: CouchStore, private readonly options: { ttlMs?: number; top?: number; firstWaitMs?: number } = {}) {}
 
   /** Why there are no figures (no view on a read-only CouchDB), or undefined. */
   get problem(): string | undefined {
-    return this.unavailable
+    return this.unavailable ?? this.failure
   }
 
-  /** Brought up to date at most every `ttlMs` (default 15 s); concurrent callers share one refresh. */
+  /**
+   * Brought up to date at most every `ttlMs` (default 15 s); concurrent callers share one refresh.
+   * The first read of the view (its index may be built first: minutes on a large store) is not
+   * waited for beyond `firstWaitMs` (2 s): until it is done there are no figures, and a scrape is
+   * answered at once all the same.
+   */
   async figures(): Promise<SummaryFigures | undefined> {
     const ttl = this.options.ttlMs ?? 15_000
     if (Date.now() - this.lastRefresh >= ttl) {
-      this.refreshing ??= this.refresh().finally(() => {
+      // Never rejects (a failure is kept as the problem), so that a first read left running does not either.
+      this.refreshing ??= this.refresh().then(
+        () => {
+          this.failure = undefined
+        },
+        (error: unknown) => {
+          this.failure = `the store summary could not be read: ${(error as Error).message}`
+          log.warn(this.failure)
+        }
+      ).finally(() => {
         this.refreshing = undefined
         this.lastRefresh = Date.now()
       })
-      await this.refreshing
+      if (this.ready) await this.refreshing
+      else {
+        const pending = this.refreshing
+        let timer: NodeJS.Timeout | undefined
+        const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.firstWaitMs ?? 2_000)))
+        try {
+          await Promise.race([pending, waited])
+        } finally {
+          clearTimeout(timer)
+        }
+      }
     }
     return this.ready ? this.compute() : undefined
   }

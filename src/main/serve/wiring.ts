@@ -38,7 +38,7 @@ export function serviceAccess(serveConfig: ServeConfig): ServiceAccess {
 export function serviceParts(
   config: Stats2Config, serveConfig: ServeConfig, store: CouchStore,
   access: ServiceAccess = serviceAccess(serveConfig),
-  metricsOptions: Partial<Pick<ServeMetricsOptions, 'topCampaigns' | 'cacheMs'>> = {}
+  metricsOptions: Partial<Pick<ServeMetricsOptions, 'topCampaigns' | 'cacheMs' | 'summaryFirstWaitMs'>> = {}
 ): ServiceParts {
   const { auth, metricsAuth } = access
   // The queue is made after the metrics (its runner reports cmsweb calls to them), which read its length later.

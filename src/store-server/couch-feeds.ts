@@ -16,6 +16,7 @@
  */
 import { type Request, type RequestHandler, type Response } from 'express'
 import { sendCouchJson } from './couch-guards'
+import { isInternalMessage, SAFE_BAD_REQUEST } from './couch-answers'
 
 export const FEED_DEFAULT_TIMEOUT_MS = 60_000
 export const FEED_MAX_MS = 10 * 60_000
@@ -149,7 +150,18 @@ export function couchFeeds(options: FeedOptions): Feeds {
     }
     if (gone()) return
     if (normal) {
-      const answer = await db.changes({ ...changesOptions, live: false })
+      const selector = changesOptions.selector
+      if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
+        return sendCouchJson(res, 400, { error: 'bad_request', reason: 'The selector must be a JSON object.' })
+      }
+      let answer: Awaited<ReturnType<FeedDb['changes']>>
+      try {
+        answer = await db.changes({ ...changesOptions, live: false })
+      } catch (error) {
+        // PouchDB's own messages for a selector it cannot use are not for callers.
+        const problem = couchError(error)
+        return sendCouchJson(res, problem.status >= 500 || isInternalMessage(problem.body.reason) ? 400 : problem.status, problem.status >= 500 || isInternalMessage(problem.body.reason) ? SAFE_BAD_REQUEST : problem.body)
+      }
       if (gone()) return
       return sendCouchJson(res, 200, { results: answer.results, last_seq: answer.last_seq })
     }
@@ -216,8 +228,15 @@ export function couchFeeds(options: FeedOptions): Feeds {
         }
       })
     }
-    if (req.method === 'POST' && !(req as Request & { _body?: boolean })._body) options.parseBody(req, res, run)
-    else run()
+    // A normal feed is served here only with a selector in its body (express-pouchdb's own route
+    // ignores it); anything else goes on to that route once the body is read.
+    const dispatchRun = (): void => {
+      const body = req.body as { selector?: unknown } | undefined
+      if (normalPost && (typeof body !== 'object' || body === null || body.selector === undefined)) return next()
+      run()
+    }
+    if (req.method === 'POST' && !(req as Request & { _body?: boolean })._body) options.parseBody(req, res, dispatchRun)
+    else dispatchRun()
   }
 
   return {

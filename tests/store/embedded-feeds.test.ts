@@ -163,6 +163,14 @@ describe('a one-shot feed asked for with POST', () => {
     expect(withTombstones.lastSeq).toBeDefined()
     // Anonymous readers may ask the same (a read-only POST).
     expect((await feed({ Campaigns: { $elemMatch: { $in: ['Y'] } } }, true)).ids).toEqual(['y1'])
+    // A selector that is not one: CouchDB-shaped 400s, never PouchDB's internal text.
+    for (const selector of [5, ['a'], { Campaigns: { $nope: 1 } }]) {
+      const answer = await fetch(`${couch.url}/requests/_changes?filter=_selector`, { method: 'POST', headers: admin, body: JSON.stringify({ selector }) })
+      expect(answer.status, JSON.stringify(selector)).toBe(400)
+      const body = (await answer.json()) as { error: string; reason: string }
+      expect(body.error).toBe('bad_request')
+      expect(body.reason).not.toMatch(/is not a function|Cannot read|undefined/)
+    }
   })
 })
 

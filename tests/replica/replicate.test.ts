@@ -87,8 +87,10 @@ describe('a store filled by the updater from a generated scenario', () => {
     expect(wanted.length).toBeGreaterThan(0)
     expect(wanted.length).toBeLessThan(all.size / 2)
     const dataDir = join(work, 'replica-scoped')
-    const args = ['replicate', '--from', source.url, ...campaigns.flatMap((c) => ['--campaign', c]), '--status', 'ACTIVE']
-    const result = await runCli(args, { HOME: work, STATS2_DATA_DIR: dataDir, STATS2_REPLICA_AUTH_HEADER: source.authHeader })
+    // The source from STATS2_REPLICA_SOURCE, the credentials from STATS2_REPLICA_AUTH_HEADER.
+    const args = ['replicate', ...campaigns.flatMap((c) => ['--campaign', c]), '--status', 'ACTIVE']
+    const result = await runCli(args, { HOME: work, STATS2_DATA_DIR: dataDir, STATS2_REPLICA_SOURCE: source.url, STATS2_REPLICA_AUTH_HEADER: source.authHeader })
+    expect(result.err).toMatch(new RegExp(`^replicate: ${wanted.length} documents pulled, ${wanted.length} written, seq \\S+, [\\d.]+ docs/s$`, 'm'))
     expect(result.code, result.err).toBe(0)
     const got = await replicaSnapshot(dataDir)
     expect([...got.keys()].sort()).toEqual(wanted)
@@ -98,6 +100,12 @@ describe('a store filled by the updater from a generated scenario', () => {
     const again = await runCli(['replicate', '--json'], { HOME: work, STATS2_DATA_DIR: dataDir, STATS2_REPLICA_AUTH_HEADER: source.authHeader })
     expect(again.code, again.err).toBe(0)
     expect(JSON.parse(again.out)).toMatchObject({ fetched: 0, resumed: true })
+    expect([...(await replicaSnapshot(dataDir)).keys()].sort()).toEqual(wanted)
+    // --detach: an ordinary store again, its documents kept.
+    const detached = await runCli(['replicate', '--detach'], { HOME: work, STATS2_DATA_DIR: dataDir })
+    expect(detached.code, detached.err).toBe(0)
+    expect(detached.err).toContain(`no longer marked as a replica of ${source.url}`)
+    expect(await withReplica(dataDir, readReplicaMarker)).toBeUndefined()
     expect([...(await replicaSnapshot(dataDir)).keys()].sort()).toEqual(wanted)
   })
 

@@ -112,8 +112,9 @@ export async function runReplicateCommand(args: string[], config: Stats2Config, 
         onProgress: (progress) => {
           const now = Date.now()
           const changedPhase = progress.phase === 'waiting' || progress.phase === 'retrying'
-          if (progress.phase === 'connecting' || progress.phase === 'done') return
-          if (!changedPhase && now - lastLine < PROGRESS_EVERY_MS) return
+          // Nothing read yet, or the end of a pull that failed (its reason follows): no line.
+          if (progress.phase === 'connecting' || (progress.phase === 'pulling' && progress.changes === 0) || (progress.message !== undefined && progress.phase === 'done')) return
+          if (!changedPhase && progress.phase !== 'done' && now - lastLine < PROGRESS_EVERY_MS) return
           lastLine = now
           io.err(progressLine(progress))
         }

@@ -73,4 +73,7 @@ export const VIEW_NAMES = [
   'campaigns', 'inputDatasets', 'outputDatasets', 'prepids', 'types', 'processingStrings', 'requests'
 ] as const
 export type ViewName = (typeof VIEW_NAMES)[number]
+/** `validate_write`'s function, verbatim from the old Stats2 (the embedded store runs this exact text as trusted code). */
+export const VALIDATE_WRITE_FUNCTION =
+  "function (newDoc, oldDoc, userCtx) { if (userCtx.roles.indexOf('_admin') === -1) throw( { forbidden : 'Only admins can modify the database.'} ); }"
 export const SETTINGS_DOC_ID = 'all_settings'

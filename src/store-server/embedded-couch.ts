@@ -39,6 +39,7 @@ import LevelAdapter from 'pouchdb-adapter-leveldb'
 import MemoryAdapter from 'pouchdb-adapter-memory'
 import { SandboxedMapReduce } from './sandboxed-mapreduce'
 import { nativeIndexesClosed } from './native-view-index'
+import { stopMapProcesses } from './map-process'
 import Replication from 'pouchdb-replication'
 import { createLogger } from '../main/log/logger'
 import {
@@ -482,6 +483,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       }
       // The native view indexes close with their databases: the folder is free once this returns.
       await withTimeout(nativeIndexesClosed(), 10_000, 'closing the view indexes')
+      stopMapProcesses()
     })
     const usersDb = new scoped.PouchDB('_users')
     try {

@@ -27,7 +27,7 @@ import { createLogger } from '../main/log/logger'
 import { COPIES_DIR } from './check/damage'
 import { checkLevelDbFolder } from './check/leveldb-folder'
 import { keyedRows } from './one-pass-index'
-import { mapRunner } from './map-worker'
+import { mapRunner } from './map-process'
 import { compileMapPagesInWorker } from './sandbox'
 
 const log = createLogger('store')
@@ -71,7 +71,7 @@ export interface NativeSpec {
   /** Map-only views of the design document, in name order (their position is their key prefix). */
   views: string[]
   hash: string
-  /** Per document of a page, per view: the emitted pairs (undefined where the map threw); on a worker thread, under the deadline. */
+  /** Per document of a page, per view: the emitted pairs (undefined where the map threw); in a map process, under the deadline. */
   run: (docs: ReadonlyArray<Record<string, unknown>>) => Promise<Array<Array<Array<[unknown, unknown]> | undefined>>>
 }
 

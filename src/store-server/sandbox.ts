@@ -239,16 +239,16 @@ export function compileMapPages(sources: readonly string[], onError: (error: unk
 }
 
 /**
- * compileMapPages run on a worker thread of its own (map-worker.ts: the native index build): the
- * store's event loop keeps answering while a map runs, a map past the deadline is stopped by
- * ending its worker, and one that allocates without end hits the worker's memory limit instead of
- * the store's. Each map is compiled here first, so that one that does not compile throws at once.
+ * compileMapPages run in a process of its own (map-process.ts: the native index build), one round
+ * trip per page: the store's event loop keeps answering while a map runs, and a map that allocates
+ * without end hits that process's memory limit instead of the store's. Each map is compiled here
+ * first, so that one that does not compile throws at once (PouchDB's path then reports it).
  */
 export function compileMapPagesInWorker(
   sources: readonly string[],
   onError: (error: unknown) => void,
   names: readonly string[],
-  run: (source: string, docsJson: string, what: string) => Promise<string>
+  run: (maps: ReadonlyArray<{ source: string; json: string; what: string }>) => Promise<string[]>
 ): (docs: ReadonlyArray<Record<string, unknown>>) => Promise<PageResults> {
   sources.forEach(compileBatch)
   const read = pageReader(sources)
@@ -256,7 +256,8 @@ export function compileMapPagesInWorker(
     const out: PageResults = docs.map(() => new Array<Array<[unknown, unknown]> | undefined>(sources.length))
     if (docs.length === 0) return out
     const pages = read(docs)
-    for (let m = 0; m < sources.length; m++) collect(out, m, await run(sources[m]!, pages[m]!, mapWhat(names, m)), onError)
+    const results = await run(sources.map((source, m) => ({ source, json: pages[m]!, what: mapWhat(names, m) })))
+    results.forEach((json, m) => collect(out, m, json, onError))
     return out
   }
 }

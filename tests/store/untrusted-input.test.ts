@@ -213,6 +213,27 @@ describe('design-document functions that never return (reproduction 2)', () => {
   })
 })
 
+describe('a map that allocates without end', () => {
+  let couch: EmbeddedCouch
+  beforeAll(async () => {
+    // A deadline long enough for the allocation to reach the limit first.
+    couch = await startEmbeddedCouch({ dataDir: '', inMemory: true, functionTimeoutMs: 60_000 })
+    await seed(couch, 20)
+  }, 60_000)
+  afterAll(() => couch?.close())
+
+  it('a map that allocates without end hits its process\'s memory limit, not the store\'s', async () => {
+    const hungry = { views: { grow: { map: 'function (doc) { var all = []; while (true) { all.push(new Array(10000000).fill(Math.random())) } }' } } }
+    expect((await call(couch, true, 'PUT', '/requests/_design/hungry', hungry)).status).toBe(201)
+    const reply = await call(couch, true, 'GET', '/requests/_design/hungry/_view/grow')
+    expect(reply.status).toBe(500)
+    expect(reply.body.error).toBe('os_process_error')
+    expect(reply.body.reason).toMatch(/_design\/hungry\/_view\/grow ran out of memory/)
+    expect((await call(couch, false, 'GET', '/requests/_design/_designDoc/_view/prepids?limit=0')).body.total_rows).toBe(20)
+  })
+
+})
+
 describe('temporary views', () => {
   let couch: EmbeddedCouch
   beforeAll(async () => {

@@ -4,7 +4,7 @@
  */
 import nano from 'nano'
 import { Agent } from 'undici'
-import type { DatabaseConfig } from '../config/config'
+import { type DatabaseConfig, storeAnonymousAccess, storeFunctionTimeoutMs } from '../config/config'
 import { createLogger } from '../log/logger'
 import {
   REQUESTS_DB, SETTINGS_DB, SETTINGS_DOC_ID, type SettingsDoc, type WorkflowDoc
@@ -222,7 +222,12 @@ export class CouchStore {
       await store.openSchema()
       return store
     }
-    const embedded = await startEmbeddedCouch({ dataDir: cfg.dataDir, inMemory: options.inMemory ?? false, anonymous: cfg.storeAnonymous })
+    const embedded = await startEmbeddedCouch({
+      dataDir: cfg.dataDir,
+      inMemory: options.inMemory ?? false,
+      anonymous: cfg.storeAnonymous ?? storeAnonymousAccess(process.env),
+      functionTimeoutMs: cfg.storeFunctionTimeoutMs ?? storeFunctionTimeoutMs(process.env)
+    })
     const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), true)
     try {
       await store.ensureSchema()

@@ -7,7 +7,8 @@ import { CHANNELS, CHANNEL_NAMES, type ChannelName, type ParsedRequestOf, type R
 import { fail, ok, type ErrorCode, type Result } from '../../shared/result'
 import { allowedExternalUrl } from '../../shared/rules/links'
 import { createLogger } from '../log/logger'
-import { NotFoundError, type AppCore } from '../desktop/app-core'
+import type { AppCore } from '../desktop/app-core'
+import { ExportTooLargeError, NotFoundError } from '../read-model/read-model'
 import { SearchError } from '../search/search'
 import { ConfigError } from '../config/config'
 import { SettingsError } from '../desktop/desktop-settings'
@@ -86,6 +87,7 @@ const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ErrorCode]> = [
   [ConfigError, 'invalid-argument'],
   [SettingsError, 'invalid-argument'],
   [WatchlistError, 'invalid-argument'],
+  [ExportTooLargeError, 'invalid-argument'],
   [NotFoundError, 'not-found'],
   [BusyError, 'busy'],
   [CredentialError, 'credentials'],

@@ -20,10 +20,11 @@
  * `stats2 dump` output (a JSON array of workflows, one per line) loads too, into `requests`.
  */
 import { createLogger } from '../log/logger'
-import { REQUESTS_DB, SETTINGS_DB } from '../../shared/stats2-doc'
+import { REQUESTS_DB, SETTINGS_DB, SETTINGS_DOC_ID } from '../../shared/stats2-doc'
 import { canonicalJson } from '../util/canonical-json'
 import type { CouchStore } from './couch-store'
 import { isDesignId, workflowIdProblem } from './doc-ids'
+import { settingsIssues } from '../../shared/settings-schema'
 
 const log = createLogger('store')
 
@@ -165,14 +166,60 @@ class LineReader {
     const problem = idProblem(db, value._id)
     if (problem) throw new BackupFormatError(this.lineNumber, problem)
     const { _rev: _revision, ...doc } = value
+    // The updater's checkpoint: a wrongly typed field would reach ReqMgr2 queries (`since=[object Object]`).
+    if (db === SETTINGS_DB && doc._id === SETTINGS_DOC_ID) {
+      const issues = settingsIssues(doc)
+      if (issues.length > 0) throw new BackupFormatError(this.lineNumber, `${SETTINGS_DOC_ID} does not have the Stats2 shape: ${issues.join('; ')}`)
+    }
     return doc as Doc
+  }
+
+  /** The last line read (for a message about the end of the file). */
+  get lines(): number {
+    return this.lineNumber
+  }
+}
+
+/** What `checkBackup` found in a whole, valid file. */
+export interface BackupCheck {
+  format: 'backup' | 'dump'
+  read: Record<BackupDatabase, number>
+}
+
+/**
+ * Reads a whole backup (or `stats2 dump` output) and checks it without writing anything: every line
+ * parses and has the right shape (ids a store can hold, `all_settings` with its fields' types), the
+ * end line is there and its counts match. Throws BackupFormatError naming the line; `stats2 load`
+ * runs it to the end before writing anything.
+ */
+export async function checkBackup(lines: AsyncIterable<string>): Promise<BackupCheck> {
+  const reader = new LineReader()
+  const read: Record<BackupDatabase, number> = { requests: 0, settings: 0 }
+  for await (const raw of lines) {
+    const parsed = reader.parse(raw)
+    if (parsed.kind === 'doc') read[parsed.db]++
+    else if (parsed.kind === 'end') checkEndCounts(parsed.counts, read)
+  }
+  if (reader.format === undefined) throw new BackupFormatError(0, 'the file is empty')
+  if (!reader.ended) {
+    const end = reader.format === 'dump' ? 'the closing "]" of `stats2 dump` output' : 'the end line of a backup ({"end": …})'
+    throw new BackupFormatError(reader.lines, `the file ends without ${end}: it may be truncated`)
+  }
+  return { format: reader.format, read }
+}
+
+function checkEndCounts(counts: Record<string, unknown>, read: Record<BackupDatabase, number>): void {
+  for (const db of BACKUP_DATABASES) {
+    if (counts[db] !== read[db]) {
+      throw new BackupFormatError(0, `the end line counts ${String(counts[db])} documents of ${db}, the file holds ${read[db]}`)
+    }
   }
 }
 
 /**
  * Loads a backup (or `stats2 dump` output) line by line into `store`. A line that is not valid
- * stops the load with BackupFormatError (what came before it is loaded; check a file first with
- * `dryRun`). Never deletes anything.
+ * stops the load with BackupFormatError (what came before it is loaded: run `checkBackup` over the
+ * whole file first, as `stats2 load` does). Never deletes anything.
  */
 export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>, options: LoadOptions = {}): Promise<LoadReport> {
   if (!options.dryRun) store.assertWritable('loading a backup')
@@ -191,11 +238,7 @@ export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>
     const parsed = reader.parse(raw)
     if (parsed.kind === 'skip') continue
     if (parsed.kind === 'end') {
-      for (const db of BACKUP_DATABASES) {
-        if (parsed.counts[db] !== report.read[db]) {
-          throw new BackupFormatError(0, `the end line counts ${String(parsed.counts[db])} documents of ${db}, the file holds ${report.read[db]}`)
-        }
-      }
+      checkEndCounts(parsed.counts, report.read)
       continue
     }
     if (parsed.db !== batchDb || batch.length >= batchSize) await flush()

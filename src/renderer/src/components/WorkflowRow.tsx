@@ -5,6 +5,7 @@ import { workflowProgressLabel, workflowProgressTone } from '../lib/updater-view
 import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
+import { SafeText } from './SafeText'
 
 interface Props {
   row: Row
@@ -39,7 +40,7 @@ export const WorkflowRow = memo(function WorkflowRow({ row, now, selected, open,
           aria-label={`Select ${name}`}
         />
         <button type="button" className="workflow-name mono" onClick={() => onOpen(name)} title="Show the history chart, table and raw JSON">
-          {name}
+          <SafeText text={name} />
         </button>
         {progress ? (
           <span

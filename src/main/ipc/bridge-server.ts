@@ -97,8 +97,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let port = 0
   const allowedHosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`])
   const streams = new Set<ServerResponse>()
-  // One user on loopback: the per-client limit is the instance's.
-  const streamGate = new ConcurrencyGate('event streams', { total: BRIDGE_MAX_STREAMS, perClient: BRIDGE_MAX_STREAMS }, 5)
+  // One user on loopback: only the instance's limit applies (503 beyond it).
+  const streamGate = new ConcurrencyGate('event streams', { total: BRIDGE_MAX_STREAMS, perClient: Number.MAX_SAFE_INTEGER }, 5)
 
   const server: Server = createServer({
     headersTimeout: BRIDGE_HEADERS_TIMEOUT_MS,

@@ -149,8 +149,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   function events(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (!sameToken(url.searchParams.get('token') ?? undefined, token)) return send(res, 401, 'missing or wrong token', 'text/plain')
+    if (req.method !== 'GET') return send(res, 405, 'GET only', 'text/plain', { allow: 'GET' })
     const release = streamGate.enter('loopback')
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS })
+    res.flushHeaders()
     res.write(': stats2 events\n\n')
     streams.add(res)
     const unsubscribes = EVENT_NAMES.map((event) =>

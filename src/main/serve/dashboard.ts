@@ -160,6 +160,7 @@ export class Dashboard {
    */
   events(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+    res.flushHeaders()
     res.write(': stats2 read-only service\n\n')
     this.streams.add(res)
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_SECONDS * 1000)

@@ -220,7 +220,7 @@ export function createServeHandler(deps: ServeDeps): {
    * at a whole document (valid JSON, fewer documents than the header said) and the trailer
    * `X-Stats2-Truncated` says so.
    */
-  async function fetchDocuments(res: ServerResponse, url: URL, head: boolean, signal: AbortSignal): Promise<void> {
+  async function fetchDocuments(req: IncomingMessage, res: ServerResponse, url: URL, head: boolean, signal: AbortSignal): Promise<void> {
     const selector = selectorOf(url.searchParams)
     const plan = await planPages(store, selector, 0, FETCH_MAX_PAGES, signal)
     let ids = plan.pages.flat()
@@ -234,14 +234,16 @@ export function createServeHandler(deps: ServeDeps): {
       'content-type': 'application/json',
       'cache-control': 'no-store',
       'x-stats2-documents': String(ids.length),
-      'x-stats2-limits': `documents=${config.fetchMaxDocs}, bytes=${config.fetchMaxBytes}`,
-      trailer: 'X-Stats2-Truncated'
+      'x-stats2-limits': `documents=${config.fetchMaxDocs}, bytes=${config.fetchMaxBytes}`
     }
     if (truncated) headers['x-stats2-truncated'] = `documents; limit=${config.fetchMaxDocs}`
     if (head) {
       res.writeHead(200, headers)
       return void res.end()
     }
+    // A trailer needs chunked encoding: HTTP/1.1 (an HTTP/1.0 answer ends when the connection closes).
+    const chunked = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1)
+    if (chunked) headers.trailer = 'X-Stats2-Truncated'
     res.writeHead(200, headers)
     await write(res, '[', signal)
     let bytes = 1
@@ -261,7 +263,7 @@ export function createServeHandler(deps: ServeDeps): {
     await write(res, count === 0 ? ']' : '\n]', signal)
     if (cut) {
       log.warn(`api/fetch${url.search.slice(0, 200)} cut at ${count} of ${ids.length} documents: the next would pass ${config.fetchMaxBytes} bytes (STATS2_SERVE_FETCH_MAX_BYTES)`)
-      res.addTrailers({ 'X-Stats2-Truncated': `bytes; limit=${config.fetchMaxBytes}; documents=${count}` })
+      if (chunked) res.addTrailers({ 'X-Stats2-Truncated': `bytes; limit=${config.fetchMaxBytes}; documents=${count}` })
     }
     res.end()
   }
@@ -322,6 +324,8 @@ export function createServeHandler(deps: ServeDeps): {
     if (rest === '/api/update') return update(req, res, url)
     if (rest === '/dashboard') return send(res, 301, '', 'text/plain', { location: `${base}/dashboard/` })
     if (rest === '/dashboard/api/events') {
+      if (req.method === 'HEAD') return send(res, 200, '', 'text/event-stream')
+      if (req.method !== 'GET') throw new MethodNotAllowedError(['GET'])
       enter(streams, req, res)
       return dashboard.events(req, res, COMMON_HEADERS)
     }
@@ -342,7 +346,7 @@ export function createServeHandler(deps: ServeDeps): {
     if (pageMatch) return frontPage(res, url, parsePage(pageMatch[1]!), head, signal)
     if (rest === '/search') return search(res, url, signal)
     if (jsonMatch) return getJson(res, jsonMatch[1]!, signal)
-    if (rest === '/api/fetch') return fetchDocuments(res, url, head, signal)
+    if (rest === '/api/fetch') return fetchDocuments(req, res, url, head, signal)
     return markdown(res, url, signal)
   }
 

@@ -1,5 +1,11 @@
 /**
- * `npm run bench`: update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
+ * `npm run bench`: the quick profile by default (a few minutes on 2 cores: 1 000 workflows, a
+ * 20 000-document store, a scoped first start over 20 000, no store-at-scale run); `--full` gives
+ * the production-size figures of docs/performance.md (10 000 workflows, 200 000 documents, 100 000
+ * stored, the 200 000-workflow scoped and unscoped first starts: well over an hour). Any flag given
+ * overrides its profile's value.
+ *
+ * Update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
  * no batching) against the fast path (concurrency 16, batching), in one run; then search latency on
  * a large embedded store (bench/search.ts), and `stats2 update` over a store already holding
  * `--stored` workflows (bench/store.ts). The last line is one JSON object:
@@ -48,17 +54,19 @@ import { type SimProcess, startSimProcess } from './sim-process'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
-const { values } = parseArgs({
+const { values: given } = parseArgs({
   options: {
-    workflows: { type: 'string', default: '10000' },
+    /** The production-size profile (see above); without it, the quick one. */
+    full: { type: 'boolean', default: false },
+    workflows: { type: 'string' },
     'latency-ms': { type: 'string', default: '30' },
     concurrency: { type: 'string', default: '16' },
-    'search-docs': { type: 'string', default: '200000' },
+    'search-docs': { type: 'string' },
     'no-search': { type: 'boolean', default: false },
     /** Only the search part (bench/search.ts) at `--search-docs`. */
     'search-only': { type: 'boolean', default: false },
     /** Workflows already stored when `stats2 update` runs over the simulator's (0: skip that part). */
-    stored: { type: 'string', default: '100000' },
+    stored: { type: 'string' },
     /** Iterating on the fast path: skip the (long) sequential run; the last line then has no speedup. */
     'fast-only': { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
@@ -71,15 +79,33 @@ const { values } = parseArgs({
     'serve-limits-only': { type: 'boolean', default: false },
     'fetch-docs': { type: 'string', default: '3000' },
     'fetch-parallel': { type: 'string', default: '6' },
-    'serve-seconds': { type: 'string', default: '20' },
+    'serve-seconds': { type: 'string' },
     /** Workflows of the scoped-sync comparison's generated ReqMgr2, and about how many the scope holds. */
-    'scope-total': { type: 'string', default: '200000' },
+    'scope-total': { type: 'string' },
     'scope-target': { type: 'string', default: '2000' },
     'scoped-only': { type: 'boolean', default: false },
+    /** With the quick profile the unscoped first start is left out; `--unscoped` adds it. */
+    unscoped: { type: 'boolean' },
     'no-unscoped': { type: 'boolean', default: false }
   },
   strict: true
 })
+
+/** The two profiles: what each size is when no flag gives it. */
+const PROFILES = {
+  quick: { workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false },
+  full: { workflows: '10000', 'search-docs': '200000', stored: '100000', 'serve-seconds': '20', 'scope-total': '200000', unscoped: true }
+} as const
+const profile = PROFILES[given.full ? 'full' : 'quick']
+const values = {
+  ...given,
+  workflows: given.workflows ?? profile.workflows,
+  'search-docs': given['search-docs'] ?? profile['search-docs'],
+  stored: given.stored ?? profile.stored,
+  'serve-seconds': given['serve-seconds'] ?? profile['serve-seconds'],
+  'scope-total': given['scope-total'] ?? profile['scope-total'],
+  'no-unscoped': given['no-unscoped'] || !(given.unscoped ?? profile.unscoped)
+}
 const N = Number(values.workflows)
 const LATENCY = Number(values['latency-ms'])
 const C = Number(values.concurrency)
@@ -211,7 +237,7 @@ async function main(): Promise<void> {
     try {
       const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })
       try {
-        const store = await benchStoreAtScale(Math.max(1, Number(values.stored)), work, sim, C)
+        const store = await benchStoreAtScale(Math.max(1, Number(given.stored ?? PROFILES.full.stored)), work, sim, C)
         console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(undefined, store), updateS: store.updateS }))
       } finally {
         await sim.dispatcher.close()

@@ -4,9 +4,7 @@
  * untouched by service-only options.
  */
 import { isIP } from 'node:net'
-import { ConfigError } from './config'
-
-type Env = Record<string, string | undefined>
+import { ConfigError, envInt, envText, envUrl, nonEmpty, type Env } from './env'
 
 export interface ServeConfig {
   host: string
@@ -50,29 +48,6 @@ export interface ServeConfig {
   clientConnections: number
 }
 
-/** The documented defaults of the limits (docs/service-limits.md). */
-export const SERVE_LIMIT_DEFAULTS = {
-  fetchMaxDocs: 10_000,
-  fetchMaxBytes: 256 * 1024 * 1024,
-  concurrency: 64,
-  clientConcurrency: 16,
-  heavyConcurrency: 8,
-  clientHeavy: 2,
-  streams: 200,
-  clientStreams: 4,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  idleTimeoutMs: 60_000,
-  maxConnections: 512,
-  clientConnections: 64
-} as const
-
-export const DEFAULT_PUBLIC_URL = 'https://cms-pdmv-prod.web.cern.ch/stats'
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim()
-  return trimmed ? trimmed : undefined
-}
 
 function intFrom(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
   const text = nonEmpty(raw)
@@ -100,18 +75,12 @@ export interface ServeArgs {
 export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
   const host = nonEmpty(args.host) ?? '127.0.0.1'
   if (isIP(host) === 0 && host !== 'localhost') throw new ConfigError(`--host must be an IP address (or localhost), got "${host}"`)
-  const publicUrl = (nonEmpty(env.STATS2_SERVE_PUBLIC_URL) ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '')
-  try {
-    const parsed = new URL(publicUrl)
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http')
-  } catch {
-    throw new ConfigError(`STATS2_SERVE_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`)
-  }
-  const trustedHeader = nonEmpty(env.STATS2_SERVE_TRUSTED_HEADER)?.toLowerCase()
+  const publicUrl = envUrl(env, 'STATS2_SERVE_PUBLIC_URL')!
+  const trustedHeader = envText(env, 'STATS2_SERVE_TRUSTED_HEADER')?.toLowerCase()
   if (trustedHeader !== undefined && !/^[a-z0-9-]+$/.test(trustedHeader)) {
     throw new ConfigError(`STATS2_SERVE_TRUSTED_HEADER must be a header name, got "${trustedHeader}"`)
   }
-  const trustedProxies = (nonEmpty(env.STATS2_SERVE_TRUSTED_PROXIES) ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+  const trustedProxies = (envText(env, 'STATS2_SERVE_TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
   for (const proxy of trustedProxies) {
     if (isIP(proxy) === 0) throw new ConfigError(`STATS2_SERVE_TRUSTED_PROXIES lists addresses (comma-separated IPs), got "${proxy}"`)
   }
@@ -122,33 +91,33 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
     host,
     port: intFrom(args.port, '--port', 8000, 0, 65535),
     basePath: normaliseBasePath(args.basePath ?? '/stats'),
-    tokensFile: nonEmpty(env.STATS2_SERVE_TOKENS_FILE),
+    tokensFile: envText(env, 'STATS2_SERVE_TOKENS_FILE'),
     trustedHeader,
     trustedProxies,
-    updateConcurrency: intFrom(env.STATS2_SERVE_UPDATES, 'STATS2_SERVE_UPDATES', 2, 1, 64),
-    updateQueue: intFrom(env.STATS2_SERVE_UPDATE_QUEUE, 'STATS2_SERVE_UPDATE_QUEUE', 100, 0, 100_000),
+    updateConcurrency: envInt(env, 'STATS2_SERVE_UPDATES'),
+    updateQueue: envInt(env, 'STATS2_SERVE_UPDATE_QUEUE'),
     publicUrl,
-    drainMs: intFrom(env.STATS2_SERVE_DRAIN_MS, 'STATS2_SERVE_DRAIN_MS', 10_000, 0, 600_000),
+    drainMs: envInt(env, 'STATS2_SERVE_DRAIN_MS'),
     ...serveLimits(env)
   }
 }
 
-function serveLimits(env: Env): Omit<ServeConfig, 'host' | 'port' | 'basePath' | 'tokensFile' | 'trustedHeader' | 'trustedProxies' | 'updateConcurrency' | 'updateQueue' | 'publicUrl' | 'drainMs'> {
-  const d = SERVE_LIMIT_DEFAULTS
+/** The limits of docs/service-limits.md (defaults and bounds in the configuration table). */
+function serveLimits(env: Env): Pick<ServeConfig, 'fetchMaxDocs' | 'fetchMaxBytes' | 'concurrency' | 'clientConcurrency' | 'heavyConcurrency' | 'clientHeavy' | 'streams' | 'clientStreams' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'clientConnections'> {
   const limits = {
-    fetchMaxDocs: intFrom(env.STATS2_SERVE_FETCH_MAX_DOCS, 'STATS2_SERVE_FETCH_MAX_DOCS', d.fetchMaxDocs, 1, 10_000),
-    fetchMaxBytes: intFrom(env.STATS2_SERVE_FETCH_MAX_BYTES, 'STATS2_SERVE_FETCH_MAX_BYTES', d.fetchMaxBytes, 1024, 2 ** 32),
-    concurrency: intFrom(env.STATS2_SERVE_CONCURRENCY, 'STATS2_SERVE_CONCURRENCY', d.concurrency, 1, 10_000),
-    clientConcurrency: intFrom(env.STATS2_SERVE_CLIENT_CONCURRENCY, 'STATS2_SERVE_CLIENT_CONCURRENCY', d.clientConcurrency, 1, 10_000),
-    heavyConcurrency: intFrom(env.STATS2_SERVE_HEAVY, 'STATS2_SERVE_HEAVY', d.heavyConcurrency, 1, 1000),
-    clientHeavy: intFrom(env.STATS2_SERVE_CLIENT_HEAVY, 'STATS2_SERVE_CLIENT_HEAVY', d.clientHeavy, 1, 1000),
-    streams: intFrom(env.STATS2_SERVE_STREAMS, 'STATS2_SERVE_STREAMS', d.streams, 0, 100_000),
-    clientStreams: intFrom(env.STATS2_SERVE_CLIENT_STREAMS, 'STATS2_SERVE_CLIENT_STREAMS', d.clientStreams, 0, 10_000),
-    headersTimeoutMs: intFrom(env.STATS2_SERVE_HEADERS_TIMEOUT_MS, 'STATS2_SERVE_HEADERS_TIMEOUT_MS', d.headersTimeoutMs, 100, 600_000),
-    requestTimeoutMs: intFrom(env.STATS2_SERVE_REQUEST_TIMEOUT_MS, 'STATS2_SERVE_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, 100, 3_600_000),
-    idleTimeoutMs: intFrom(env.STATS2_SERVE_IDLE_TIMEOUT_MS, 'STATS2_SERVE_IDLE_TIMEOUT_MS', d.idleTimeoutMs, 100, 3_600_000),
-    maxConnections: intFrom(env.STATS2_SERVE_MAX_CONNECTIONS, 'STATS2_SERVE_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
-    clientConnections: intFrom(env.STATS2_SERVE_CLIENT_CONNECTIONS, 'STATS2_SERVE_CLIENT_CONNECTIONS', d.clientConnections, 1, 1_000_000)
+    fetchMaxDocs: envInt(env, 'STATS2_SERVE_FETCH_MAX_DOCS'),
+    fetchMaxBytes: envInt(env, 'STATS2_SERVE_FETCH_MAX_BYTES'),
+    concurrency: envInt(env, 'STATS2_SERVE_CONCURRENCY'),
+    clientConcurrency: envInt(env, 'STATS2_SERVE_CLIENT_CONCURRENCY'),
+    heavyConcurrency: envInt(env, 'STATS2_SERVE_HEAVY'),
+    clientHeavy: envInt(env, 'STATS2_SERVE_CLIENT_HEAVY'),
+    streams: envInt(env, 'STATS2_SERVE_STREAMS'),
+    clientStreams: envInt(env, 'STATS2_SERVE_CLIENT_STREAMS'),
+    headersTimeoutMs: envInt(env, 'STATS2_SERVE_HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: envInt(env, 'STATS2_SERVE_REQUEST_TIMEOUT_MS'),
+    idleTimeoutMs: envInt(env, 'STATS2_SERVE_IDLE_TIMEOUT_MS'),
+    maxConnections: envInt(env, 'STATS2_SERVE_MAX_CONNECTIONS'),
+    clientConnections: envInt(env, 'STATS2_SERVE_CLIENT_CONNECTIONS')
   }
   // Node's own rule: the whole request cannot have less time than its headers.
   if (limits.requestTimeoutMs < limits.headersTimeoutMs) {

@@ -12,7 +12,8 @@ import { createNotifier, openCmsweb, updaterOptions } from '../core/runtime'
 import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
 import { runUpdate, type RunOptions } from '../updater/update-run'
-import { BusyError, UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { BusyError } from '../core/errors'
 import { Watchlist } from '../watchlist/watchlist'
 import { WatchlistError } from '../watchlist/watchlist-file'
 import type {
@@ -23,7 +24,7 @@ import type { WorkflowChartAnswer, WorkflowView } from '../../shared/workflow-vi
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import type { AggregateSeries } from '../../shared/rules/series'
-import { NotFoundError, ReadModel } from '../read-model/read-model'
+import { ReadModel } from '../read-model/read-model'
 import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
@@ -40,8 +41,6 @@ function readOnlyExplanation(store: CouchStore): string {
   const missing = views.length > 0 ? ` The database lacks the views ${views.join(', ')}: searches by those fields find nothing.` : ''
   return (store.readOnlyMessage('updating') ?? '') + missing
 }
-
-export { NotFoundError }
 
 export interface AppCoreOptions {
   userDataDir: string
@@ -299,7 +298,7 @@ export class AppCore extends EventEmitter<Events> {
     const patch = moveUrlCredentials(given)
     const databaseChanges = patch.database !== undefined || patch.databasePassword !== undefined
     if (databaseChanges && this.job.isRunning) {
-      throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })
+      throw new BusyError('The database cannot change while an update runs; cancel it or wait.')
     }
     await validatePatch(patch)
     if (patch.startAtLogin !== undefined && patch.startAtLogin !== this.settings.current.startAtLogin) {
@@ -359,7 +358,7 @@ export class AppCore extends EventEmitter<Events> {
   // ---- demo -------------------------------------------------------------------------------------
 
   async startDemo(workflows = 300): Promise<AppStatus> {
-    if (this.job.isRunning) throw Object.assign(new Error('Wait for the running update to finish before starting the demo.'), { code: 'busy' })
+    if (this.job.isRunning) throw new BusyError('Wait for the running update to finish before starting the demo.')
     if (!this.demo) {
       this.demo = await startDemo(this.liveConfig(), {
         workflows,

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { isIP } from 'node:net'
+import { LimitError } from './errors'
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`, so one configured address matches both socket forms. */
 export function plainAddress(address: string | undefined): string {
@@ -29,13 +30,6 @@ export function clientOf(req: IncomingMessage, trustedProxies: ReadonlySet<strin
   return address
 }
 
-/** A limit was reached: 429 for the caller's own, 503 for the instance's; retry after `retryAfterSeconds`. */
-export class LimitError extends Error {
-  override name = 'LimitError'
-  constructor(readonly status: 429 | 503, message: string, readonly retryAfterSeconds: number) {
-    super(message)
-  }
-}
 
 export interface GateLimits {
   /** At once over the whole instance (503 beyond). */

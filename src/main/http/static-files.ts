@@ -7,14 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import send from 'send'
+import { StaticFileError } from './errors'
 
-/** A file could not be served: send's status (400, 403, 404, 500…) and a short reason. */
-export class StaticFileError extends Error {
-  override name = 'StaticFileError'
-  constructor(readonly status: number, message: string) {
-    super(message)
-  }
-}
 
 export interface StaticOptions {
   /** The folder served (the built renderer). */

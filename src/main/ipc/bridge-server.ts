@@ -12,8 +12,9 @@ import { join, resolve } from 'node:path'
 import { EVENT_NAMES, type EventName, type PayloadOf } from '../../shared/ipc-contract'
 import { RENDERER_CSP } from '../../shared/csp'
 import { createLogger } from '../log/logger'
-import { ConcurrencyGate, LimitError } from '../http/limits'
-import { sendStaticFile, StaticFileError } from '../http/static-files'
+import { ConcurrencyGate } from '../http/limits'
+import { sendStaticFile } from '../http/static-files'
+import { LimitError, MalformedPathError, StaticFileError } from '../http/errors'
 import { dispatch, type Handlers } from './handlers'
 
 const log = createLogger('bridge')
@@ -32,11 +33,6 @@ const KEEP_ALIVE_MS = 15_000
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer'
-}
-
-/** A path whose percent-encoding is not valid UTF-8 text. */
-class MalformedPathError extends Error {
-  override name = 'MalformedPathError'
 }
 
 function decodePath(text: string): string {

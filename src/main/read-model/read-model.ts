@@ -8,6 +8,7 @@
  * src/main/search (one pair per store).
  */
 import type { CouchStore } from '../store/couch-store'
+import { NotFoundError } from '../core/errors'
 import { WorkflowSearch } from '../search/search'
 import { RowCache, digestOf } from '../search/row-cache'
 import { ChartCache } from '../search/chart-cache'
@@ -20,11 +21,6 @@ import type { WorkflowFailure } from '../../shared/update-types'
 import type { SearchField, SearchQuery, SearchRowsResult, WorkflowRow } from '../../shared/search-types'
 import type { WorkflowChartAnswer, WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
-
-/** No stored workflow has that name (the contract's `not-found`). */
-export class NotFoundError extends Error {
-  override name = 'NotFoundError'
-}
 
 /** An export whose text would pass the reader's limit: narrow the search. */
 export class ExportTooLargeError extends Error {

@@ -6,13 +6,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { resolve } from 'node:path'
-import { dispatch, ForbiddenError, type Handlers } from '../ipc/handlers'
+import { dispatch, type Handlers } from '../ipc/handlers'
 import { RENDERER_CSP } from '../../shared/csp'
 import type { AppStatus, UpdaterState } from '../../shared/ipc-contract'
 import type { ReadModel } from '../read-model/read-model'
-import { BusyError } from '../updater/update-job'
-import { sendStaticFile, StaticFileError } from '../http/static-files'
-import { BadRequestError, HttpError, MethodNotAllowedError, NotFoundError } from './errors'
+import { BusyError, ForbiddenError, NotFoundError } from '../core/errors'
+import { sendStaticFile } from '../http/static-files'
+import { StaticFileError } from '../http/errors'
+import { BadRequestError, HttpError, MethodNotAllowedError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
 
 const MAX_BODY = 64 * 1024
@@ -149,7 +150,7 @@ export class Dashboard {
       if (error.status === 400) throw new BadRequestError(error.message)
       if (error.status === 404 && (rest === '/' || rest === '')) throw new NotFoundError('The dashboard is not built on this server (run "npm run build").')
       // `..` (403) and anything missing: nothing of the server's outside the renderer is named.
-      if (error.status === 403 || error.status === 404) throw new NotFoundError()
+      if (error.status === 403 || error.status === 404) throw new NotFoundError('Not found')
       throw new HttpError(error.status, error.message, 'static')
     }
   }

@@ -15,11 +15,14 @@ import { StoreError, type CouchStore } from '../store/couch-store'
 import { createLogger } from '../log/logger'
 import { workflowName as workflowNameSchema } from '../../shared/ipc-contract'
 import { sortedJson, sortedJsonElement } from '../util/canonical-json'
-import { ConcurrencyGate, LimitError, clientOf, plainAddress } from '../http/limits'
+import { ConcurrencyGate, clientOf, plainAddress } from '../http/limits'
+import { LimitError } from '../http/errors'
 import { ReadModel, rowOf } from '../read-model/read-model'
 import type { Authoriser } from './auth'
 import { Dashboard, readOnlyHandlers, SERVE_EXPORT_MAX_CHARS } from './dashboard'
-import { BadRequestError, HttpError, MethodNotAllowedError, NotFoundError } from './errors'
+import { BadRequestError, ClientGoneError, HttpError, MethodNotAllowedError } from './errors'
+import { BusyError, NotFoundError } from '../core/errors'
+import { errorMapping } from '../core/error-codes'
 import { MarkdownTable } from './markdown'
 import { FRONT_PAGE_CSS, renderFrontPage, type PageRow } from './page'
 import { checkParam, parsePage, planPages, selectorOf, VIEW_OF, VIEW_SELECTORS } from './query'
@@ -100,13 +103,7 @@ async function write(res: ServerResponse, chunk: string, signal: AbortSignal): P
   await once(res, 'drain', { signal })
 }
 
-/** The request's client left before its answer was complete. */
-class ClientGoneError extends Error {
-  override name = 'AbortError'
-  constructor() {
-    super('the client closed the connection before the answer was complete')
-  }
-}
+
 
 const json = (res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void =>
   send(res, status, body, 'application/json', extra)
@@ -299,7 +296,7 @@ export function createServeHandler(deps: ServeDeps): {
     try {
       await updates.update(workflow)
     } catch (error) {
-      if (error instanceof HttpError) throw error
+      if (error instanceof HttpError || error instanceof BusyError) throw error
       // A programming error's text means nothing to the caller: it goes to the log only.
       const internal = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || !(error instanceof Error)
       if (internal) log.error(`update of ${workflow} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
@@ -338,7 +335,7 @@ export function createServeHandler(deps: ServeDeps): {
     const pageMatch = /^\/(-?\d+)$/.exec(rest)
     const jsonMatch = /^\/(?:api\/)?get_json\/(.*)$/.exec(rest)
     const known = rest === '/' || rest === '' || pageMatch || rest === '/search' || jsonMatch || rest === '/api/fetch' || rest === '/md'
-    if (!known) throw new NotFoundError()
+    if (!known) throw new NotFoundError('Not found')
     // Everything below reads the store: a slot per client and per instance, held until the answer is out.
     enter(reads, req, res)
     if (rest === '/api/fetch' || rest === '/md') enter(heavy, req, res)
@@ -390,6 +387,7 @@ function answerError(res: ServerResponse, error: unknown, api: boolean): void {
   let status: number
   let message: string
   const extra: Record<string, string> = {}
+  const mapping = errorMapping(error)
   if (error instanceof HttpError) {
     status = error.status
     message = error.message
@@ -405,6 +403,11 @@ function answerError(res: ServerResponse, error: unknown, api: boolean): void {
     message = `The Stats2 store is not available: ${error.message}`
     extra['retry-after'] = '10'
     log.warn(message)
+  } else if (error instanceof Error && mapping !== undefined && mapping.code !== 'internal') {
+    // The product's own errors (not found, busy, …): their status from the error table.
+    status = mapping.status
+    message = error.message
+    if (error instanceof BusyError) extra['retry-after'] = String(error.retryAfterSeconds)
   } else {
     status = 500
     message = 'Internal error; the service log has the details.'

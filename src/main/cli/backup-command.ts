@@ -90,28 +90,29 @@ export async function runLoadCommand(args: string[], config: Stats2Config, io: B
       throw new UsageError(`load: cannot read ${file}`)
     }
   }
-  // Standard input is read once: it is kept in a private temporary file, so that it too is checked
-  // to its end before anything is written.
-  const spool = fromStdin ? await spoolInput(io.stdin ?? process.stdin) : undefined
-  const path = spool?.path ?? file
+  const store = await openStore(config)
   try {
+    // A store that cannot be written says so at once, before standard input is read.
+    if (!values['dry-run']) store.assertWritable('loading a backup')
+    // Standard input is read once: it is kept in a private temporary file, so that it too is checked
+    // to its end before anything is written.
+    const spool = fromStdin ? await spoolInput(io.stdin ?? process.stdin) : undefined
+    const path = spool?.path ?? file
     try {
-      await checkBackup(lines(createReadStream(path)))
-    } catch (error) {
-      if (error instanceof BackupFormatError) throw new BackupFormatError(error.line, `${error.message.replace(/^line \d+: /, '')}; nothing was written`)
-      throw error
-    }
-    const store = await openStore(config)
-    try {
-      if (!values['dry-run']) store.assertWritable('loading a backup')
+      try {
+        await checkBackup(lines(createReadStream(path)))
+      } catch (error) {
+        if (error instanceof BackupFormatError) throw new BackupFormatError(error.line, `${error.message.replace(/^line \d+: /, '')}; nothing was written`)
+        throw error
+      }
       const report = await loadBackup(store, lines(createReadStream(path)), { replace: values.replace, dryRun: values['dry-run'] })
       io.err(`${values['dry-run'] ? 'checked (nothing written)' : `loaded into ${store.url}`}: ${describe(report)}`)
       return report.conflicts.length > 0 || report.failed.length > 0 || !report.complete ? 1 : 0
     } finally {
-      await store.close()
+      await spool?.remove()
     }
   } finally {
-    await spool?.remove()
+    await store.close()
   }
 }
 

@@ -339,7 +339,7 @@ export class CouchStore {
         if (deadline.aborted) {
           failure = new StoreError(
             firstContact
-              ? `CouchDB at ${this.url} accepted the connection but did not answer within ${duration(timeoutMs)} to ${what}${attempt > 1 ? ` (${attempt} attempts in ${duration(Date.now() - started)})` : ''}: check that DB_URL is the CouchDB server and that it is running normally`
+              ? `CouchDB at ${this.url} did not answer within ${duration(timeoutMs)} to ${what}${attempt > 1 ? ` (${attempt} attempts in ${duration(Date.now() - started)})` : ''}: it accepts connections but says nothing; check that DB_URL is the CouchDB server and that it is running (STATS2_DB_TIMEOUT_MS sets the limit of an attempt, at most ${duration(FIRST_CONTACT_TIMEOUT_MS)} until the server has answered once)`
               : `CouchDB at ${this.url} did not answer within ${duration(timeoutMs)} to ${what}${attempts > 1 ? ` (${attempts} attempts)` : ''}; STATS2_DB_TIMEOUT_MS sets the limit (STATS2_DB_VIEW_TIMEOUT_MS for searches)`,
             undefined, undefined, 'timeout'
           )

@@ -65,7 +65,8 @@ export function readOnlyHandlers(model: ReadModel): Handlers {
         mode: 'live',
         store: { url: store.url, embedded: store.isEmbedded, workflows: 0 },
         failed: [],
-        schedule: { everyMinutes: 0 }
+        schedule: { everyMinutes: 0 },
+        readOnlyService: true
       }
       try {
         const [workflows, figures] = await Promise.all([store.countWorkflows(), model.settingsFigures()])

@@ -13,7 +13,9 @@ import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
 import { PinButton } from './PinButton'
 import { SearchLink } from './SearchLink'
 import { SafeText } from './SafeText'
-import '../watchlist.css'
+import '../styles/results.css'
+import '../styles/workflow.css'
+import '../styles/watchlist.css'
 
 interface Props {
   now: number

@@ -14,6 +14,7 @@ import addFormats from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CouchStore } from '../../src/main/store/couch-store'
 import { call, fillPublicStore, serveStore, type Answer, type FilledStore, type ServiceUnderTest } from './helpers'
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
 
 const TOKEN = 'a3f9c2d4e5b6a7980112233445566778'
 const METRICS_TOKEN = 'c0ffee00c0ffee00c0ffee00c0ffee00'
@@ -27,7 +28,10 @@ let work: string
 let filled: FilledStore
 let store: CouchStore
 let away: CouchStore
-const services: Record<'main' | 'root' | 'narrow' | 'token' | 'off' | 'away', ServiceUnderTest> = {} as never
+/** The filled store behind a proxy that holds every answer back: a request keeps its slot a while. */
+let slowProxy: FaultProxy
+let slowStore: CouchStore
+const services: Record<'main' | 'root' | 'narrow' | 'token' | 'off' | 'away' | 'limited', ServiceUnderTest> = {} as never
 let spec: Json
 let ajv: Ajv2020
 /** `path METHOD status` of every documented answer, and those a call produced. */
@@ -85,6 +89,9 @@ beforeAll(async () => {
   services.token = await serveStore(store, filled.config, { ...env, STATS2_SERVE_METRICS: 'token', STATS2_SERVE_METRICS_TOKENS_FILE: metricsTokens })
   services.off = await serveStore(store, filled.config, { ...env, STATS2_SERVE_METRICS: 'off' })
   services.away = await serveStore(away, filled.config, env)
+  slowProxy = await startFaultProxy(store.url, { slow: 1, slowMs: 1_500 })
+  slowStore = CouchStore.connect(slowProxy.url, store.embeddedServer!.authHeader)
+  services.limited = await serveStore(slowStore, filled.config, { ...env, STATS2_SERVE_CLIENT_CONCURRENCY: '1' })
   const answer = await call(`${services.main.origin}/stats/api/openapi.json`)
   expect(answer.status).toBe(200)
   spec = JSON.parse(answer.text) as Json
@@ -100,6 +107,8 @@ afterAll(async () => {
   for (const service of Object.values(services)) await service?.close()
   await store?.close()
   await away?.close()
+  await slowStore?.close()
+  await slowProxy?.close()
   await filled?.sim.close()
   await rm(work, { recursive: true, force: true })
 })
@@ -198,6 +207,21 @@ describe('every route\'s real answers conform', () => {
     conforms('/api/openapi.json', 'get', await call(at('main', '/api/openapi.json')))
     conforms('/dashboard/', 'get', await call(at('main', '/dashboard/')))
   })
+
+  it('every route that reads the store: 429 with Retry-After when its client has a request in flight already', async () => {
+    const routes: Array<[string, string]> = [
+      ['/', '/'], ['/{page}', '/1'], ['/search', `/search?q=${NAME}`], ['/get_json/{name}', `/get_json/${NAME}`],
+      ['/api/get_json/{name}', `/api/get_json/${NAME}`], ['/api/fetch', `/api/fetch?workflow_name=${NAME}`], ['/md', `/md?workflow_name=${NAME}`]
+    ]
+    for (const [path, concrete] of routes) {
+      const first = call(at('limited', concrete))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const second = await call(at('limited', concrete))
+      expect(second.headers['retry-after'], path).toBeDefined()
+      conforms(path, 'get', second)
+      conforms(path, 'get', await first)
+    }
+  }, 120_000)
 
   it('no documented answer was left uncalled', () => {
     expect([...documented].filter((key) => !seen.has(key))).toEqual([])

@@ -35,14 +35,19 @@ const text = (type: string, description: string, headers?: Json): Json => ({ des
 const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` })
 const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'string' } } }
 
-/** The answers every JSON route may give besides its own: a bad parameter, the store away. */
+const LIMITED = 'This client has as many requests reading the store in flight as it may (STATS2_SERVE_CLIENT_CONCURRENCY; api/fetch and md: STATS2_SERVE_CLIENT_HEAVY); see docs/service-limits.md'
+const UNAVAILABLE = 'The store (CouchDB) cannot be reached, or the instance is at one of its limits; the reason is given'
+
+/** The answers every JSON route that reads the store may give besides its own. */
 const jsonErrors = (): Json => ({
   '400': json(ref('Error'), 'A parameter no Stats2 value can be (overlong, control characters, bad encoding)'),
-  '503': json(ref('Error'), 'The store (CouchDB) cannot be reached; the reason is given', RETRY_AFTER)
+  '429': json(ref('Error'), LIMITED, RETRY_AFTER),
+  '503': json(ref('Error'), UNAVAILABLE, RETRY_AFTER)
 })
 const textErrors = (): Json => ({
   '400': text('text/plain', 'A parameter no Stats2 value can be (overlong, control characters, a page out of range)'),
-  '503': text('text/plain', 'The store (CouchDB) cannot be reached; the reason is given', RETRY_AFTER)
+  '429': text('text/plain', LIMITED, RETRY_AFTER),
+  '503': text('text/plain', UNAVAILABLE, RETRY_AFTER)
 })
 
 const WORKFLOW_DOC: Json = {
@@ -143,7 +148,8 @@ export function openApiDocument(options: OpenApiOptions): Json {
       description:
         'The Stats2 web service (`stats2 serve`), answering the old Stats2 service\'s URLs for McM, RelVal, ReReco, pMp and scripts. ' +
         'Reading is anonymous; `api/update` needs a bearer token or a trusted proxy\'s user header; `/metrics` is anonymous unless the service is configured otherwise (STATS2_SERVE_METRICS). ' +
-        'Paths are relative to the service\'s base path (the `servers` URL).'
+        'Paths are relative to the service\'s base path (the `servers` URL). Besides the answers listed per route, any request may be answered ' +
+        '408 (its headers or body arrived too slowly) and a connection over the per-client or per-instance limits is closed (docs/service-limits.md).'
     },
     servers: [{ url: server, description: 'The service\'s base path' }],
     paths: {
@@ -176,7 +182,14 @@ export function openApiDocument(options: OpenApiOptions): Json {
           summary: 'Every matching document',
           description: `Pages of 100 until one comes back short, at most ${options.fetchMaxPages} pages; with workflow_name the document once. No selector: every workflow.`,
           parameters: selectorParameters(),
-          responses: { '200': json({ type: 'array', items: ref('WorkflowDoc') }, 'The documents (keys sorted, 2-space indent)'), ...jsonErrors() }
+          responses: {
+            '200': json({ type: 'array', items: ref('WorkflowDoc') }, 'The documents (keys sorted, 2-space indent), streamed', {
+              'X-Stats2-Documents': { required: true, description: 'How many documents the answer holds', schema: { type: 'string', pattern: '^[0-9]+$' } },
+              'X-Stats2-Limits': { required: true, description: 'The documents and bytes an answer may hold', schema: { type: 'string' } },
+              'X-Stats2-Truncated': { description: '`documents; limit=N` when matches were left out; as an HTTP/1.1 trailer `bytes; limit=N; documents=M` when the byte limit ended the array (at a whole document)', schema: { type: 'string' } }
+            }),
+            ...jsonErrors()
+          }
         }
       },
       '/md': {

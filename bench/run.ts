@@ -30,6 +30,10 @@
  *   npm run bench -- --search-only [--search-docs 200000]
  * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
  *   npm run bench -- --store-only --stored 100000 --workflows 10000
+ * The replica's pull (bench/replica.ts: replicaFirstPullS at `--replica-docs` 20 000 documents,
+ * replicaIncrementalS for `--replica-changed` 100, …) joins the last line; `--no-replica` skips it,
+ * `--replica-only` runs only it:
+ *   npm run bench -- --replica-only [--replica-docs 20000] [--replica-changed 100]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -51,6 +55,7 @@ import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
 import { benchServeLimits } from './serve-limits'
 import { type SimProcess, startSimProcess } from './sim-process'
+import { benchReplica } from './replica'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
@@ -86,7 +91,12 @@ const { values: given } = parseArgs({
     'scoped-only': { type: 'boolean', default: false },
     /** With the quick profile the unscoped first start is left out; `--unscoped` adds it. */
     unscoped: { type: 'boolean' },
-    'no-unscoped': { type: 'boolean', default: false }
+    'no-unscoped': { type: 'boolean', default: false },
+    /** The replica's pull (bench/replica.ts). */
+    'replica-only': { type: 'boolean', default: false },
+    'no-replica': { type: 'boolean', default: false },
+    'replica-docs': { type: 'string', default: '20000' },
+    'replica-changed': { type: 'string', default: '100' }
   },
   strict: true
 })
@@ -215,6 +225,16 @@ async function main(): Promise<void> {
     return
   }
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
+  const replicaKeys = async (): Promise<Record<string, number | null>> =>
+    values['no-replica'] ? {} : { ...(await benchReplica({ work: join(work, 'replica'), docs: Number(values['replica-docs']), changed: Number(values['replica-changed']) })) }
+  if (values['replica-only']) {
+    try {
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...(await replicaKeys()) }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
   if (values['search-only']) {
     try {
       const search = await benchSearch(Number(values['search-docs']), join(work, 'search'))
@@ -250,6 +270,7 @@ async function main(): Promise<void> {
   }
   try {
     const serve = await serveKeys()
+    const replica = await replicaKeys()
     const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
@@ -268,7 +289,7 @@ async function main(): Promise<void> {
       printMode(fast, bound)
       const scoped: ScopedBenchResult = await benchScoped(scopedOptions(join(work, 'scoped')))
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve, ...replica }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -281,7 +302,8 @@ async function main(): Promise<void> {
         identical,
         ...storeKeys,
         ...scoped,
-        ...serve
+        ...serve,
+        ...replica
       }))
     } finally {
       await sim.stop()

@@ -8,7 +8,7 @@
  * To add a variable: add its row here, read it through src/main/config/env.ts, then `npm run docs:env`.
  */
 
-export type ConfigGroup = 'certificate' | 'cmsweb' | 'database' | 'notifications' | 'updater' | 'scope' | 'service' | 'process'
+export type ConfigGroup = 'certificate' | 'cmsweb' | 'database' | 'notifications' | 'updater' | 'scope' | 'service' | 'replica' | 'process'
 
 export type ConfigType =
   | { kind: 'path' }
@@ -114,6 +114,11 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { env: 'STATS2_SERVE_IDLE_TIMEOUT_MS', group: 'service', type: { kind: 'int', min: 100, max: 3_600_000 }, default: 60_000, meaning: 'a connection that neither sends nor reads anything this long is closed (a client that stopped reading)', only: 'stats2 serve' },
   { env: 'STATS2_SERVE_MAX_CONNECTIONS', group: 'service', type: { kind: 'int', min: 1, max: 1_000_000 }, default: 512, meaning: 'open connections at most; more are closed at once', only: 'stats2 serve' },
   { env: 'STATS2_SERVE_CLIENT_CONNECTIONS', group: 'service', type: { kind: 'int', min: 1, max: 1_000_000 }, default: 64, meaning: 'open connections per client address (the trusted proxies have no such limit); more are closed at once', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_METRICS', group: 'service', type: { kind: 'enum', values: ['anonymous', 'token', 'off'] }, default: 'anonymous', meaning: 'who may read `/metrics`: anyone, the bearer tokens of `STATS2_SERVE_METRICS_TOKENS_FILE`, or nobody (404)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_METRICS_TOKENS_FILE', group: 'service', type: { kind: 'path' }, meaning: 'file of bearer tokens allowed to read `/metrics` (never the update tokens), one a line (mode 0600)', only: 'stats2 serve' },
+  // Replica
+  { env: 'STATS2_REPLICA_SOURCE', group: 'replica', type: { kind: 'url' }, defaultText: 'the source the replica was pulled from', meaning: 'the shared Stats2 CouchDB server a replica pulls from (`stats2 replicate --from`)', settings: ['source'], only: 'stats2 replicate, the desktop' },
+  { env: 'STATS2_REPLICA_AUTH_HEADER', group: 'replica', type: { kind: 'secret' }, meaning: '`Basic <base64 user:password>` for reading that source, when it needs credentials', settings: ['source.user', 'replicaPassword'], only: 'stats2 replicate, the desktop' },
   // The process
   { env: 'STATS2_LOG_LEVEL', group: 'process', type: { kind: 'enum', values: ['debug', 'info', 'warn', 'error'] }, default: 'info', meaning: 'what is logged (on stderr)' },
   { env: 'STATS2_HEAP_MB', group: 'process', type: { kind: 'int', min: 0 }, default: 192, meaning: 'JavaScript heap of `stats2 update` in MB (at least 96), `0` for Node\'s own default; an own `--max-old-space-size` in `NODE_OPTIONS` wins', only: 'stats2 update' },
@@ -128,6 +133,7 @@ export const CONFIG_GROUP_TITLES: Record<ConfigGroup, string> = {
   updater: 'The updater',
   scope: 'Sync scope',
   service: 'Service mode (`stats2 serve`)',
+  replica: 'A replica of a shared Stats2 (`stats2 replicate`)',
   process: 'The process'
 }
 

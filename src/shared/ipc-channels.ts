@@ -7,11 +7,12 @@ export const CHANNEL_NAMES = [
   'search', 'getWorkflow', 'getWorkflowChart', 'getSearchHistory', 'updateSelected', 'updateAll', 'cancelUpdate', 'getUpdaterState',
   'getStatus', 'getSettings', 'setSettings', 'testConnection', 'exportSearch', 'exportWorkflow', 'openExternal',
   'startDemo', 'stopDemo',
-  'getWatchlist', 'watchlistAdd', 'watchlistRemove', 'setWatchlistOptions', 'updateWatchlist'
+  'getWatchlist', 'watchlistAdd', 'watchlistRemove', 'setWatchlistOptions', 'updateWatchlist',
+  'pullReplica', 'stopReplica', 'getReplicaState'
 ] as const
 export type ChannelName = (typeof CHANNEL_NAMES)[number]
 
-export const EVENT_NAMES = ['updaterState', 'statusChanged', 'watchNotifications'] as const
+export const EVENT_NAMES = ['updaterState', 'statusChanged', 'watchNotifications', 'replicaState'] as const
 export type EventName = (typeof EVENT_NAMES)[number]
 
 /** The Electron channel string of a contract entry. */

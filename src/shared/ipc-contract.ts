@@ -109,6 +109,8 @@ export interface AppStatus {
   failed: WorkflowFailure[]
   credentials?: { kind: string; subject: string; notAfter: number } | { error: string }
   schedule: { everyMinutes: number; nextRunAt?: number }
+  /** The store is a replica of a shared Stats2 (`stats2 replicate`, Settings → Source). */
+  replica?: { source: string; scope: string; lastPull?: number }
   /**
    * The read-only dashboard of `stats2 serve` (src/main/serve/dashboard.ts): it reads only, so the
    * renderer shows no update, settings, demo or watchlist controls at all. Absent in the desktop app
@@ -133,11 +135,18 @@ export interface DesktopSettings {
   syncScope?: SyncScope
   /** Start the installed desktop app when the operator logs in. */
   startAtLogin?: boolean
+  /**
+   * Where update-all comes from: ReqMgr2 and DBS with the operator's certificate (`cmsweb`), or a
+   * shared Stats2 CouchDB replicated into the embedded store (`replica`: its server URL, without
+   * credentials, and the user; the password is a secret). Absent: cmsweb.
+   */
+  source?: { kind: 'cmsweb' | 'replica'; url?: string; user?: string }
 }
 
 export interface SettingsView extends DesktopSettings {
   passphraseStored: boolean
   databasePasswordStored: boolean
+  replicaPasswordStored: boolean
   /** False when the OS offers no encrypted secret storage: secrets are then kept for this session only. */
   secureStorage: boolean
   /** Settings fixed by the environment (USERCRT, DB_URL, …), shown read-only. */
@@ -178,9 +187,38 @@ export const settingsPatchSchema = z.object({
     requestedTo: z.string().max(10).optional(),
     workflows: z.array(z.string().max(512)).max(20000)
   }).strict().optional(),
-  startAtLogin: z.boolean().optional()
+  startAtLogin: z.boolean().optional(),
+  source: z.object({
+    kind: z.enum(['cmsweb', 'replica']),
+    url: httpUrl.optional(),
+    user: z.string().max(256).optional()
+  }).strict().optional(),
+  /** Write-only; '' forgets a stored one. */
+  replicaPassword: z.string().max(1024).optional()
 }).strict()
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>
+
+/** The replica's pull (Settings → Source: a shared Stats2 CouchDB), as the renderer follows it. */
+export interface ReplicaState {
+  state: JobState
+  startedAt?: number
+  finishedAt?: number
+  progress?: {
+    phase: 'connecting' | 'pulling' | 'waiting' | 'retrying' | 'done'
+    /** Documents transferred, written, outside the scope, merged with local updates, deleted. */
+    fetched: number
+    written: number
+    skipped: number
+    merged: number
+    deleted: number
+    /** The checkpoint (the source's sequence), shortened for display. */
+    seq: string
+    pending?: number
+    rate: number
+    message?: string
+  }
+  error?: string
+}
 
 export interface ConnectionCheck {
   id: 'certificate' | 'trust' | 'reqmgr2' | 'dbs' | 'wmstats' | 'database'
@@ -242,7 +280,11 @@ export const CHANNELS = {
   watchlistRemove: { request: z.object({ item: watchItemSchema }).strict(), response: response<WatchlistView>() },
   setWatchlistOptions: { request: z.object({ stallHours: stallHoursSchema }).strict(), response: response<WatchlistView>() },
   /** Updates the pinned workflows only. */
-  updateWatchlist: { request: notifySchema, response: response<UpdaterState>() }
+  updateWatchlist: { request: notifySchema, response: response<UpdaterState>() },
+  /** Pulls from the shared Stats2 (Settings → Source); follow `replicaState` events. */
+  pullReplica: { request: empty, response: response<ReplicaState>() },
+  stopReplica: { request: empty, response: response<ReplicaState>() },
+  getReplicaState: { request: empty, response: response<ReplicaState>() }
 } as const
 
 // Both lists must name the same channels: a missing or extra key fails to compile here.
@@ -259,7 +301,8 @@ export const EVENTS = {
   updaterState: response<UpdaterState>(),
   statusChanged: response<AppStatus>(),
   /** New watchlist notifications (each fact once); the renderer shows them as Web Notifications in browser mode. */
-  watchNotifications: response<WatchEvent[]>()
+  watchNotifications: response<WatchEvent[]>(),
+  replicaState: response<ReplicaState>()
 } as const
 const eventsAgree: SameKeys<typeof EVENTS, EventName> = true
 void eventsAgree

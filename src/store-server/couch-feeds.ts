@@ -9,9 +9,14 @@
  * `heartbeat`; the server's maximum FEED_MAX_MS even with a heartbeat (a client reconnects with
  * `since=<last_seq>`, which CouchDB clients do anyway); the server closing. An ending feed sends what
  * CouchDB sends: longpoll `{"results":[],"last_seq":…}`, continuous a last `{"last_seq":…}` line.
+ *
+ * A normal (one-shot) feed asked for with POST is answered here too: express-pouchdb's route takes
+ * only `doc_ids` from the body, so `POST _changes?filter=_selector` with `{"selector": …}` — the form
+ * CouchDB 3 documents, and what a filtered pull replication sends — answered 404 there.
  */
 import { type Request, type RequestHandler, type Response } from 'express'
 import { sendCouchJson } from './couch-guards'
+import { isInternalMessage, SAFE_BAD_REQUEST } from './couch-answers'
 
 export const FEED_DEFAULT_TIMEOUT_MS = 60_000
 export const FEED_MAX_MS = 10 * 60_000
@@ -84,6 +89,7 @@ export function couchFeeds(options: FeedOptions): Feeds {
     if (!db) return sendCouchJson(res, 404, { error: 'not_found', reason: 'Database does not exist.' })
     const query = req.query as Record<string, unknown>
     const continuous = query.feed === 'continuous'
+    const normal = query.feed === undefined || query.feed === 'normal'
     for (const key of ['timeout', 'heartbeat'] as const) {
       const value = query[key]
       if (value !== undefined && !(isCount(value) || (key === 'heartbeat' && value === true))) {
@@ -143,6 +149,22 @@ export function couchFeeds(options: FeedOptions): Feeds {
       finish()
     }
     if (gone()) return
+    if (normal) {
+      const selector = changesOptions.selector
+      if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
+        return sendCouchJson(res, 400, { error: 'bad_request', reason: 'The selector must be a JSON object.' })
+      }
+      let answer: Awaited<ReturnType<FeedDb['changes']>>
+      try {
+        answer = await db.changes({ ...changesOptions, live: false })
+      } catch (error) {
+        // PouchDB's own messages for a selector it cannot use are not for callers.
+        const problem = couchError(error)
+        return sendCouchJson(res, problem.status >= 500 || isInternalMessage(problem.body.reason) ? 400 : problem.status, problem.status >= 500 || isInternalMessage(problem.body.reason) ? SAFE_BAD_REQUEST : problem.body)
+      }
+      if (gone()) return
+      return sendCouchJson(res, 200, { results: answer.results, last_seq: answer.last_seq })
+    }
     res.on('close', onClose)
     open.add(end)
 
@@ -187,7 +209,8 @@ export function couchFeeds(options: FeedOptions): Feeds {
 
   const handler: RequestHandler = (req, res, next) => {
     const feed = (req.query as Record<string, unknown>).feed
-    if (feed !== 'longpoll' && feed !== 'continuous') return next()
+    const normalPost = (feed === undefined || feed === 'normal') && req.method === 'POST'
+    if (feed !== 'longpoll' && feed !== 'continuous' && !normalPost) return next()
     let segments: string[]
     try {
       segments = req.path.split('/').slice(1).map((part) => decodeURIComponent(part))
@@ -205,8 +228,15 @@ export function couchFeeds(options: FeedOptions): Feeds {
         }
       })
     }
-    if (req.method === 'POST' && !(req as Request & { _body?: boolean })._body) options.parseBody(req, res, run)
-    else run()
+    // A normal feed is served here only with a selector in its body (express-pouchdb's own route
+    // ignores it); anything else goes on to that route once the body is read.
+    const dispatchRun = (): void => {
+      const body = req.body as { selector?: unknown } | undefined
+      if (normalPost && (typeof body !== 'object' || body === null || body.selector === undefined)) return next()
+      run()
+    }
+    if (req.method === 'POST' && !(req as Request & { _body?: boolean })._body) options.parseBody(req, res, dispatchRun)
+    else dispatchRun()
   }
 
   return {

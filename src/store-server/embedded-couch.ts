@@ -57,6 +57,7 @@ import { forgetInManifest, STORE_MANIFEST, writeStoreManifest } from './check/st
 import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
 import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
 import { couchFeeds, type FeedDb } from './couch-feeds'
+import { keepReplicatedRevisions } from './replicated-writes'
 import { sandboxValidateFunctions } from './design-functions'
 import { DEFAULT_FUNCTION_TIMEOUT_MS, setFunctionTimeout } from './sandbox'
 import { DESIGN_DOC_ID, VIEW_NAMES } from '../shared/stats2-doc'
@@ -557,6 +558,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     // Registered after express-pouchdb's own wrappers, so it wraps theirs.
     app.dbWrapper.registerWrapper((_name, db, next) => {
       guardChangesFeed(db as Parameters<typeof guardChangesFeed>[0])
+      keepReplicatedRevisions(db as Parameters<typeof keepReplicatedRevisions>[0])
       return next()
     })
     const lookup: DesignDocLookup = async (name, id) => {

@@ -12,6 +12,7 @@ const view: SettingsView = {
   scheduleMinutes: 0,
   passphraseStored: true,
   databasePasswordStored: false,
+  replicaPasswordStored: false,
   secureStorage: true,
   fromEnvironment: []
 }
@@ -54,5 +55,26 @@ describe('settings form', () => {
     expect(patch.credentials).toBeUndefined()
     expect(patch.database).toBeUndefined()
     expect(patch.concurrency).toBeUndefined()
+  })
+
+  it('the source: a replica\'s URL, user and password (sent once, "" forgets it), checked before sending, locked by STATS2_REPLICA_*', () => {
+    const form = { ...formFromView(view), sourceKind: 'replica' as const, sourceUrl: ' https://couch.example.cern.ch:6984 ', sourceUser: 'reader', sourcePassword: 'pw' }
+    const { patch, errors } = patchFromForm(form)
+    expect(errors).toEqual({})
+    expect(patch.source).toEqual({ kind: 'replica', url: 'https://couch.example.cern.ch:6984', user: 'reader' })
+    expect(patch.replicaPassword).toBe('pw')
+    expect(settingsPatchSchema.safeParse(patch).success).toBe(true)
+    expect(patchFromForm({ ...form, sourcePassword: '', forgetSourcePassword: true }).patch.replicaPassword).toBe('')
+    expect(patchFromForm({ ...form, sourceUrl: '' }).errors.sourceUrl).toMatch(/URL is needed/)
+    expect(patchFromForm({ ...form, sourceUrl: 'couch.example.cern.ch' }).errors.sourceUrl).toMatch(/http\(s\) URL/)
+    // Back to cmsweb: the password stays where it is unless asked to forget it.
+    expect(patchFromForm({ ...form, sourceKind: 'cmsweb' }).patch).toMatchObject({ source: { kind: 'cmsweb' } })
+    expect(patchFromForm({ ...form, sourceKind: 'cmsweb' }).patch.replicaPassword).toBeUndefined()
+    expect(fieldErrorsFromMessage('source.url: the shared Stats2 CouchDB server\'s URL is needed').fields.sourceUrl).toMatch(/needed/)
+    const locked = lockedFields(['STATS2_REPLICA_SOURCE', 'STATS2_REPLICA_AUTH_HEADER'])
+    expect([...locked.keys()].sort()).toEqual(['forgetSourcePassword', 'sourceKind', 'sourcePassword', 'sourceUrl', 'sourceUser'])
+    const fixed = patchFromForm(form, new Set(locked.keys()))
+    expect(fixed.patch.source).toBeUndefined()
+    expect(fixed.patch.replicaPassword).toBeUndefined()
   })
 })

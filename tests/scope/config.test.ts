@@ -41,7 +41,7 @@ describe('sync scope configuration', () => {
     const view: SettingsView = {
       ...DEFAULT_SETTINGS,
       syncScope: { campaigns: ['A', 'B'], prepIds: ['HIG-*'], statuses: ['ACTIVE'], workflows: ['w1'], requestedFrom: '2025-01-01' },
-      passphraseStored: false, databasePasswordStored: false, secureStorage: true, fromEnvironment: []
+      passphraseStored: false, databasePasswordStored: false, replicaPasswordStored: false, secureStorage: true, fromEnvironment: []
     }
     const form = formFromView(view)
     expect(form.scopeCampaigns).toBe('A, B')

@@ -9,10 +9,10 @@ import { loadConfig, type Stats2Config } from '../../src/main/config/config'
 import { loadServeConfig } from '../../src/main/config/serve-config'
 import { loadScenario, startSimulator, type Simulator } from '../../src/sim'
 import { type CouchStore } from '../../src/main/store/couch-store'
-import { Authoriser } from '../../src/main/serve/auth'
 import { startService, type RunningService } from '../../src/main/serve/server'
-import { UpdateQueue, updaterRunner } from '../../src/main/serve/updates'
 import { RENDERER_DIR } from '../../src/main/cli/ui-command'
+import type { ServeMetricsOptions } from '../../src/main/metrics/serve-metrics'
+import { serviceParts } from '../../src/main/serve/wiring'
 import { runCli, simulatorEnv } from '../helpers/cli'
 import { CONFORMANCE_DIR } from '../helpers/paths'
 
@@ -41,17 +41,19 @@ export interface ServiceUnderTest {
 }
 
 /** `stats2 serve`'s pieces, wired as serve-command.ts wires them, on an open store. */
-export async function serveStore(store: CouchStore, config: Stats2Config, env: Record<string, string | undefined>, basePath = '/stats', now?: () => number): Promise<ServiceUnderTest> {
+export async function serveStore(
+  store: CouchStore, config: Stats2Config, env: Record<string, string | undefined>, basePath = '/stats', now?: () => number,
+  metricsOptions: Partial<Pick<ServeMetricsOptions, 'topCampaigns' | 'cacheMs' | 'summaryFirstWaitMs'>> = {}
+): Promise<ServiceUnderTest> {
   const serveConfig = loadServeConfig(env, { port: '0', basePath })
-  const runner = updaterRunner(config, store)
-  const updates = new UpdateQueue(runner.run, { concurrency: serveConfig.updateConcurrency, queue: serveConfig.updateQueue })
-  const service = await startService({ config: serveConfig, store, auth: new Authoriser(serveConfig), updates, rendererDir: RENDERER_DIR, now })
+  const parts = serviceParts(config, serveConfig, store, undefined, metricsOptions)
+  const service = await startService({ config: serveConfig, store, rendererDir: RENDERER_DIR, now, ...parts })
   return {
     service,
     origin: `http://127.0.0.1:${service.port}`,
     close: async () => {
       await service.close()
-      await runner.close()
+      await parts.close()
     }
   }
 }

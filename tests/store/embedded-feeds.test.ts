@@ -138,6 +138,42 @@ describe('feeds end as CouchDB documents it', () => {
   })
 })
 
+describe('a one-shot feed asked for with POST', () => {
+  it('honours filter=_selector with the selector in the body, tombstones included through $or _deleted (CouchDB 3)', async () => {
+    const couch = await start()
+    const admin = { Authorization: couch.authHeader, 'Content-Type': 'application/json' }
+    const put = (id: string, body: unknown): Promise<Response> => fetch(`${couch.url}/requests/${id}`, { method: 'PUT', headers: admin, body: JSON.stringify(body) })
+    expect((await put('x1', { Campaigns: ['X'] })).status).toBe(201)
+    expect((await put('y1', { Campaigns: ['Y'] })).status).toBe(201)
+    const y2 = (await (await put('y2', { Campaigns: ['Y'] })).json()) as { rev: string }
+    expect((await fetch(`${couch.url}/requests/y2?rev=${y2.rev}`, { method: 'DELETE', headers: admin })).status).toBe(200)
+    const feed = async (selector: unknown, anonymous = false): Promise<{ ids: string[]; deleted: string[]; lastSeq: unknown }> => {
+      const answer = await fetch(`${couch.url}/requests/_changes?filter=_selector&style=all_docs`, {
+        method: 'POST',
+        headers: anonymous ? { 'Content-Type': 'application/json' } : admin,
+        body: JSON.stringify({ selector })
+      })
+      expect(answer.status).toBe(200)
+      const body = (await answer.json()) as { results: Array<{ id: string; deleted?: boolean }>; last_seq: unknown }
+      return { ids: body.results.map((r) => r.id).sort(), deleted: body.results.filter((r) => r.deleted).map((r) => r.id), lastSeq: body.last_seq }
+    }
+    expect((await feed({ Campaigns: { $elemMatch: { $in: ['X'] } } })).ids).toEqual(['x1'])
+    const withTombstones = await feed({ $or: [{ _deleted: true }, { Campaigns: { $elemMatch: { $in: ['X'] } } }] })
+    expect(withTombstones).toMatchObject({ ids: ['x1', 'y2'], deleted: ['y2'] })
+    expect(withTombstones.lastSeq).toBeDefined()
+    // Anonymous readers may ask the same (a read-only POST).
+    expect((await feed({ Campaigns: { $elemMatch: { $in: ['Y'] } } }, true)).ids).toEqual(['y1'])
+    // A selector that is not one: CouchDB-shaped 400s, never PouchDB's internal text.
+    for (const selector of [5, ['a'], { Campaigns: { $nope: 1 } }]) {
+      const answer = await fetch(`${couch.url}/requests/_changes?filter=_selector`, { method: 'POST', headers: admin, body: JSON.stringify({ selector }) })
+      expect(answer.status, JSON.stringify(selector)).toBe(400)
+      const body = (await answer.json()) as { error: string; reason: string }
+      expect(body.error).toBe('bad_request')
+      expect(body.reason).not.toMatch(/is not a function|Cannot read|undefined/)
+    }
+  })
+})
+
 describe('stats2 ui after many aborted anonymous feeds', () => {
   it('exits promptly on SIGTERM, and its memory stays bounded', async () => {
     const home = await fs.mkdtemp(join(work, 'ui-'))

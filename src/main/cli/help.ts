@@ -5,7 +5,8 @@
  */
 
 const DETAILS: Record<string, string> = {
-  update: `Usage: stats2 update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json]
+  update: `Usage: stats2 update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json] [--force]
+                    [--metrics-file PATH]
                     [--campaign C …] [--prepid P …] [--status S …] [--requested-from DAY]
                     [--requested-to DAY] [--workflow NAME …] [--no-scope]
 
@@ -18,6 +19,11 @@ Options:
   --trigger-prod    notify McM/RelVal/ReReco (production) of the workflows that changed
   --trigger-dev     the same for the development services
   --json            print the run's report as JSON instead of the summary
+  --force           update all even on a replica of a shared Stats2 (stats2 replicate), which
+                    otherwise refuses: pull it instead, or update chosen workflows with --name
+  --metrics-file PATH
+                    write the run's metrics (Prometheus text format) to PATH atomically, for
+                    node_exporter's textfile collector; written also when the run fails
 
 Sync scope (update all only; the flags replace STATS2_SCOPE_*; lists may be comma-separated):
   --campaign C      workflows of campaign C
@@ -33,6 +39,30 @@ nothing (stored workflows outside the scope are kept and no longer updated). See
 Exits 0 when the run completed (failed workflows are listed and retried next time), 130 when
 stopped with Ctrl-C (the next run resumes), 1 when the run could not proceed (no certificate,
 cmsweb or CouchDB unreachable or read-only), 2 on a usage error.
+`,
+  replicate: `Usage: stats2 replicate --from URL [--campaign C …] [--prepid P …] [--status S …]
+                       [--requested-from DAY] [--requested-to DAY] [--workflow NAME …]
+                       [--no-scope] [--continuous] [--json] [--detach]
+
+Pulls the requests database of a shared Stats2 CouchDB (URL: the CouchDB server, e.g.
+https://host:6984) into the embedded store by CouchDB's replication protocol, checkpointed in the
+store: stopped or killed, the next pull resumes where it was. The store is marked as a replica, so
+an update-all on it asks for --force; updates of named workflows run here and the next pull merges
+them (history union, newer ReqMgr2 fields). Workflows deleted upstream are deleted here.
+
+Options:
+  --from URL        the source server; credentials as https://user:password@host or in
+                    STATS2_REPLICA_AUTH_HEADER ("Basic <base64 user:password>"); default
+                    STATS2_REPLICA_SOURCE, else the source this replica was pulled from
+  --continuous      keep following the source's changes until stopped (SIGTERM, Ctrl-C)
+  --json            print the summary as JSON
+  --detach          make this replica an ordinary store again (nothing is deleted)
+Sync scope (as for update; without flags a replica keeps its scope, a first pull takes
+STATS2_SCOPE_*): --campaign, --prepid (globs), --status, --requested-from/--requested-to (the day
+of the "new" transition), --workflow, --no-scope.
+
+Progress lines go to stderr. Exits 0 when caught up, 130 when stopped, 1 when the source or the
+store failed (the replica stays at its last checkpoint), 2 on a usage error.
 `,
   see: `Usage: stats2 see NAME
 

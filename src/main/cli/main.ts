@@ -14,6 +14,7 @@ import { runUpdateCommand } from './update-command'
 import { runSeeCommand } from './see-command'
 import { runSearchCommand } from './search-command'
 import { runEnvCommand } from './env-command'
+import { runReplicateCommand } from './replicate-command'
 import { asksForHelp, commandHelp } from './help'
 import { defaultIo, OutputClosedError, UsageError, type CliIo } from './io'
 
@@ -22,13 +23,15 @@ export { UsageError, type CliIo } from './io'
 export const USAGE = `Usage: stats2 <command> [options]
 
 Commands:
-  update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json]
-         [--campaign C …] [--prepid P …] [--status S …] [--requested-from YYYY-MM-DD]
+  update [--name NAME …] [--trigger-prod] [--trigger-dev] [--json] [--force]
+         [--metrics-file PATH] [--campaign C …] [--prepid P …] [--status S …] [--requested-from YYYY-MM-DD]
          [--requested-to YYYY-MM-DD] [--workflow NAME …] [--no-scope]
                       Update every workflow ReqMgr2 changed since the last run (update all),
                       or only the named ones; optionally notify McM/RelVal/ReReco.
                       The scope flags limit update-all to those workflows (sync scope; they
-                      replace STATS2_SCOPE_*); --no-scope follows everything.
+                      replace STATS2_SCOPE_*); --no-scope follows everything. On a replica
+                      update-all needs --force. --metrics-file writes the run's metrics for
+                      node_exporter's textfile collector.
   see NAME            Print the stored document of a workflow (JSON).
   dump [--backup]     Print every stored workflow document as one JSON array (one per line);
                       with --backup, both databases as a backup for load (NDJSON).
@@ -54,6 +57,11 @@ Commands:
   serve [--host H] [--port P] [--base-path /stats]
                       Serve the old Stats2 web service's URLs (HTML page, api/get_json,
                       api/fetch, md, api/update) and a read-only dashboard; see README.
+  replicate --from URL [--campaign C …] [--prepid P …] [--status S …] [--no-scope]
+            [--continuous] [--json] [--detach]
+                      Pull the shared Stats2 CouchDB's requests database (or the scope's part
+                      of it) into the embedded store by CouchDB replication; resumable. See
+                      docs/replica.md.
 
 Environment: stats2 env lists every variable (old Stats2 names such as USERCRT, USERKEY,
 DB_URL and STATS_DB_AUTH_HEADER included), its value here, default and meaning. See docs/.
@@ -93,6 +101,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runStoreCommand(args, config, io)
       case 'serve':
         return await runServeCommand(args, config, io)
+      case 'replicate':
+        return await runReplicateCommand(args, config, io)
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }

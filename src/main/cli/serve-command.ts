@@ -8,9 +8,8 @@ import type { Stats2Config } from '../config/config'
 import { loadServeConfig } from '../config/serve-config'
 import { openStore } from '../core/runtime'
 import { createLogger } from '../log/logger'
-import { Authoriser } from '../serve/auth'
 import { startService } from '../serve/server'
-import { UpdateQueue, updaterRunner } from '../serve/updates'
+import { serviceAccess, serviceParts, type ServiceParts } from '../serve/wiring'
 import type { CliIo } from './io'
 import { RENDERER_DIR } from './ui-command'
 import { untilStopped } from './until-stopped'
@@ -28,14 +27,14 @@ export async function runServeCommand(args: string[], config: Stats2Config, io: 
     strict: true
   })
   const serveConfig = loadServeConfig(io.env, { host: values.host, port: values.port, basePath: values['base-path'] })
-  const auth = new Authoriser(serveConfig)
-  if (!auth.configured) log.warn('no STATS2_SERVE_TOKENS_FILE or STATS2_SERVE_TRUSTED_HEADER: api/update refuses every caller')
+  const access = serviceAccess(serveConfig)
+  if (!access.auth.configured) log.warn('no STATS2_SERVE_TOKENS_FILE or STATS2_SERVE_TRUSTED_HEADER: api/update refuses every caller')
   const store = await openStore(config)
-  const runner = updaterRunner(config, store)
-  const updates = new UpdateQueue(runner.run, { concurrency: serveConfig.updateConcurrency, queue: serveConfig.updateQueue })
+  let parts: ServiceParts | undefined
   let service: Awaited<ReturnType<typeof startService>> | undefined
   try {
-    service = await startService({ config: serveConfig, store, auth, updates, rendererDir: RENDERER_DIR })
+    parts = serviceParts(config, serveConfig, store, access)
+    service = await startService({ config: serveConfig, store, rendererDir: RENDERER_DIR, ...parts })
     io.out(JSON.stringify({ url: service.url, store: store.url }) + '\n')
     log.info(`Stats2 service at ${service.url} on the store ${store.url}; SIGTERM or Ctrl-C to stop`)
     await untilStopped()
@@ -43,7 +42,7 @@ export async function runServeCommand(args: string[], config: Stats2Config, io: 
     return 0
   } finally {
     await service?.close()
-    await runner.close()
+    await parts?.close()
     await store.close()
     log.info('stopped')
   }

@@ -12,9 +12,16 @@ import { maintainStore } from '../store/maintenance'
 import type { UpdateReport } from '../../shared/update-types'
 import { promptHidden } from './prompt'
 import { CredentialError } from '../cmsweb/credentials'
-import { buildScope } from '../config/scope-config'
 import type { SyncScope } from '../../shared/sync-scope'
 import { UsageError, type CliIo } from './io'
+import { SCOPE_OPTIONS, scopeFromFlags } from './scope-flags'
+import { assertUpdateAllAllowed } from '../replica/marker'
+import { updateMetrics, writeMetricsFile, type UpdateMetrics } from '../metrics/update-metrics'
+import { recordUpdateAll } from '../metrics/last-update'
+import type { CallObserver } from '../cmsweb/client'
+import { access } from 'node:fs/promises'
+import { constants as fsConstants } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
 
 const log = createLogger('cli')
 
@@ -47,20 +54,46 @@ export async function runUpdateCommand(args: string[], config: Stats2Config, io:
       'trigger-prod': { type: 'boolean' },
       'trigger-dev': { type: 'boolean' },
       json: { type: 'boolean' },
-      campaign: { type: 'string', multiple: true },
-      prepid: { type: 'string', multiple: true },
-      status: { type: 'string', multiple: true },
-      'requested-from': { type: 'string' },
-      'requested-to': { type: 'string' },
-      workflow: { type: 'string', multiple: true },
-      'no-scope': { type: 'boolean' }
+      force: { type: 'boolean' },
+      'metrics-file': { type: 'string' },
+      ...SCOPE_OPTIONS
     },
     strict: true
   })
-  const syncScope = scopeFromFlags(values, config)
+  const syncScope = scopeFromFlags(values, config.scope)
+  const metricsFile = values['metrics-file'] === undefined ? undefined : await checkMetricsFile(values['metrics-file'])
+  if (metricsFile === undefined) return updateRun(values, syncScope, config, io)
+  // Written whatever happened, a store that cannot be opened included (an alert watches
+  // stats2_update_success); a write failure fails the command unless the run failed first.
+  const metrics = updateMetrics()
+  const startedAt = Date.now()
+  let failure: unknown
+  try {
+    return await updateRun(values, syncScope, config, io, metrics)
+  } catch (error) {
+    failure = error
+    metrics.finish({ error, startedAt })
+    throw error
+  } finally {
+    await writeMetricsFile(metricsFile, await metrics.registry.metrics()).catch((error: unknown) => {
+      if (failure === undefined) throw error
+      log.error((error as Error).message)
+    })
+  }
+}
+
+async function updateRun(
+  values: { name?: string[]; 'trigger-prod'?: boolean; 'trigger-dev'?: boolean; json?: boolean; force?: boolean },
+  syncScope: SyncScope | undefined,
+  config: Stats2Config,
+  io: CliIo,
+  metrics?: UpdateMetrics
+): Promise<number> {
   const store = await openStore(config)
   try {
     store.assertWritable('updating')
+    // A replica pulls from the shared Stats2; an update-all would make it a second updater.
+    if ((values.name ?? []).length === 0) await assertUpdateAllAllowed(store, values.force === true)
   } catch (error) {
     await store.close()
     throw error
@@ -78,7 +111,7 @@ export async function runUpdateCommand(args: string[], config: Stats2Config, io:
   let cmsweb: Awaited<ReturnType<typeof openCmsweb>> | undefined
   const notifier = values['trigger-prod'] || values['trigger-dev'] ? await createNotifier(config) : undefined
   try {
-    cmsweb = await openCmswebAsking(config)
+    cmsweb = await openCmswebAsking(config, metrics?.cmsweb)
     const names = values.name ?? []
     const report = await runUpdate(
       names.length > 0 ? { kind: 'names', names } : { kind: 'all' },
@@ -93,6 +126,9 @@ export async function runUpdateCommand(args: string[], config: Stats2Config, io:
       }
     )
     io.out(values.json ? JSON.stringify(report, null, 1) + '\n' : summary(report))
+    const services = cmsweb.services()
+    const behind = report.scope === 'all' ? await recordUpdateAll(store, report, (since, options) => services.changes(since, options), (m) => log.warn(m)) : undefined
+    metrics?.finish({ report, behind })
     if (report.scope === 'all' && !report.cancelled) await maintainQuietly(store)
     log.info(`workflows in the store: ${await store.countWorkflows()}`)
     return report.cancelled ? 130 : 0
@@ -105,48 +141,26 @@ export async function runUpdateCommand(args: string[], config: Stats2Config, io:
   }
 }
 
-const SCOPE_FLAGS: Record<keyof SyncScope, string> = {
-  campaigns: '--campaign',
-  prepIds: '--prepid',
-  statuses: '--status',
-  requestedFrom: '--requested-from',
-  requestedTo: '--requested-to',
-  workflows: '--workflow'
-}
-
-/** The sync scope of this run: the flags when any is given (they replace STATS2_SCOPE_*), else the environment's. */
-function scopeFromFlags(values: {
-  campaign?: string[]; prepid?: string[]; status?: string[]; 'requested-from'?: string; 'requested-to'?: string; workflow?: string[]; 'no-scope'?: boolean
-}, config: Stats2Config): SyncScope | undefined {
-  const input = {
-    campaigns: values.campaign,
-    prepIds: values.prepid,
-    statuses: values.status,
-    requestedFrom: values['requested-from'],
-    requestedTo: values['requested-to'],
-    workflows: values.workflow
-  }
-  const given = Object.values(input).some((value) => value !== undefined)
-  if (values['no-scope']) {
-    if (given) throw new UsageError('--no-scope cannot be combined with scope flags')
-    return undefined
-  }
-  if (!given) return config.scope
+/** `--metrics-file`: its folder must exist and be writable before the run starts, not after. */
+async function checkMetricsFile(path: string): Promise<string> {
+  if (path.trim() === '') throw new UsageError('--metrics-file needs a path (e.g. /var/lib/node_exporter/textfile/stats2.prom)')
+  const absolute = resolvePath(path)
   try {
-    return buildScope(input, (field) => SCOPE_FLAGS[field])
+    await access(dirname(absolute), fsConstants.W_OK)
   } catch (error) {
-    throw new UsageError((error as Error).message)
+    throw new UsageError(`--metrics-file ${path}: the folder ${dirname(absolute)} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not writable'}`)
   }
+  return absolute
 }
 
 /** Opens cmsweb; an encrypted key without a configured passphrase is asked for on a terminal. */
-async function openCmswebAsking(config: Stats2Config): Promise<Awaited<ReturnType<typeof openCmsweb>>> {
+async function openCmswebAsking(config: Stats2Config, onCall?: CallObserver): Promise<Awaited<ReturnType<typeof openCmsweb>>> {
   try {
-    return await openCmsweb(config)
+    return await openCmsweb(config, { onCall })
   } catch (error) {
     if (!(error instanceof CredentialError) || error.code !== 'passphrase-required' || !process.stdin.isTTY) throw error
     const passphrase = await promptHidden('Passphrase of your grid key: ')
-    return openCmsweb({ ...config, credentials: { ...config.credentials, passphrase } })
+    return openCmsweb({ ...config, credentials: { ...config.credentials, passphrase } }, { onCall })
   }
 }
 

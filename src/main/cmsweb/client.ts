@@ -58,11 +58,16 @@ export interface CmswebClientInit {
   retryMaxMs?: number
   /** How long the diagnostic TLS connection waits for a server to refuse our certificate; default 1500 ms. */
   certificateProbeMs?: number
+  /** Told of every finished call (metrics): its endpoint label, how long it took in all, how it ended. */
+  onCall?: CallObserver
 }
 
 export interface CreateOptions extends Omit<CmswebClientInit, 'cmsweb' | 'credentials' | 'ca'> {
   credentials?: LoadedCredentials
 }
+
+/** One finished call: `attempts` counts the retries too; a cancelled call is not reported. */
+export type CallObserver = (call: { endpoint: string; seconds: number; ok: boolean; attempts: number }) => void
 
 export interface CmswebStats {
   /** Calls (getJson/postJson) per endpoint label; retries are not counted here. */
@@ -258,6 +263,7 @@ export class CmswebClient {
   private readonly retryBaseMs: number
   private readonly retryMaxMs: number
   private readonly probeMs: number
+  private readonly onCall: CallObserver | undefined
   private readonly counts = new Map<string, number>()
   private retryCount = 0
   private failureCount = 0
@@ -286,6 +292,7 @@ export class CmswebClient {
     this.retryBaseMs = init.retryBaseMs ?? 200
     this.retryMaxMs = init.retryMaxMs ?? 5000
     this.probeMs = init.certificateProbeMs ?? 1500
+    this.onCall = init.onCall
     const concurrency = Math.max(1, Math.floor(init.cmsweb.concurrency))
     const creds = init.credentials
     try {
@@ -384,6 +391,8 @@ export class CmswebClient {
     const timeoutMs = opts.timeoutMs ?? this.cmsweb.timeoutMs
     const signal = opts.signal
     const aborted = (): Error => new CmswebAbortError(method, url.href, signal?.reason)
+    const started = performance.now()
+    const report = (ok: boolean, attempts: number): void => this.onCall?.({ endpoint: label, seconds: (performance.now() - started) / 1000, ok, attempts })
 
     for (let attempt = 1; ; attempt++) {
       await this.semaphore.acquire(signal, aborted)
@@ -396,7 +405,10 @@ export class CmswebClient {
         this.inFlight--
         this.semaphore.release()
       }
-      if (outcome.ok) return outcome.value as T
+      if (outcome.ok) {
+        report(true, attempt)
+        return outcome.value as T
+      }
 
       let failure = outcome.failure
       if (failure.kind === 'network' && closedBeforeAnswer(failure.code) && !this.answered.has(url.origin)) {
@@ -405,6 +417,7 @@ export class CmswebClient {
       const error = new CmswebError({ ...failure, method, url: url.href, attempts: attempt })
       if (!failure.retryable || attempt >= maxAttempts) {
         this.failureCount++
+        report(false, attempt)
         log.warn(error.message)
         throw error
       }

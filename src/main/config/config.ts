@@ -90,6 +90,15 @@ export interface Stats2Config {
   updater: UpdaterConfig
   /** Which workflows update-all follows (STATS2_SCOPE_*); absent: every workflow. */
   scope?: SyncScope
+  /** The shared Stats2 a replica pulls from (`stats2 replicate`, Settings → Source). */
+  replica: ReplicaConfig
+}
+
+export interface ReplicaConfig {
+  /** The source CouchDB server (STATS2_REPLICA_SOURCE), possibly with `user:password@`. */
+  source?: string
+  /** `Basic <base64 user:password>` for reading it (STATS2_REPLICA_AUTH_HEADER). */
+  authHeader?: string
 }
 
 /** STATS2_STORE_ANONYMOUS: `read` (default) or `none`. */
@@ -160,7 +169,8 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       dbBatch: envInt(env, 'STATS2_DB_BATCH'),
       batching: (envText(env, 'STATS2_BATCHING') ?? '1') !== '0'
     },
-    scope: scopeFromEnv(env)
+    scope: scopeFromEnv(env),
+    replica: { source: envUrl(env, 'STATS2_REPLICA_SOURCE'), authHeader: envText(env, 'STATS2_REPLICA_AUTH_HEADER') }
   }
 }
 

@@ -4,7 +4,7 @@
  * untouched by service-only options.
  */
 import { isIP } from 'node:net'
-import { ConfigError, envInt, envText, envUrl, nonEmpty, type Env } from './env'
+import { ConfigError, envEnum, envInt, envText, envUrl, nonEmpty, type Env } from './env'
 
 export interface ServeConfig {
   host: string
@@ -25,6 +25,14 @@ export interface ServeConfig {
   publicUrl: string
   /** How long SIGTERM waits for requests in flight (STATS2_SERVE_DRAIN_MS). */
   drainMs: number
+  /**
+   * Who may read `/metrics` (STATS2_SERVE_METRICS): anyone (`anonymous`, the default, as Prometheus
+   * endpoints of internal services are), bearer tokens of STATS2_SERVE_METRICS_TOKENS_FILE (`token`),
+   * or nobody (`off`: 404).
+   */
+  metrics: 'anonymous' | 'token' | 'off'
+  /** Bearer tokens for `/metrics`, one a line (STATS2_SERVE_METRICS_TOKENS_FILE); never the update tokens. */
+  metricsTokensFile?: string
   /** Documents in one `/api/fetch` answer at most (STATS2_SERVE_FETCH_MAX_DOCS; the old service's 100 pages). */
   fetchMaxDocs: number
   /** Bytes of one `/api/fetch` answer at most; it stops at a whole document (STATS2_SERVE_FETCH_MAX_BYTES). */
@@ -87,6 +95,11 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
   if (trustedHeader !== undefined && trustedProxies.length === 0) {
     throw new ConfigError('STATS2_SERVE_TRUSTED_HEADER needs STATS2_SERVE_TRUSTED_PROXIES: the addresses of the proxies that set it')
   }
+  const metrics = envEnum<ServeConfig['metrics']>(env, 'STATS2_SERVE_METRICS')
+  const metricsTokensFile = envText(env, 'STATS2_SERVE_METRICS_TOKENS_FILE')
+  if (metrics === 'token' && metricsTokensFile === undefined) {
+    throw new ConfigError('STATS2_SERVE_METRICS=token needs STATS2_SERVE_METRICS_TOKENS_FILE: the bearer tokens Prometheus may send, one a line')
+  }
   return {
     host,
     port: intFrom(args.port, '--port', 8000, 0, 65535),
@@ -98,7 +111,9 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
     updateQueue: envInt(env, 'STATS2_SERVE_UPDATE_QUEUE'),
     publicUrl,
     drainMs: envInt(env, 'STATS2_SERVE_DRAIN_MS'),
-    ...serveLimits(env)
+    ...serveLimits(env),
+    metrics,
+    ...(metricsTokensFile === undefined ? {} : { metricsTokensFile })
   }
 }
 

@@ -27,6 +27,10 @@ import { ExportTooLargeError } from '../read-model/read-model'
 import { MalformedSettingsError, UnknownWorkflowError } from '../updater/update-run'
 import { OutputClosedError } from '../cli/io'
 import { EmbeddedCouchError, StoreDamagedError, StoreInUseError } from '../../store-server'
+import { ReplicaSourceError } from '../replica/source'
+import { ReplicaTargetError } from '../replica/pull'
+import { ReplicaUpdateRefusedError } from '../replica/marker'
+import { MetricsFileError } from '../metrics/update-metrics'
 
 type ErrorClass = abstract new (...args: never[]) => Error
 
@@ -72,7 +76,12 @@ export const ERROR_TABLE: ReadonlyArray<readonly [ErrorClass, ErrorMapping]> = [
   [UnaddressableIdError, { code: 'store', status: 400 }],
   [StoreInUseError, { code: 'store', status: 503 }],
   [EmbeddedCouchError, { code: 'store', status: 503 }],
-  [StoreDamagedError, { code: 'store', status: 503 }]
+  [StoreDamagedError, { code: 'store', status: 503 }],
+  // The shared Stats2 a replica pulls from is a store too, seen from here as an upstream server.
+  [ReplicaSourceError, { code: 'store', status: 502 }],
+  [ReplicaTargetError, { code: 'store', status: 503 }],
+  [ReplicaUpdateRefusedError, { code: 'forbidden', status: 409 }],
+  [MetricsFileError, { code: 'invalid-argument', status: 500 }]
 ]
 
 /** The mapping of an error, or undefined for an error no table row covers (a programming error: `internal`, 500). */

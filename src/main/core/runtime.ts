@@ -3,7 +3,7 @@
  * and services, the notifier and the updater options, all from one Stats2Config.
  */
 import type { Stats2Config } from '../config/config'
-import { CmswebClient } from '../cmsweb/client'
+import { CmswebClient, type CallObserver } from '../cmsweb/client'
 import { loadTrustedCAs } from '../cmsweb/trust'
 import { CmswebServices } from '../cmsweb/services'
 import { CouchStore } from '../store/couch-store'
@@ -20,8 +20,8 @@ export interface CmswebConnection {
   close(): Promise<void>
 }
 
-export async function openCmsweb(config: Stats2Config): Promise<CmswebConnection> {
-  const client = await CmswebClient.create(config)
+export async function openCmsweb(config: Stats2Config, options: { onCall?: CallObserver } = {}): Promise<CmswebConnection> {
+  const client = await CmswebClient.create(config, options.onCall ? { onCall: options.onCall } : {})
   return {
     client,
     services: (signal) => new CmswebServices(client, signal),

@@ -17,6 +17,7 @@ import { BusyError } from '../core/errors'
 import { Watchlist } from '../watchlist/watchlist'
 import { WatchlistError } from '../watchlist/watchlist-file'
 import type {
+  ReplicaState,
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
 import type { SearchField, SearchQuery, SearchRowsResult } from '../../shared/search-types'
@@ -32,6 +33,12 @@ import { testConnection } from './connection-test'
 import { pinnedItems } from '../../shared/watchlist'
 import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
+import { ReplicaJob } from '../replica/replica-job'
+import { recordLastUpdate, summaryOf } from '../metrics/last-update'
+import { replicaMarkerOf, replicaUpdateMessage, ReplicaUpdateRefusedError } from '../replica/marker'
+import { describeScope } from '../../shared/sync-scope'
+import { loadTrustedCAs } from '../cmsweb/trust'
+import { withoutUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
 
@@ -56,6 +63,8 @@ type Events = { [E in EventName]: [PayloadOf<E>] }
 
 export class AppCore extends EventEmitter<Events> {
   readonly job: UpdateJob
+  /** The pull from a shared Stats2 (Settings → Source: replica). */
+  readonly replica = new ReplicaJob()
   private liveStore: CouchStore | undefined
   private liveStoreOpening: Promise<CouchStore> | undefined
   private demo: DemoSession | undefined
@@ -77,7 +86,16 @@ export class AppCore extends EventEmitter<Events> {
       this.emit('updaterState', state)
       if (state.state === 'running') return
       void this.emitStatus()
-      if (state.state === 'done' && state.scope === 'all') this.maintenance = this.maintain()
+      if (state.state === 'done' && state.scope === 'all') {
+        // For a service's /metrics on the same store (stats2_last_update_*), as `stats2 update` records it.
+        const report = state.report
+        if (report && !this.demo) void this.activeStore().then((store) => recordLastUpdate(store, summaryOf(report, undefined))).catch((error: unknown) => log.warn(`the update's summary was not recorded: ${(error as Error).message}`))
+        this.maintenance = this.maintain()
+      }
+    })
+    this.replica.on('state', (state) => {
+      this.emit('replicaState', state)
+      if (state.state !== 'running') void this.emitStatus()
     })
   }
 
@@ -246,9 +264,13 @@ export class AppCore extends EventEmitter<Events> {
       status.lastUpdate = figures.lastUpdate
       status.lastSequence = figures.lastSequence
       status.failed = figures.failed
+      const marker = this.demo ? undefined : replicaMarkerOf(await store.getSettings())
+      if (marker) status.replica = { source: marker.source, scope: describeScope(marker.scope ?? undefined), ...(marker.last_pull ? { lastPull: marker.last_pull } : {}) }
     } catch (error) {
       status.store.error = (error as Error).message
     }
+    const source = this.demo ? undefined : this.liveConfig().replica.source
+    if (!status.replica && source && this.replicaSelected()) status.replica = { source: withoutUrlCredentials(source), scope: describeScope(config.scope) }
     if (mode !== 'unconfigured') {
       try {
         const credentials = await loadCredentials(config.credentials)
@@ -275,7 +297,36 @@ export class AppCore extends EventEmitter<Events> {
     return { triggerProd: request.triggerProd ?? saved.prod, triggerDev: request.triggerDev ?? saved.dev }
   }
 
+  /** Settings → Source says "a shared Stats2 CouchDB, replicated here" (the environment's STATS2_REPLICA_SOURCE counts too). */
+  private replicaSelected(): boolean {
+    return this.settings.current.source?.kind === 'replica' || loadConfig(this.env).replica.source !== undefined
+  }
+
+  /** Pulls from the shared Stats2 into the embedded store; the pinned items join the scope, as for update-all. */
+  async startReplication(): Promise<ReplicaState> {
+    if (this.demo) throw new SettingsError('source.kind: the demo has its own simulated cmsweb; stop it to pull from a shared Stats2')
+    const config = this.liveConfig()
+    if (!config.replica.source) throw new SettingsError('source.url: choose "a shared Stats2 CouchDB, replicated here" in Settings → Source and give its URL first')
+    if (config.db.url) throw new SettingsError('source.kind: a replica is kept in the embedded store; choose Embedded under Database (a CouchDB replicates with its own _replicator)')
+    const store = await this.activeStore()
+    store.assertWritable('replicating')
+    const ca = config.replica.source.startsWith('https:') ? await loadTrustedCAs(config.cmsweb) : undefined
+    return this.replica.start({
+      source: { url: config.replica.source, ...(config.replica.authHeader ? { authHeader: config.replica.authHeader } : {}), ...(ca ? { ca } : {}) },
+      target: store,
+      scope: withPinned(config.scope, pinnedItems(this.watch.items()))
+    })
+  }
+
+  stopReplication(): ReplicaState {
+    return this.replica.stop()
+  }
+
   startUpdate(scope: UpdateScope, request: RunOptions = {}): UpdaterState {
+    // On a replica update-all comes from the shared Stats2 (a pull); selected workflows still update here.
+    if (scope.kind === 'all' && !this.demo && this.replicaSelected()) {
+      throw new ReplicaUpdateRefusedError(replicaUpdateMessage(withoutUrlCredentials(this.liveConfig().replica.source ?? 'the shared Stats2'), 'app'))
+    }
     // Known at once when the store is open; otherwise the run itself stops with the same message.
     if (!this.demo && this.liveStore?.readOnly) this.liveStore.assertWritable('updating')
     return this.job.start(scope, this.notifyOptions(request))
@@ -299,6 +350,10 @@ export class AppCore extends EventEmitter<Events> {
     // A user:password in the CouchDB URL is a secret: it goes where the password field's value goes.
     const patch = moveUrlCredentials(given)
     const databaseChanges = patch.database !== undefined || patch.databasePassword !== undefined
+    if (databaseChanges && this.replica.isRunning) throw new BusyError('The database cannot change while a pull runs; stop it or wait.')
+    if ((patch.source !== undefined || patch.replicaPassword !== undefined) && this.replica.isRunning) {
+      throw new BusyError('The source cannot change while a pull runs; stop it or wait.')
+    }
     if (databaseChanges && this.job.isRunning) {
       throw new BusyError('The database cannot change while an update runs; cancel it or wait.')
     }
@@ -310,6 +365,7 @@ export class AppCore extends EventEmitter<Events> {
     const remember = patch.rememberPassphrase ?? true
     if (patch.passphrase !== undefined) await this.options.secrets.set('passphrase', patch.passphrase, remember)
     if (patch.databasePassword !== undefined) await this.options.secrets.set('databasePassword', patch.databasePassword, remember)
+    if (patch.replicaPassword !== undefined) await this.options.secrets.set('replicaPassword', patch.replicaPassword, remember)
     await this.settings.apply(patch)
     if (databaseChanges) {
       await this.maintenance
@@ -345,6 +401,13 @@ export class AppCore extends EventEmitter<Events> {
       this.nextScheduledRun = Math.floor((Date.now() + period) / 1000)
       // The header shows the next run time: tell it, whether this run starts or is skipped.
       void this.emitStatus()
+      if (!this.demo && this.replicaSelected()) {
+        // On a replica the schedule pulls from the shared Stats2.
+        if (this.replica.isRunning) return log.info('scheduled pull skipped: one is already running')
+        log.info('scheduled pull from the shared Stats2')
+        this.startReplication().catch((error: unknown) => log.warn(`scheduled pull not started: ${(error as Error).message}`))
+        return
+      }
       if (this.job.isRunning) return log.info('scheduled update skipped: one is already running')
       if (!this.demo && this.liveStore?.readOnly) return log.info(`scheduled update skipped: the store is read-only (${this.liveStore.readOnly.reason})`)
       log.info('scheduled update all')
@@ -404,7 +467,9 @@ export class AppCore extends EventEmitter<Events> {
     if (this.scheduleTimer) clearInterval(this.scheduleTimer)
     if (this.demoTimer) clearInterval(this.demoTimer)
     this.job.cancel()
+    this.replica.stop()
     await this.job.wait()
+    await this.replica.wait()
     await this.maintenance
     await this.demo?.close()
     this.demo = undefined

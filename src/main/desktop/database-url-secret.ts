@@ -44,15 +44,20 @@ export function withoutUrlCredentials(value: string): string {
   return splitUrlCredentials(value).url
 }
 
-/** Moves credentials out of `patch.database.url` into `database.user` and `databasePassword`. */
+/**
+ * Moves credentials out of `patch.database.url` into `database.user` and `databasePassword`, and
+ * out of the replica's `source.url` into `source.user` and `replicaPassword`.
+ */
 export function moveUrlCredentials(patch: SettingsPatch): SettingsPatch {
-  const database = patch.database
-  if (!database?.url) return patch
-  const split = splitUrlCredentials(database.url)
-  if (split.user === undefined && split.password === undefined) return patch
-  const next: SettingsPatch = { ...patch, database: { ...database, url: split.url } }
-  if (split.user !== undefined && !database.user) next.database!.user = split.user
-  if (split.password !== undefined && patch.databasePassword === undefined) next.databasePassword = split.password
+  let next = patch
+  for (const [part, secret] of [['database', 'databasePassword'], ['source', 'replicaPassword']] as const) {
+    const given = next[part]
+    if (!given?.url) continue
+    const split = splitUrlCredentials(given.url)
+    if (split.user === undefined && split.password === undefined) continue
+    const moved = { ...given, url: split.url, ...(split.user !== undefined && !given.user ? { user: split.user } : {}) }
+    next = { ...next, [part]: moved, ...(split.password !== undefined && next[secret] === undefined ? { [secret]: split.password } : {}) }
+  }
   return next
 }
 

@@ -68,6 +68,7 @@ export class DesktopSettingsFile {
       else delete next.syncScope
     }
     if (patch.startAtLogin !== undefined) next.startAtLogin = patch.startAtLogin
+    if (patch.source) next.source = patch.source
     await mkdir(dirname(this.file), { recursive: true })
     const temp = `${this.file}.tmp`
     await writeFile(temp, JSON.stringify(next, null, 2), { mode: 0o600 })
@@ -115,6 +116,11 @@ export async function validatePatch(patch: SettingsPatch): Promise<void> {
     const scope = normaliseScope(patch.syncScope)
     if (!scope.ok) for (const issue of scope.issues) problems.push(`syncScope.${issue.field}: ${issue.message}`)
   }
+  if (patch.source?.kind === 'replica') {
+    if (!patch.source.url) problems.push('source.url: the shared Stats2 CouchDB server\'s URL is needed')
+    // A replica is kept in the embedded store (a CouchDB replicates with its own _replicator).
+    if (patch.database?.kind === 'url') problems.push('source.kind: a replica is kept in the embedded store; choose Embedded under Database, or replicate with the CouchDB\'s own _replicator')
+  }
   if (problems.length > 0) throw new SettingsError(problems.join('; '))
 }
 
@@ -142,6 +148,13 @@ export function effectiveConfig(base: Stats2Config, settings: DesktopSettings, s
     const scope = settings.syncScope ? normaliseScope(settings.syncScope) : undefined
     config.scope = scope?.ok && isScoped(scope.value) ? scope.value : undefined
   }
+  if (!fixed.has('STATS2_REPLICA_SOURCE') && settings.source?.kind === 'replica' && settings.source.url) {
+    config.replica.source = settings.source.url.replace(/\/+$/, '')
+    const password = secrets.get('replicaPassword')
+    if (!fixed.has('STATS2_REPLICA_AUTH_HEADER') && settings.source.user && password !== undefined) {
+      config.replica.authHeader = 'Basic ' + Buffer.from(`${settings.source.user}:${password}`).toString('base64')
+    }
+  }
   if (!fixed.has('DB_URL')) {
     if (settings.database.kind === 'url' && settings.database.url) {
       config.db.url = settings.database.url.replace(/\/+$/, '')
@@ -166,11 +179,14 @@ export function credentialsConfigured(config: Stats2Config, home = homedir()): b
 
 export function settingsView(settings: DesktopSettings, secrets: SecretStore, env: Env): SettingsView {
   const database = settings.database.url ? { ...settings.database, url: withoutUrlCredentials(settings.database.url) } : settings.database
+  const source = settings.source?.url ? { ...settings.source, url: withoutUrlCredentials(settings.source.url) } : settings.source
   return {
     ...settings,
     database,
+    ...(source ? { source } : {}),
     passphraseStored: secrets.get('passphrase') !== undefined,
     databasePasswordStored: secrets.get('databasePassword') !== undefined,
+    replicaPasswordStored: secrets.get('replicaPassword') !== undefined,
     secureStorage: secrets.persistent,
     fromEnvironment: environmentOverrides(env)
   }

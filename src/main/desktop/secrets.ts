@@ -5,7 +5,7 @@
 import { readFile, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 
-export type SecretName = 'passphrase' | 'databasePassword'
+export type SecretName = 'passphrase' | 'databasePassword' | 'replicaPassword'
 
 export interface SecretStore {
   /** True when secrets survive a restart (OS-encrypted). */

@@ -61,7 +61,10 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
       await core.watch.setStallHours(stallHours)
       return core.watch.view()
     },
-    updateWatchlist: ({ triggerProd, triggerDev }) => core.updateWatchlist({ triggerProd, triggerDev })
+    updateWatchlist: ({ triggerProd, triggerDev }) => core.updateWatchlist({ triggerProd, triggerDev }),
+    pullReplica: () => core.startReplication(),
+    stopReplica: async () => core.stopReplication(),
+    getReplicaState: async () => core.replica.state()
   }
 }
 

@@ -29,7 +29,14 @@ export class Authoriser {
   private tokensMtime = -1
   private readonly proxies: Set<string>
 
-  constructor(private readonly config: Pick<ServeConfig, 'tokensFile' | 'trustedHeader' | 'trustedProxies'>) {
+  /**
+   * `purpose` names what the tokens allow in messages (`/metrics` has its own tokens file), and
+   * `variable` the setting that names the file.
+   */
+  constructor(
+    private readonly config: Pick<ServeConfig, 'tokensFile' | 'trustedHeader' | 'trustedProxies'>,
+    private readonly purpose: { doing: string; tokens: string; variable: string } = { doing: 'Updating', tokens: 'update', variable: 'STATS2_SERVE_TOKENS_FILE' }
+  ) {
     this.proxies = new Set(config.trustedProxies.map(plainAddress))
     if (config.tokensFile) this.loadTokens(true)
   }
@@ -52,7 +59,7 @@ export class Authoriser {
       mtime = info.mtimeMs
       mode = info.mode
     } catch (error) {
-      if (atStart) throw new ConfigError(`STATS2_SERVE_TOKENS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+      if (atStart) throw new ConfigError(`${this.purpose.variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
       log.warn(`tokens file ${path} cannot be read now; keeping the ${this.tokens.length} tokens read before`)
       return
     }
@@ -61,7 +68,7 @@ export class Authoriser {
     try {
       text = readFileSync(path, 'utf8')
     } catch (error) {
-      if (atStart) throw new ConfigError(`STATS2_SERVE_TOKENS_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+      if (atStart) throw new ConfigError(`${this.purpose.variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
       return
     }
     if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
@@ -100,7 +107,7 @@ export class Authoriser {
         ok: false,
         status: 401,
         message: this.configured
-          ? 'Updating needs an authorised caller: send "Authorization: Bearer <token>".'
+          ? `${this.purpose.doing} needs an authorised caller: send "Authorization: Bearer <token>".`
           : 'Updates through this service are turned off: set STATS2_SERVE_TOKENS_FILE or STATS2_SERVE_TRUSTED_HEADER.'
       }
     }
@@ -108,6 +115,6 @@ export class Authoriser {
     if (!match) return { ok: false, status: 403, message: 'Only "Authorization: Bearer <token>" is accepted.' }
     if (this.config.tokensFile) this.loadTokens()
     if (this.tokens.length > 0 && this.tokenMatches(match[1]!)) return { ok: true, caller: 'token' }
-    return { ok: false, status: 403, message: 'The token is not one of this service\'s update tokens.' }
+    return { ok: false, status: 403, message: `The token is not one of this service's ${this.purpose.tokens} tokens.` }
   }
 }

@@ -80,6 +80,9 @@ export function readOnlyHandlers(model: ReadModel): Handlers {
       return status
     },
     getUpdaterState: async () => idle,
+    pullReplica: refuse,
+    stopReplica: refuse,
+    getReplicaState: async () => ({ state: 'idle' }),
     updateSelected: refuse,
     updateAll: refuse,
     cancelUpdate: refuse,

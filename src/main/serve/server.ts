@@ -28,6 +28,9 @@ import { FRONT_PAGE_CSS, renderFrontPage, type PageRow } from './page'
 import { checkParam, parsePage, planPages, selectorOf, VIEW_OF, VIEW_SELECTORS } from './query'
 import { documentsOf, requestsDocCount, viewHasKey } from './store-reads'
 import type { UpdateQueue } from './updates'
+import type { ServeMetrics } from '../metrics/serve-metrics'
+import { routeLabel } from '../metrics/routes'
+import { opsAnswer } from './ops-routes'
 
 const log = createLogger('serve')
 
@@ -77,6 +80,11 @@ export interface ServeDeps {
   rendererDir: string
   /** Unix seconds; injectable for tests. */
   now?: () => number
+  /** `/metrics` (absent: the route answers 404) and who may read it when it needs a token. */
+  metrics?: ServeMetrics
+  metricsAuth?: Authoriser
+  /** This build's version, for `/metrics` and `/api/openapi.json`. */
+  version?: string
 }
 
 export interface RunningService {
@@ -331,6 +339,10 @@ export function createServeHandler(deps: ServeDeps): {
     const head = req.method === 'HEAD'
     if (req.method !== 'GET' && !head) throw new MethodNotAllowedError(['GET'])
     if (rest === '/healthz') return health(res)
+    const ops = await opsAnswer(rest, req, {
+      config, metrics: deps.metrics, metricsAuth: deps.metricsAuth, version: deps.version ?? '0.0.0', fetchMaxPages: FETCH_MAX_PAGES, mdMaxPages: MD_MAX_PAGES
+    })
+    if (ops) return send(res, ops.status, head ? '' : ops.body, ops.type, ops.headers)
     if (rest === '/static/stats2.css') return send(res, 200, FRONT_PAGE_CSS, 'text/css; charset=utf-8', { 'cache-control': 'max-age=3600' })
     const pageMatch = /^\/(-?\d+)$/.exec(rest)
     const jsonMatch = /^\/(?:api\/)?get_json\/(.*)$/.exec(rest)
@@ -360,6 +372,8 @@ export function createServeHandler(deps: ServeDeps): {
     })
     if (draining) res.setHeader('connection', 'close')
     let rest = ''
+    let routed: string | undefined
+    deps.metrics?.track(req, res, () => routeLabel(routed))
     try {
       if (rawUrl.length > 8192) throw new BadRequestError('The URL is over 8192 characters.')
       let url: URL
@@ -371,6 +385,7 @@ export function createServeHandler(deps: ServeDeps): {
       pathname = url.pathname
       if (base !== '' && pathname !== base && !pathname.startsWith(`${base}/`)) throw new NotFoundError(`Not found: this service answers under ${base}/`)
       rest = pathname.slice(base.length)
+      routed = rest
       await route(req, res, url, rest, abort.signal)
     } catch (error) {
       // The client is gone: nobody to answer, and the work has stopped.

@@ -10,6 +10,7 @@ import type { CouchStore } from '../store/couch-store'
 import { runUpdate } from '../updater/update-run'
 import { createLogger } from '../log/logger'
 import { BusyError } from '../core/errors'
+import type { CallObserver } from '../cmsweb/client'
 
 const log = createLogger('serve/update')
 
@@ -81,10 +82,10 @@ export class UpdateQueue {
  * `stats2 update --name NAME` runs it. The cmsweb client is opened on first use (a service without
  * a certificate still serves reads) and reused.
  */
-export function updaterRunner(config: Stats2Config, store: CouchStore): { run: UpdateOne; close(): Promise<void> } {
+export function updaterRunner(config: Stats2Config, store: CouchStore, onCall?: CallObserver): { run: UpdateOne; close(): Promise<void> } {
   let connection: Promise<CmswebConnection> | undefined
   const open = (): Promise<CmswebConnection> => {
-    connection ??= openCmsweb(config).catch((error: unknown) => {
+    connection ??= openCmsweb(config, { onCall }).catch((error: unknown) => {
       // Not kept: a certificate fixed on disk is picked up by the next request.
       connection = undefined
       throw error

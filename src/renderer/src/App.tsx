@@ -8,6 +8,8 @@ import { ResultsPanel } from './components/ResultsPanel'
 import { SearchBar } from './components/SearchBar'
 import { SettingsDialog } from './components/SettingsDialog'
 import { UpdaterBar } from './components/UpdaterBar'
+import { ReplicaBar } from './components/ReplicaBar'
+import { useReplica } from './hooks/useReplica'
 import { WelcomeCard } from './components/WelcomeCard'
 import { WorkflowPanel } from './components/WorkflowPanel'
 import { WatchlistView } from './components/WatchlistView'
@@ -50,6 +52,7 @@ export function App(): ReactNode {
   }, [refreshStatus])
 
   const updater = useUpdater(refreshAll)
+  const replica = useReplica(refreshAll)
   const running = isRunning(updater.state)
   const unconfigured = status?.mode === 'unconfigured'
   // The dashboard of `stats2 serve`: reading only, without any update, settings or pin controls.
@@ -149,11 +152,16 @@ export function App(): ReactNode {
           updater={updater}
           readOnlyReason={readOnlyReason}
           onUpdateAll={() => void updater.updateAll()}
+          replicaRunning={replica.state?.state === 'running'}
+          onPull={() => void replica.pull()}
           onOpenFailed={() => setFailedOpen(true)}
           onOpenSettings={() => setSettingsOpen(true)}
           onStopDemo={() => void stopDemo()}
         />
         <UpdaterBar state={updater.state} error={updater.error} onCancel={() => void updater.cancel()} onDismissError={updater.clearError} />
+        {status?.replica || replica.state?.state === 'running' ? (
+          <ReplicaBar source={status?.replica?.source ?? ''} state={replica.state} error={replica.error} onStop={() => void replica.stop()} onDismissError={replica.clearError} />
+        ) : null}
         {readOnlyReason ? (
           <section className="read-only-notice" aria-label="Read-only database" data-testid="read-only-notice">
             <strong>Read-only.</strong> {readOnlyReason}

@@ -13,6 +13,9 @@ interface Props {
   /** The read-only dashboard of `stats2 serve`: no Update all, demo or Settings buttons at all. */
   service?: boolean
   onUpdateAll: () => void
+  /** On a replica (Settings → Source): update-all is a pull from the shared Stats2. */
+  replicaRunning?: boolean
+  onPull?: () => void
   onOpenFailed: () => void
   onOpenSettings: () => void
   onStopDemo: () => void
@@ -48,16 +51,29 @@ export function AppHeader(props: Props): ReactNode {
       {/* Once the status says which dashboard this is (an error still offers Settings to fix it). */}
       {(status || props.statusError) && !props.service ? (
         <div className="header-actions">
-          <button
-            type="button"
-            className="button primary"
-            data-testid="update-all"
-            onClick={props.onUpdateAll}
-            disabled={!status || status.mode === 'unconfigured' || props.updater.state?.state === 'running' || props.readOnlyReason !== undefined}
-            title={props.readOnlyReason ?? 'Read the ReqMgr2 changes feed, update the changed workflows and recalculate their event history'}
-          >
-            Update all
-          </button>
+          {status?.replica && status.mode !== 'demo' ? (
+            <button
+              type="button"
+              className="button primary"
+              data-testid="pull-replica"
+              onClick={props.onPull}
+              disabled={props.replicaRunning === true || props.readOnlyReason !== undefined}
+              title={props.readOnlyReason ?? `Pull what changed in the shared Stats2 (${status.replica.source}) into this computer`}
+            >
+              Pull
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button primary"
+              data-testid="update-all"
+              onClick={props.onUpdateAll}
+              disabled={!status || status.mode === 'unconfigured' || props.updater.state?.state === 'running' || props.readOnlyReason !== undefined}
+              title={props.readOnlyReason ?? 'Read the ReqMgr2 changes feed, update the changed workflows and recalculate their event history'}
+            >
+              Update all
+            </button>
+          )}
           {demo ? <button type="button" className="button" onClick={props.onStopDemo} data-testid="stop-demo">Stop demo</button> : null}
           <button type="button" className="button" onClick={props.onOpenSettings} data-testid="open-settings">
             <span aria-hidden="true">⚙</span> Settings

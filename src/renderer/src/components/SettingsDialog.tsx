@@ -260,6 +260,44 @@ export function SettingsDialog({ onClose }: { onClose: () => void }): ReactNode 
             </div>
           </fieldset>
 
+          <fieldset data-testid="settings-source">
+            <legend>Source</legend>
+            <div className="radio-row" role="radiogroup" aria-label="Source of update-all">
+              <label className="radio">
+                <input type="radio" name="source-kind" checked={form.sourceKind === 'cmsweb'} disabled={locked.has('sourceKind')} onChange={() => set('sourceKind', 'cmsweb')} data-testid="source-cmsweb" />
+                <span>cmsweb</span> <span className="muted">ReqMgr2 and DBS with your certificate</span>
+              </label>
+              <label className="radio">
+                <input type="radio" name="source-kind" checked={form.sourceKind === 'replica'} disabled={locked.has('sourceKind')} onChange={() => set('sourceKind', 'replica')} data-testid="source-replica" />
+                <span>A shared Stats2 CouchDB, replicated here</span>
+              </label>
+            </div>
+            {locked.has('sourceKind') ? <p className="field-note">The source is set by the environment ({locked.get('sourceKind')}); read-only here.</p> : null}
+            {errors.sourceKind ? <p className="field-error" role="alert">{errors.sourceKind}</p> : null}
+            {form.sourceKind === 'replica' ? (
+              <>
+                <p className="field-note">
+                  Update all pulls that CouchDB's workflows into this computer's embedded store (CouchDB replication: resumable, only what
+                  changed); the sync scope below limits what is pulled. Searches and charts then work offline. Selected workflows still
+                  update here with your certificate, and the next pull merges them. Workflows deleted there are deleted here.
+                </p>
+                <div className="field-grid three">
+                  <Field id="sourceUrl" label="CouchDB server URL" errors={errors} locked={locked}>{input('sourceUrl', { placeholder: 'https://stats2-couchdb.cern.ch:6984' })}</Field>
+                  <Field id="sourceUser" label="User (if it needs one)" errors={errors} locked={locked}>{input('sourceUser', { autoComplete: 'username' })}</Field>
+                  <Field id="sourcePassword" label="Password" errors={errors} locked={locked} hint={view.replicaPasswordStored ? 'A password is stored; type a new one to replace it.' : undefined}>
+                    {input('sourcePassword', { type: 'password', placeholder: view.replicaPasswordStored ? '•••••••• (stored)' : '', autoComplete: 'new-password' })}
+                  </Field>
+                </div>
+                {view.replicaPasswordStored ? (
+                  <label className="checkbox">
+                    <input type="checkbox" checked={form.forgetSourcePassword} disabled={locked.has('sourcePassword')} onChange={(event) => set('forgetSourcePassword', event.target.checked)} />
+                    <span>Forget the stored password</span>
+                  </label>
+                ) : null}
+              </>
+            ) : null}
+          </fieldset>
+
           <fieldset data-testid="sync-scope">
             <legend>Sync scope</legend>
             <p className="field-note">

@@ -22,6 +22,13 @@ export function StatusLine({ status, error, now, updateRunning = false }: { stat
       <span data-testid="last-update" title={status.lastUpdate ? `${formatUtc(status.lastUpdate)} UTC` : undefined}>
         {status.lastUpdate ? <>Last update <strong>{timeAgo(status.lastUpdate, now)} ago</strong></> : 'Never updated'}
       </span>
+      {status.replica ? (
+        <span data-testid="replica-status" title={`Pulled from ${status.replica.source} (${status.replica.scope})`}>
+          <span className="sep">·</span>
+          Replica of <span className="mono">{status.replica.source}</span>
+          {status.replica.lastPull ? <>, pulled <strong>{timeAgo(status.replica.lastPull, now)} ago</strong></> : ', not pulled yet'}
+        </span>
+      ) : null}
       {schedule ? (
         <span className="muted" data-testid="next-run" title={schedule.title}>
           <span className="sep">·</span>{schedule.text}

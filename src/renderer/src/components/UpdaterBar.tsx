@@ -1,4 +1,5 @@
 import { useState, type ReactNode } from 'react'
+import { BarError } from './BarError'
 import type { UpdaterState } from '../../../shared/ipc-contract'
 import { groupDigits } from '../../../shared/rules/size'
 import { formatUtc } from '../../../shared/rules/time-ago'
@@ -59,12 +60,7 @@ export function UpdaterBar({ state, error, onCancel, onDismissError }: Props): R
           <button type="button" className="button small ghost" onClick={() => setDismissedJob(state.jobId)} aria-label="Dismiss the update result">×</button>
         </div>
       ) : null}
-      {error ? (
-        <div className="updater-result state-failed" role="alert">
-          <span>{error}</span>
-          <button type="button" className="button small ghost" onClick={onDismissError} aria-label="Dismiss">×</button>
-        </div>
-      ) : null}
+      <BarError error={error} onDismiss={onDismissError} />
       {showReport && state ? <ReportDialog state={state} onClose={() => setShowReport(false)} /> : null}
     </section>
   )

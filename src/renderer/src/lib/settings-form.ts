@@ -33,6 +33,12 @@ export interface SettingsForm {
   scopeWorkflows: string
   /** Undefined where the app cannot start at login (browser mode, a checkout). */
   startAtLogin?: boolean
+  /** Where update-all comes from: cmsweb, or a shared Stats2 CouchDB replicated here. */
+  sourceKind: 'cmsweb' | 'replica'
+  sourceUrl: string
+  sourceUser: string
+  sourcePassword: string
+  forgetSourcePassword: boolean
 }
 
 export type FormField = keyof SettingsForm
@@ -66,7 +72,12 @@ export function formFromView(view: SettingsView): SettingsForm {
     scopeFrom: view.syncScope?.requestedFrom ?? '',
     scopeTo: view.syncScope?.requestedTo ?? '',
     scopeWorkflows: (view.syncScope?.workflows ?? []).join(', '),
-    ...(view.startAtLoginAvailable ? { startAtLogin: view.startAtLogin ?? false } : {})
+    ...(view.startAtLoginAvailable ? { startAtLogin: view.startAtLogin ?? false } : {}),
+    sourceKind: view.source?.kind ?? 'cmsweb',
+    sourceUrl: view.source?.url ?? '',
+    sourceUser: view.source?.user ?? '',
+    sourcePassword: '',
+    forgetSourcePassword: false
   }
 }
 
@@ -116,6 +127,15 @@ export function patchFromForm(form: SettingsForm, locked: ReadonlySet<FormField>
   }
   for (const key of Object.keys(database) as Array<keyof typeof database>) if (database[key] === undefined) delete database[key]
 
+  const source: NonNullable<SettingsPatch['source']> = { kind: form.sourceKind }
+  if (form.sourceKind === 'replica') {
+    source.url = trimmed(form.sourceUrl)
+    source.user = trimmed(form.sourceUser)
+    if (!source.url) errors.sourceUrl = 'the shared Stats2 CouchDB server\'s URL is needed'
+    else if (!/^https?:\/\/\S+$/.test(source.url)) errors.sourceUrl = 'an http(s) URL, e.g. https://host:6984'
+  }
+  for (const key of Object.keys(source) as Array<keyof typeof source>) if (source[key] === undefined) delete source[key]
+
   const concurrency = integer(form.concurrency)
   if (concurrency === undefined || concurrency < 1 || concurrency > 64) errors.concurrency = 'a whole number from 1 to 64'
   const scheduleMinutes = integer(form.scheduleMinutes)
@@ -151,6 +171,11 @@ export function patchFromForm(form: SettingsForm, locked: ReadonlySet<FormField>
       patch.passphrase = form.passphrase
       patch.rememberPassphrase = form.rememberPassphrase
     }
+  }
+  if (!locked.has('sourceKind')) patch.source = source
+  if (!locked.has('sourcePassword')) {
+    if (form.forgetSourcePassword) patch.replicaPassword = ''
+    else if (form.sourcePassword !== '' && form.sourceKind === 'replica') patch.replicaPassword = form.sourcePassword
   }
   if (!locked.has('databasePassword')) {
     if (form.forgetDatabasePassword) patch.databasePassword = ''
@@ -189,7 +214,12 @@ const PATH_TO_FIELD: Record<string, FormField> = {
   'syncScope.requestedFrom': 'scopeFrom',
   'syncScope.requestedTo': 'scopeTo',
   'syncScope.workflows': 'scopeWorkflows',
-  'startAtLogin': 'startAtLogin'
+  'startAtLogin': 'startAtLogin',
+  'source': 'sourceKind',
+  'source.kind': 'sourceKind',
+  'source.url': 'sourceUrl',
+  'source.user': 'sourceUser',
+  'replicaPassword': 'sourcePassword'
 }
 
 /**
@@ -211,7 +241,8 @@ export function fieldErrorsFromMessage(message: string): { fields: Partial<Recor
 /** Fields that go with another one: locked together. */
 const COMPANIONS: Partial<Record<FormField, FormField[]>> = {
   passphrase: ['forgetPassphrase'],
-  databasePassword: ['forgetDatabasePassword']
+  databasePassword: ['forgetDatabasePassword'],
+  sourcePassword: ['forgetSourcePassword']
 }
 
 /** The form fields of a settings path (`credentials` → every credential field). */

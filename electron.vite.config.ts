@@ -18,7 +18,8 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') }
+        // The embedded store runs in a process of its own: out/main/store-server.js (src/store-server/process/launch.ts).
+        input: { index: resolve(__dirname, 'src/main/index.ts'), 'store-server': resolve(__dirname, 'src/store-server/main.ts') }
       }
     }
   },

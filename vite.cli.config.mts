@@ -1,6 +1,8 @@
 /**
  * The `stats2` command as one CommonJS file, out/cli/stats2.cjs: no TypeScript at run time, the
- * production dependencies loaded from node_modules as they are (native LevelDB included).
+ * production dependencies loaded from node_modules as they are (native LevelDB included). With
+ * `--mode store-server`, its sibling out/cli/store-server.cjs: the embedded store's own process
+ * (src/store-server/main.ts), which the command starts (src/store-server/process/launch.ts).
  */
 import { builtinModules } from 'node:module'
 import { resolve } from 'node:path'
@@ -9,18 +11,28 @@ import pkg from './package.json' with { type: 'json' }
 
 const external = [...builtinModules, ...builtinModules.map((name) => `node:${name}`), ...Object.keys(pkg.dependencies)]
 
-export default defineConfig({
-  build: {
-    ssr: resolve(import.meta.dirname, 'src/main/cli/bin.ts'),
-    outDir: resolve(import.meta.dirname, 'out/cli'),
-    emptyOutDir: true,
-    target: 'node20',
-    minify: false,
-    sourcemap: false,
-    rollupOptions: {
-      external: (id) => external.some((name) => id === name || id.startsWith(`${name}/`)),
-      output: { format: 'cjs', entryFileNames: 'stats2.cjs', codeSplitting: false }
-    }
-  },
-  ssr: { target: 'node', noExternal: [] }
+const ENTRIES: Record<string, { source: string; file: string }> = {
+  production: { source: 'src/main/cli/bin.ts', file: 'stats2.cjs' },
+  'store-server': { source: 'src/store-server/main.ts', file: 'store-server.cjs' }
+}
+
+export default defineConfig(({ mode }) => {
+  const entry = ENTRIES[mode]
+  if (!entry) throw new Error(`vite.cli.config.mts: unknown mode ${mode} (${Object.keys(ENTRIES).join(', ')})`)
+  return {
+    build: {
+      ssr: resolve(import.meta.dirname, entry.source),
+      outDir: resolve(import.meta.dirname, 'out/cli'),
+      // The command's build empties the folder; the store program's build then adds its file.
+      emptyOutDir: mode === 'production',
+      target: 'node20',
+      minify: false,
+      sourcemap: false,
+      rollupOptions: {
+        external: (id) => external.some((name) => id === name || id.startsWith(`${name}/`)),
+        output: { format: 'cjs', entryFileNames: entry.file, codeSplitting: false }
+      }
+    },
+    ssr: { target: 'node', noExternal: [] }
+  }
 })

@@ -53,6 +53,12 @@ export interface DatabaseConfig {
   retries?: number
   /** What anonymous callers of the embedded store may do: read the two databases, or nothing (STATS2_STORE_ANONYMOUS; unset: from the environment at start). */
   storeAnonymous?: 'read' | 'none'
+  /**
+   * The embedded store's liveness deadline (STATS2_STORE_HANG_MS): its process, silent for half of
+   * it, is reported unavailable (calls fail at once with the reason); silent for all of it, it is
+   * killed and started again. Default 10 000.
+   */
+  storeHangMs?: number
 }
 
 export interface NotifyConfig {
@@ -136,6 +142,16 @@ export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
   return raw
 }
 
+/** The embedded store process's liveness deadline when STATS2_STORE_HANG_MS is not set. */
+export const DEFAULT_STORE_HANG_MS = 10_000
+
+/** STATS2_STORE_HANG_MS: the embedded store process's liveness deadline, at least 1000 ms. */
+function storeHangMs(env: Env): number {
+  const value = positiveInt(env, 'STATS2_STORE_HANG_MS', DEFAULT_STORE_HANG_MS)
+  if (value < 1000) throw new ConfigError(`STATS2_STORE_HANG_MS must be at least 1000 (milliseconds), got "${value}"`)
+  return value
+}
+
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
 export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
   // The environment given wins over the process's own (a test or an embedding passes its own HOME).
@@ -176,7 +192,8 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       timeoutMs: positiveInt(env, 'STATS2_DB_TIMEOUT_MS', 60_000),
       viewTimeoutMs: positiveInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS', 900_000),
       retries: nonNegativeInt(env, 'STATS2_DB_RETRIES', 3),
-      storeAnonymous: storeAnonymousAccess(env)
+      storeAnonymous: storeAnonymousAccess(env),
+      storeHangMs: storeHangMs(env)
     },
     notify: {
       clientId: nonEmpty(env.CALLBACK_CLIENT_ID),

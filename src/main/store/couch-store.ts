@@ -4,7 +4,7 @@
  */
 import nano from 'nano'
 import { Agent } from 'undici'
-import type { DatabaseConfig } from '../config/config'
+import { storeAnonymousAccess, type DatabaseConfig } from '../config/config'
 import { createLogger } from '../log/logger'
 import {
   REQUESTS_DB, SETTINGS_DB, SETTINGS_DOC_ID, type SettingsDoc, type WorkflowDoc
@@ -12,7 +12,7 @@ import {
 import {
   DESIGN_DOC_ID, VALIDATE_WRITE_ID, searchDesignDoc, validateWriteDesignDoc, VIEW_NAMES, type ViewName
 } from './design-docs'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../store-server'
+import { startStoreProcess, type StoreProcess } from '../../store-server'
 import { chunk } from '../util/pool'
 import { canonicalJson } from '../util/canonical-json'
 import { designDocPath, isDesignId, isWorkflowId, workflowIdProblem } from './doc-ids'
@@ -200,15 +200,21 @@ export class CouchStore {
   private readOnlyState: ReadOnlyState | undefined
 
   private constructor(
-    /** The server's URL without credentials, for messages and the status line. */
-    readonly url: string,
-    private readonly server: nano.ServerScope,
-    private readonly embedded: EmbeddedCouch | undefined,
+    /** The server's URL without credentials (DB_URL), or the embedded store's first one. */
+    private serverUrl: string,
+    private server: nano.ServerScope,
+    /** The embedded store's supervised process (store-server/process); undefined on DB_URL. */
+    private readonly embedded: StoreProcess | undefined,
     private readonly batchSize: number,
     private readonly limits: CallLimits,
     /** Whether credentials were given (for the read-only reason). */
     private readonly withCredentials: boolean
   ) {}
+
+  /** The server's URL without credentials, for messages and the status line. */
+  get url(): string {
+    return this.embedded?.url ?? this.serverUrl
+  }
 
   /**
    * Embedded server when `cfg.url` is empty, else the CouchDB at `cfg.url`. With admin rights the
@@ -222,7 +228,13 @@ export class CouchStore {
       await store.openSchema()
       return store
     }
-    const embedded = await startEmbeddedCouch({ dataDir: cfg.dataDir, inMemory: options.inMemory ?? false, anonymous: cfg.storeAnonymous })
+    // The store in a supervised process of its own: nothing sent to it can stop this process.
+    const embedded = await startStoreProcess({
+      dataDir: cfg.dataDir,
+      inMemory: options.inMemory ?? false,
+      anonymous: cfg.storeAnonymous ?? storeAnonymousAccess(process.env),
+      hangMs: cfg.storeHangMs
+    })
     const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), true)
     try {
       await store.ensureSchema()
@@ -230,6 +242,12 @@ export class CouchStore {
       await embedded.close()
       throw error
     }
+    // A new store process serves the same folder (an in-memory one starts empty): the schema again.
+    embedded.onRestart(() => {
+      store.ensureSchema().catch((error: unknown) => {
+        if (!store.closed) log.warn(`The restarted store's schema: ${(error as Error).message}`)
+      })
+    })
     return store
   }
 
@@ -274,9 +292,26 @@ export class CouchStore {
     return this.embedded !== undefined
   }
 
-  /** Credentials of the embedded server (the desktop's "share this store" hint); undefined on DB_URL. */
-  get embeddedServer(): Pick<EmbeddedCouch, 'url' | 'authHeader' | 'dataDir'> | undefined {
+  /** The embedded store's process (the desktop's "share this store" hint, benchmarks); undefined on DB_URL. */
+  get embeddedServer(): Pick<StoreProcess, 'url' | 'authHeader' | 'dataDir' | 'pid' | 'state' | 'unavailable' | 'signal' | 'usage'> | undefined {
     return this.embedded
+  }
+
+  /**
+   * The embedded store's side of a call: why it cannot be served now (its process is not answering,
+   * restarting or down: the call fails at once with that reason, not retried), else the
+   * signal that aborts it when the store process stops answering or exits, and nano for the
+   * store's current address (a restarted store process may listen on another port).
+   */
+  private embeddedGate(): { down: StoreError } | { signal?: AbortSignal; server: nano.ServerScope } {
+    if (!this.embedded) return { server: this.server }
+    const down = this.embedded.unavailable()
+    if (down) return { down: new StoreError(down, undefined, undefined, 'unreachable') }
+    if (this.embedded.url !== this.serverUrl) {
+      this.serverUrl = this.embedded.url
+      this.server = CouchStore.nanoFor(this.serverUrl, this.embedded.authHeader)
+    }
+    return { signal: this.embedded.signal, server: this.server }
   }
 
   /**
@@ -290,11 +325,14 @@ export class CouchStore {
     const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs
     const attempts = 1 + Math.max(0, options.retries ?? this.limits.retries)
     for (let attempt = 1; ; attempt++) {
-      const signal = AbortSignal.timeout(timeoutMs)
+      const gate = this.embeddedGate()
+      if ('down' in gate) throw gate.down
+      const deadline = AbortSignal.timeout(timeoutMs)
+      const signal = gate.signal ? AbortSignal.any([deadline, gate.signal]) : deadline
       let failure: StoreError
       let retryable: boolean
       try {
-        const answer: unknown = await this.server.request({ ...params, signal } as nano.RequestOptions)
+        const answer: unknown = await gate.server.request({ ...params, signal } as nano.RequestOptions)
         if (!hasShape(answer, options.expect ?? 'any')) {
           throw new NotCouchDbError(
             `${this.embedded ? 'The embedded store' : 'DB_URL'} ${this.url} does not answer like CouchDB: asked to ${what}, it sent ${describeAnswer(answer)}. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`
@@ -302,6 +340,8 @@ export class CouchStore {
         }
         return answer as T
       } catch (error) {
+        // The embedded store's process stopped answering or exited meanwhile: its supervisor's reason.
+        if (signal.aborted && !deadline.aborted) throw new StoreError(String(signal.reason), undefined, undefined, 'unreachable')
         if (error instanceof StoreError) throw error
         if (signal.aborted) {
           failure = new StoreError(

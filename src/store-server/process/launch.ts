@@ -1,0 +1,94 @@
+/**
+ * Starts one store process (src/store-server/main.ts) and waits until it serves: the program to run
+ * (the built sibling of the running bundle, or the TypeScript source under tsx/vitest), the fork,
+ * the `start` handshake. The supervisor (store-process.ts) decides when to start one.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { EmbeddedCouchError } from '../errors'
+import { decodeError, parseFromStore, type FromStore, type StartedInfo, type StoreProcessOptions } from './protocol'
+
+/** The built store program's names: next to out/cli/stats2.cjs, and next to out/main/index.js (Electron). */
+const BUILT_ENTRIES = ['store-server.cjs', 'store-server.js']
+
+export interface StoreProgram {
+  path: string
+  execArgv: string[]
+}
+
+/**
+ * The store program for this process: under the sources (vitest, `tsx bench/…`) the TypeScript
+ * entry with tsx's loader; in a build the sibling bundle (a shared chunk may sit one folder down).
+ */
+export function storeProgram(file = __filename): StoreProgram {
+  const here = dirname(file)
+  if (/\.[cm]?ts$/.test(file)) {
+    const tsx = pathToFileURL(createRequire(file).resolve('tsx')).href
+    return { path: join(here, '..', 'main.ts'), execArgv: ['--import', tsx] }
+  }
+  for (const dir of [here, dirname(here)]) {
+    for (const name of BUILT_ENTRIES) {
+      const path = join(dir, name)
+      if (existsSync(path)) return { path, execArgv: [] }
+    }
+  }
+  throw new EmbeddedCouchError(`The store program (${BUILT_ENTRIES.join(' or ')}) is missing next to ${file}: the build is incomplete; run "npm run build"`)
+}
+
+/** "code 1" or "signal SIGKILL". */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `signal ${signal}` : `code ${code ?? '?'}`
+}
+
+export interface Launched {
+  child: ChildProcess
+  /** Resolves once the store serves; rejects with the store's own error class when it cannot start. */
+  started: Promise<StartedInfo>
+}
+
+/**
+ * Forks a store process and sends it `options`. Messages other than the start's answer go to
+ * `onMessage`. The process's stdout is passed to this process's stderr (stdout stays the
+ * command's: `stats2 dump` output is JSON); its stderr is this process's.
+ */
+export function launchStore(options: StoreProcessOptions, onMessage: (message: FromStore) => void, startTimeoutMs: number): Launched {
+  const program = storeProgram()
+  const child = fork(program.path, [], {
+    execArgv: program.execArgv,
+    // Electron's own binary runs the store as plain Node (the desktop app, the installed `stats2`).
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    serialization: 'json'
+  })
+  child.stdout?.pipe(process.stderr, { end: false })
+  const started = new Promise<StartedInfo>((resolve, reject) => {
+    let settled = false
+    const settle = (error: Error | undefined, info?: StartedInfo): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (error) reject(error)
+      else resolve(info as StartedInfo)
+    }
+    const timer = setTimeout(() => {
+      settle(new EmbeddedCouchError(`The store process ${child.pid ?? ''} did not start within ${Math.round(startTimeoutMs / 1000)} s; it was stopped`))
+      child.kill('SIGKILL')
+    }, startTimeoutMs)
+    child.on('message', (raw: unknown) => {
+      const message = parseFromStore(raw)
+      if (!message) return
+      if (message.type === 'started') settle(undefined, message.info)
+      else if (message.type === 'failed') settle(decodeError(message.error))
+      else onMessage(message)
+    })
+    child.once('error', (error) => settle(new EmbeddedCouchError(`Cannot start the store process: ${error.message}`)))
+    child.once('exit', (code, signal) => settle(new EmbeddedCouchError(`The store process exited (${describeExit(code, signal)}) before the store started`)))
+  })
+  child.send({ type: 'start', options }, (error: Error | null) => {
+    if (error) child.kill('SIGKILL') // its exit rejects `started`
+  })
+  return { child, started }
+}

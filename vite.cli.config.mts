@@ -1,8 +1,10 @@
 /**
  * The `stats2` command as one CommonJS file, out/cli/stats2.cjs: no TypeScript at run time, the
- * production dependencies loaded from node_modules as they are (native LevelDB included). With
- * `--mode store-server`, its sibling out/cli/store-server.cjs: the embedded store's own process
- * (src/store-server/main.ts), which the command starts (src/store-server/process/launch.ts).
+ * production dependencies loaded from node_modules as they are (native LevelDB included). Its
+ * siblings, each its own build: `--mode store-server` out/cli/store-server.cjs, the embedded store's
+ * own process (src/store-server/main.ts, started by src/store-server/process/launch.ts), and
+ * `--mode update-worker` out/cli/update-worker.cjs, the worker thread `stats2 ui` runs updates in
+ * (src/main/updater/worker).
  */
 import { builtinModules } from 'node:module'
 import { resolve } from 'node:path'
@@ -13,7 +15,8 @@ const external = [...builtinModules, ...builtinModules.map((name) => `node:${nam
 
 const ENTRIES: Record<string, { source: string; file: string }> = {
   production: { source: 'src/main/cli/bin.ts', file: 'stats2.cjs' },
-  'store-server': { source: 'src/store-server/main.ts', file: 'store-server.cjs' }
+  'store-server': { source: 'src/store-server/main.ts', file: 'store-server.cjs' },
+  'update-worker': { source: 'src/main/updater/worker/update-worker.ts', file: 'update-worker.cjs' }
 }
 
 export default defineConfig(({ mode }) => {
@@ -23,7 +26,7 @@ export default defineConfig(({ mode }) => {
     build: {
       ssr: resolve(import.meta.dirname, entry.source),
       outDir: resolve(import.meta.dirname, 'out/cli'),
-      // The command's build empties the folder; the store program's build then adds its file.
+      // The command's build empties the folder; its siblings' builds then add their files.
       emptyOutDir: mode === 'production',
       target: 'node20',
       minify: false,

@@ -22,6 +22,13 @@
  *   npm run bench -- --search-only [--search-docs 200000]
  * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
  *   npm run bench -- --store-only --stored 100000 --workflows 10000
+ * `--hostile` runs only issue 14's: `stats2 serve` under a hostile mix (bench/hostile.ts: healthP99Ms,
+ * servePeakRssMb, storePeakRssMb) and the event loop of an AppCore during an update-all of
+ * `--hostile-workflows` and during an index build of `--hostile-index-docs` (bench/loop-lag.ts:
+ * loopLagP99Ms, the worse of updateLoopLagP99Ms and indexLoopLagP99Ms):
+ *   npm run bench -- --hostile [--hostile-seconds 60] [--hostile-docs 3000] [--hostile-doc-kb 50]
+ *     [--hostile-fetches 50] [--hostile-streams 1000] [--hostile-slow 200]
+ *     [--hostile-workflows 10000] [--hostile-index-docs 200000] [--no-loop-lag]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -41,6 +48,8 @@ import { benchSearch, type SearchFigures } from './search'
 import { benchStoreAtScale, type StoreFigures } from './store'
 import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
+import { benchHostile } from './hostile'
+import { indexLoopLag, updateLoopLag } from './loop-lag'
 import { type SimProcess, startSimProcess } from './sim-process'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
@@ -69,7 +78,19 @@ const { values } = parseArgs({
     'scope-total': { type: 'string', default: '200000' },
     'scope-target': { type: 'string', default: '2000' },
     'scoped-only': { type: 'boolean', default: false },
-    'no-unscoped': { type: 'boolean', default: false }
+    'no-unscoped': { type: 'boolean', default: false },
+    /** Issue 14: serve under a hostile mix, and the AppCore's event loop (bench/hostile.ts, bench/loop-lag.ts). */
+    hostile: { type: 'boolean', default: false },
+    'hostile-seconds': { type: 'string', default: '60' },
+    'hostile-docs': { type: 'string', default: '3000' },
+    'hostile-doc-kb': { type: 'string', default: '50' },
+    'hostile-fetches': { type: 'string', default: '50' },
+    'hostile-streams': { type: 'string', default: '1000' },
+    'hostile-slow': { type: 'string', default: '200' },
+    'hostile-workflows': { type: 'string', default: '10000' },
+    'hostile-index-docs': { type: 'string', default: '200000' },
+    /** With --hostile: only the service under the mix, not the AppCore's event loop. */
+    'no-loop-lag': { type: 'boolean', default: false }
   },
   strict: true
 })
@@ -166,6 +187,47 @@ function figures(search: SearchFigures | undefined, store: StoreFigures | undefi
   }
 }
 
+/** A positive whole number from an option. */
+function count(name: string): number {
+  const value = Number(values[name as keyof typeof values])
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name}: a whole number, got ${String(values[name as keyof typeof values])}`)
+  return value
+}
+
+/** `--hostile`: issue 14's figures (see the header). */
+async function hostileKeys(work: string): Promise<Record<string, unknown>> {
+  const mix = await benchHostile({
+    work,
+    docs: count('hostile-docs'),
+    docKb: count('hostile-doc-kb'),
+    seconds: count('hostile-seconds'),
+    fetches: count('hostile-fetches'),
+    streams: count('hostile-streams'),
+    slowSockets: count('hostile-slow')
+  })
+  const keys: Record<string, unknown> = { ...mix }
+  if (values['no-loop-lag']) return keys
+  const workflows = count('hostile-workflows')
+  console.log(`\n# AppCore event loop during an update-all of ${workflows} generated workflows, latency ${LATENCY} ms per cmsweb call, C = ${C}`)
+  const sim = await startSimProcess({ work, workflows, seed: String(values.seed), latencyMs: LATENCY })
+  try {
+    const update = await updateLoopLag(work, sim, C)
+    keys.updateLoopLagP99Ms = update.p99Ms
+    keys.updateLoopLagMaxMs = update.maxMs
+    keys.updateLoopLagS = update.seconds
+    keys.updateLoopLagWritten = update.written
+  } finally {
+    await sim.stop()
+  }
+  const index = await indexLoopLag(work, count('hostile-index-docs'))
+  keys.indexLoopLagP99Ms = index.p99Ms
+  keys.indexLoopLagMaxMs = index.maxMs
+  keys.indexLoopLagBuildS = index.seconds
+  keys.indexLoopLagDocs = count('hostile-index-docs')
+  keys.loopLagP99Ms = Math.max(index.p99Ms, keys.updateLoopLagP99Ms as number)
+  return keys
+}
+
 async function main(): Promise<void> {
   const serveKeys = async (): Promise<Record<string, number | boolean>> => {
     if (values['no-serve']) return {}
@@ -177,6 +239,14 @@ async function main(): Promise<void> {
     return
   }
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
+  if (values.hostile) {
+    try {
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...(await hostileKeys(work)) }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
   if (values['search-only']) {
     try {
       const search = await benchSearch(Number(values['search-docs']), join(work, 'search'))

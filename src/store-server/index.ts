@@ -2,14 +2,26 @@
  * The embedded CouchDB-protocol store server's public entry: the only file of src/store-server the
  * product (src/main) may import (scripts/eslint-layers.mjs). Everything else in this folder is the
  * server's own business. The product runs the store in a supervised process of its own
- * (`startStoreProcess`); `startEmbeddedCouch` serves it in the calling process (tests, benchmarks).
+ * (`startStoreProcess`, src/store-server/main.ts); the server itself (`startEmbeddedCouch` in
+ * embedded-couch.ts) serves in the calling process for tests and benchmarks only. Nothing here loads
+ * PouchDB into the product's process until `stats2 store check|repair` asks for it.
  */
-export { startEmbeddedCouch, type EmbeddedCouch, type EmbeddedCouchOptions } from './embedded-couch'
+import type { StoreReport } from './check/store-check'
+
+export type { EmbeddedCouch, EmbeddedCouchOptions } from './embedded-couch'
 export { EmbeddedCouchError } from './errors'
 export { StoreInUseError } from './store-lock'
 export { StoreDamagedError } from './check/damage'
-export { checkStore, repairStore, type FolderReport, type StoreReport } from './check/store-check'
-export {
-  startStoreProcess, type StoreProcess, type StoreProcessSettings, type StoreProcessState
-} from './process/store-process'
+export type { FolderReport, StoreReport } from './check/store-check'
+export { startStoreProcess, type StoreProcess, type StoreProcessSettings, type StoreProcessState } from './process/store-process'
 export type { StoreUsage } from './process/protocol'
+
+/** `stats2 store check`: each database of the folder, read with PouchDB in this process (see check/store-check.ts). */
+export async function checkStore(dataDir: string): Promise<StoreReport> {
+  return (await import('./check/store-check')).checkStore(dataDir)
+}
+
+/** `stats2 store repair`: see check/store-check.ts. */
+export async function repairStore(dataDir: string): Promise<StoreReport> {
+  return (await import('./check/store-check')).repairStore(dataDir)
+}

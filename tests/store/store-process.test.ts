@@ -16,9 +16,8 @@ import { createInterface } from 'node:readline'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { addLogSink, type LogRecord } from '../../src/main/log/logger'
 import { CouchStore, StoreError } from '../../src/main/store/couch-store'
-import {
-  EmbeddedCouchError, startEmbeddedCouch, startStoreProcess, StoreDamagedError, StoreInUseError, type EmbeddedCouch, type StoreProcess
-} from '../../src/store-server'
+import { EmbeddedCouchError, startStoreProcess, StoreDamagedError, StoreInUseError, type StoreProcess } from '../../src/store-server'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { LOCK_FILE, processAlive } from '../../src/store-server/store-lock'
 import { MAX_RESTARTS } from '../../src/store-server/process/store-process'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'

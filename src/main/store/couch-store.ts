@@ -187,6 +187,14 @@ export interface CallLimits {
   retries: number
 }
 
+/** What another client needs to reach the same store (see CouchStore.connection). */
+export interface StoreConnection {
+  url: string
+  authHeader?: string
+  batchSize: number
+  limits: CallLimits
+}
+
 function limitsOf(cfg: Partial<Pick<DatabaseConfig, 'timeoutMs' | 'viewTimeoutMs' | 'retries'>> = {}): CallLimits {
   return {
     timeoutMs: cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -207,9 +215,22 @@ export class CouchStore {
     private readonly embedded: StoreProcess | undefined,
     private readonly batchSize: number,
     private readonly limits: CallLimits,
-    /** Whether credentials were given (for the read-only reason). */
-    private readonly withCredentials: boolean
+    /** The credentials sent (DB_URL's, or the embedded store's admin); undefined: none. */
+    private readonly authHeader: string | undefined
   ) {}
+
+  /** Whether credentials were given (for the read-only reason). */
+  private get withCredentials(): boolean {
+    return Boolean(this.authHeader)
+  }
+
+  /**
+   * How another client reaches the same server with the same rights and limits (the update worker,
+   * src/main/updater/worker): `CouchStore.connect(url, authHeader, batchSize, limits)`.
+   */
+  connection(): StoreConnection {
+    return { url: this.url, authHeader: this.embedded?.authHeader ?? this.authHeader, batchSize: this.batchSize, limits: { ...this.limits } }
+  }
 
   /** The server's URL without credentials, for messages and the status line. */
   get url(): string {
@@ -235,7 +256,7 @@ export class CouchStore {
       anonymous: cfg.storeAnonymous ?? storeAnonymousAccess(process.env),
       hangMs: cfg.storeHangMs
     })
-    const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), true)
+    const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), embedded.authHeader)
     try {
       await store.ensureSchema()
     } catch (error) {
@@ -261,7 +282,7 @@ export class CouchStore {
     parsed.username = ''
     parsed.password = ''
     const plain = parsed.toString().replace(/\/+$/, '')
-    return new CouchStore(plain, CouchStore.nanoFor(plain, header), undefined, batchSize, limitsOf(limits), Boolean(header))
+    return new CouchStore(plain, CouchStore.nanoFor(plain, header), undefined, batchSize, limitsOf(limits), header)
   }
 
   private static nanoFor(url: string, authHeader?: string): nano.ServerScope {
@@ -333,6 +354,8 @@ export class CouchStore {
       let retryable: boolean
       try {
         const answer: unknown = await gate.server.request({ ...params, signal } as nano.RequestOptions)
+        // nano answers '' for a body cut short (the server died mid-answer): a failed call, not an answer.
+        if (answer === '' && (params.method ?? 'get').toLowerCase() !== 'head') throw new Error('the answer ended before it was complete')
         if (!hasShape(answer, options.expect ?? 'any')) {
           throw new NotCouchDbError(
             `${this.embedded ? 'The embedded store' : 'DB_URL'} ${this.url} does not answer like CouchDB: asked to ${what}, it sent ${describeAnswer(answer)}. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`
@@ -745,7 +768,7 @@ export class CouchStore {
     // The embedded server answers `_compact` only once it has finished (minutes on a large store):
     // the long limit, and no retry that would start it again.
     const long = /(^|\/)(_compact(\/[^/]+)?|_view_cleanup)$/.test(path)
-    return this.request<T>(what, params, { write: !reads, ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
+    return this.request<T>(what, params, { write: !reads, expect: 'object', ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
   }
 
   async close(): Promise<void> {

@@ -4,38 +4,25 @@
  * the `start` handshake. The supervisor (store-process.ts) decides when to start one.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { helperProgram } from '../../main/util/helper-program'
 import { EmbeddedCouchError } from '../errors'
 import { decodeError, parseFromStore, type FromStore, type StartedInfo, type StoreProcessOptions } from './protocol'
-
-/** The built store program's names: next to out/cli/stats2.cjs, and next to out/main/index.js (Electron). */
-const BUILT_ENTRIES = ['store-server.cjs', 'store-server.js']
 
 export interface StoreProgram {
   path: string
   execArgv: string[]
 }
 
-/**
- * The store program for this process: under the sources (vitest, `tsx bench/…`) the TypeScript
- * entry with tsx's loader; in a build the sibling bundle (a shared chunk may sit one folder down).
- */
+/** The store program for this process: the built sibling of the running bundle, or the TypeScript entry with tsx's loader. */
 export function storeProgram(file = __filename): StoreProgram {
-  const here = dirname(file)
-  if (/\.[cm]?ts$/.test(file)) {
-    const tsx = pathToFileURL(createRequire(file).resolve('tsx')).href
-    return { path: join(here, '..', 'main.ts'), execArgv: ['--import', tsx] }
+  let program
+  try {
+    program = helperProgram('store-server', join(dirname(file), '..', 'main.ts'), file)
+  } catch (error) {
+    throw new EmbeddedCouchError(`The store program ${(error as Error).message}`)
   }
-  for (const dir of [here, dirname(here)]) {
-    for (const name of BUILT_ENTRIES) {
-      const path = join(dir, name)
-      if (existsSync(path)) return { path, execArgv: [] }
-    }
-  }
-  throw new EmbeddedCouchError(`The store program (${BUILT_ENTRIES.join(' or ')}) is missing next to ${file}: the build is incomplete; run "npm run build"`)
+  return program.kind === 'built' ? { path: program.path, execArgv: [] } : { path: program.path, execArgv: ['--import', program.loader] }
 }
 
 /** "code 1" or "signal SIGKILL". */

@@ -7,6 +7,7 @@
  * events, stops at its next step on `cancel`, and answers `done` with the report or `failed` with
  * the error. One run at a time; the thread waits for the next until the main thread ends it.
  */
+import { setMaxListeners } from 'node:events'
 import { parentPort } from 'node:worker_threads'
 import { setLogLevel } from '../../log/logger'
 import { createNotifier, openCmsweb, updaterOptions } from '../../core/runtime'
@@ -63,6 +64,8 @@ port.on('message', (message: unknown) => {
     return
   }
   const abort = new AbortController()
+  // Every cmsweb request in flight listens on this one signal (as UpdateJob's does on the main thread).
+  setMaxListeners(0, abort.signal)
   running.set(message.id, abort)
   void run(message.id, message.request, abort.signal).then((result) => {
     running.delete(message.id)

@@ -1,5 +1,11 @@
 /**
- * `npm run bench`: update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
+ * `npm run bench`: the quick profile by default (a few minutes on 2 cores: 1 000 workflows, a
+ * 20 000-document store, a scoped first start over 20 000, no store-at-scale run); `--full` gives
+ * the production-size figures of docs/performance.md (10 000 workflows, 200 000 documents, 100 000
+ * stored, the 200 000-workflow scoped and unscoped first starts: well over an hour). Any flag given
+ * overrides its profile's value.
+ *
+ * Update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
  * no batching) against the fast path (concurrency 16, batching), in one run; then search latency on
  * a large embedded store (bench/search.ts), and `stats2 update` over a store already holding
  * `--stored` workflows (bench/store.ts). The last line is one JSON object:
@@ -24,11 +30,12 @@
  *   npm run bench -- --store-only --stored 100000 --workflows 10000
  * `--hostile` runs only issue 14's: `stats2 serve` under a hostile mix (bench/hostile.ts: healthP99Ms,
  * servePeakRssMb, storePeakRssMb) and the event loop of an AppCore during an update-all of
- * `--hostile-workflows` and during an index build of `--hostile-index-docs` (bench/loop-lag.ts:
- * loopLagP99Ms, the worse of updateLoopLagP99Ms and indexLoopLagP99Ms):
- *   npm run bench -- --hostile [--hostile-seconds 60] [--hostile-docs 3000] [--hostile-doc-kb 50]
+ * `--hostile-workflows` (quick 1 000, full 10 000) and during an index build of
+ * `--hostile-index-docs` (quick 20 000, full 200 000) (bench/loop-lag.ts: loopLagP99Ms, the worse
+ * of updateLoopLagP99Ms and indexLoopLagP99Ms; docs/store-process.md):
+ *   npm run bench -- --hostile [--full] [--hostile-seconds 60] [--hostile-docs 3000] [--hostile-doc-kb 50]
  *     [--hostile-fetches 50] [--hostile-streams 1000] [--hostile-slow 200]
- *     [--hostile-workflows 10000] [--hostile-index-docs 200000] [--no-loop-lag]
+ *     [--hostile-workflows N] [--hostile-index-docs N] [--no-loop-lag]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -54,17 +61,19 @@ import { type SimProcess, startSimProcess } from './sim-process'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
-const { values } = parseArgs({
+const { values: given } = parseArgs({
   options: {
-    workflows: { type: 'string', default: '10000' },
+    /** The production-size profile (see above); without it, the quick one. */
+    full: { type: 'boolean', default: false },
+    workflows: { type: 'string' },
     'latency-ms': { type: 'string', default: '30' },
     concurrency: { type: 'string', default: '16' },
-    'search-docs': { type: 'string', default: '200000' },
+    'search-docs': { type: 'string' },
     'no-search': { type: 'boolean', default: false },
     /** Only the search part (bench/search.ts) at `--search-docs`. */
     'search-only': { type: 'boolean', default: false },
     /** Workflows already stored when `stats2 update` runs over the simulator's (0: skip that part). */
-    stored: { type: 'string', default: '100000' },
+    stored: { type: 'string' },
     /** Iterating on the fast path: skip the (long) sequential run; the last line then has no speedup. */
     'fast-only': { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
@@ -73,11 +82,13 @@ const { values } = parseArgs({
     /** Only the store at scale (bench/store.ts): `stats2 update` over `--workflows` with `--stored` already stored. */
     'store-only': { type: 'boolean', default: false },
     'serve-clients': { type: 'string', default: '50' },
-    'serve-seconds': { type: 'string', default: '20' },
+    'serve-seconds': { type: 'string' },
     /** Workflows of the scoped-sync comparison's generated ReqMgr2, and about how many the scope holds. */
-    'scope-total': { type: 'string', default: '200000' },
+    'scope-total': { type: 'string' },
     'scope-target': { type: 'string', default: '2000' },
     'scoped-only': { type: 'boolean', default: false },
+    /** With the quick profile the unscoped first start is left out; `--unscoped` adds it. */
+    unscoped: { type: 'boolean' },
     'no-unscoped': { type: 'boolean', default: false },
     /** Issue 14: serve under a hostile mix, and the AppCore's event loop (bench/hostile.ts, bench/loop-lag.ts). */
     hostile: { type: 'boolean', default: false },
@@ -87,13 +98,37 @@ const { values } = parseArgs({
     'hostile-fetches': { type: 'string', default: '50' },
     'hostile-streams': { type: 'string', default: '1000' },
     'hostile-slow': { type: 'string', default: '200' },
-    'hostile-workflows': { type: 'string', default: '10000' },
-    'hostile-index-docs': { type: 'string', default: '200000' },
+    'hostile-workflows': { type: 'string' },
+    'hostile-index-docs': { type: 'string' },
     /** With --hostile: only the service under the mix, not the AppCore's event loop. */
     'no-loop-lag': { type: 'boolean', default: false }
   },
   strict: true
 })
+
+/** The two profiles: what each size is when no flag gives it. */
+const PROFILES = {
+  quick: {
+    workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false,
+    'hostile-workflows': '1000', 'hostile-index-docs': '20000'
+  },
+  full: {
+    workflows: '10000', 'search-docs': '200000', stored: '100000', 'serve-seconds': '20', 'scope-total': '200000', unscoped: true,
+    'hostile-workflows': '10000', 'hostile-index-docs': '200000'
+  }
+} as const
+const profile = PROFILES[given.full ? 'full' : 'quick']
+const values = {
+  ...given,
+  workflows: given.workflows ?? profile.workflows,
+  'search-docs': given['search-docs'] ?? profile['search-docs'],
+  stored: given.stored ?? profile.stored,
+  'serve-seconds': given['serve-seconds'] ?? profile['serve-seconds'],
+  'scope-total': given['scope-total'] ?? profile['scope-total'],
+  'hostile-workflows': given['hostile-workflows'] ?? profile['hostile-workflows'],
+  'hostile-index-docs': given['hostile-index-docs'] ?? profile['hostile-index-docs'],
+  'no-unscoped': given['no-unscoped'] || !(given.unscoped ?? profile.unscoped)
+}
 const N = Number(values.workflows)
 const LATENCY = Number(values['latency-ms'])
 const C = Number(values.concurrency)
@@ -269,7 +304,7 @@ async function main(): Promise<void> {
     try {
       const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })
       try {
-        const store = await benchStoreAtScale(Math.max(1, Number(values.stored)), work, sim, C)
+        const store = await benchStoreAtScale(Math.max(1, Number(given.stored ?? PROFILES.full.stored)), work, sim, C)
         console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(undefined, store), updateS: store.updateS }))
       } finally {
         await sim.dispatcher.close()

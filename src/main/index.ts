@@ -21,7 +21,8 @@ import { EncryptedSecretStore, MemorySecretStore, type SecretStore } from './des
 import { createHandlers } from './ipc/handlers'
 import { DEV_SERVER_CSP, RENDERER_CSP } from '../shared/csp'
 import { registerIpc, sendEvent, showWatchNotifications } from './ipc/register'
-import { createLogger } from './log/logger'
+import { createLogger, setLogLevel } from './log/logger'
+import { logLevelFromEnv } from './config/config'
 import { allowedExternalUrl } from '../shared/rules/links'
 
 const log = createLogger('desktop')
@@ -141,6 +142,11 @@ function isHttpUrl(value: string): boolean {
 
 export async function startDesktop(): Promise<void> {
   app.setName('Stats2')
+  try {
+    setLogLevel(logLevelFromEnv(process.env))
+  } catch (error) {
+    log.warn(`${(error as Error).message}; logging at info`)
+  }
   if (!app.requestSingleInstanceLock()) {
     app.quit()
     return

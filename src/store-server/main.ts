@@ -14,9 +14,11 @@
  * - on `close`;
  * - when the launcher goes away (its IPC channel disconnects: it exited, crashed or was killed
  *   with SIGKILL), at once, so that a run resumed after a kill can open the folder;
- * - on SIGTERM or SIGINT only once the launcher says so, or after SIGNAL_GRACE_MS: a Ctrl-C in a
- *   terminal or a service manager's SIGTERM reach every process of the group, and the launcher may
- *   still need the store to finish (`stats2 update` writes its checkpoint, `serve` drains requests).
+ * - on SIGTERM, SIGINT or SIGHUP only once the launcher says so, or after SIGNAL_GRACE_MS: a Ctrl-C
+ *   or a closed terminal, or a service manager's SIGTERM, reach every process of the group, and the
+ *   launcher may still need the store to finish (`stats2 update` writes its checkpoint, `serve`
+ *   drains requests); without a launcher any of them closes the store at once (never killed
+ *   half-way by a hangup: a clean close writes the store manifest).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createLogger, setLogLevel } from '../main/log/logger'
@@ -137,7 +139,7 @@ process.on('disconnect', () => {
   if (!closing) log.info('The process this store served is gone: closing the store')
   void shutdown('the launcher went away')
 })
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (!process.connected) return void shutdown(signal)
     send({ type: 'signal', signal })

@@ -268,22 +268,33 @@ describe('when the owner dies', () => {
     expect((await fetch(`${next.url}/`)).status).toBe(200)
   })
 
-  it('a start meanwhile waits for the orphaned store process to close instead of calling the folder in use', async () => {
+  it('a start meanwhile waits for an orphaned store process to close instead of calling the folder in use', async () => {
     const dataDir = await tempDir()
-    const owner = await startOwner(dataDir)
-    // Held still while its owner dies, the orphan has not closed yet when the next start looks.
-    process.kill(owner.storePid, 'SIGSTOP')
-    stopped.push(owner.storePid)
-    process.kill(owner.pid, 'SIGKILL')
-    await waitUntil(() => !processAlive(owner.pid) || owner.child.exitCode !== null || owner.child.signalCode !== null, 'the owner is gone')
-    const next = startStoreProcess({ dataDir, anonymous: 'read' })
-    next.then((store) => closers.push(() => store.close()), () => undefined)
+    // The lock as an orphaned store process leaves it while it closes: its owner gone, itself alive.
+    const gone = spawn(process.execPath, ['-e', ''])
+    await new Promise((resolve) => gone.once('exit', resolve))
+    const orphan = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 3000)'])
+    children.push(orphan)
+    const orphanExited = new Promise((resolve) => orphan.once('exit', resolve))
+    const { hostname, uptime } = await import('node:os')
+    await fs.writeFile(join(dataDir, LOCK_FILE), JSON.stringify({ pid: orphan.pid, ownerPid: gone.pid, host: hostname(), bootTime: Date.now() - uptime() * 1000, token: 'orphan' }))
+    let settled = false
+    const next = startEmbeddedCouch({ dataDir }).finally(() => (settled = true))
+    next.then((couch) => closers.push(() => couch.close()), () => undefined)
     await new Promise((resolve) => setTimeout(resolve, 1500))
-    expect(processAlive(owner.storePid), 'the orphan is still there').toBe(true)
-    process.kill(owner.storePid, 'SIGCONT')
-    const store = await next
-    expect(store.pid).not.toBe(owner.storePid)
-    expect(processAlive(owner.storePid)).toBe(false)
-    expect(await readLockFile(dataDir)).toMatchObject({ pid: store.pid, ownerPid: process.pid })
+    expect(processAlive(orphan.pid!), 'the orphan is still there').toBe(true)
+    expect(settled, 'the start waits for the orphan (it would have been refused at once)').toBe(false)
+    await orphanExited
+    const couch = await next
+    expect(await readLockFile(dataDir)).toMatchObject({ pid: process.pid, url: couch.url })
+
+    // A live holder whose owner is alive too is in use: refused at once, as before.
+    const held = await tempDir()
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+    children.push(holder)
+    await fs.writeFile(join(held, LOCK_FILE), JSON.stringify({ pid: holder.pid, ownerPid: process.pid, host: hostname(), bootTime: Date.now() - uptime() * 1000, token: 'held' }))
+    const refused = await startEmbeddedCouch({ dataDir: held }).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(StoreInUseError)
+    expect((refused as StoreInUseError).message).toContain(`is in use by process ${process.pid} (its store process is ${holder.pid})`)
   })
 })

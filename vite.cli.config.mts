@@ -4,7 +4,8 @@
  * siblings, each its own build: `--mode store-server` out/cli/store-server.cjs, the embedded store's
  * own process (src/store-server/main.ts, started by src/store-server/process/launch.ts), and
  * `--mode update-worker` out/cli/update-worker.cjs, the worker thread `stats2 ui` runs updates in
- * (src/main/updater/worker).
+ * (src/main/updater/worker), and `--mode store-check` out/cli/store-check.cjs, `stats2 store
+ * check|repair`'s module, loaded only by them (src/store-server/index.ts).
  */
 import { builtinModules } from 'node:module'
 import { resolve } from 'node:path'
@@ -16,7 +17,8 @@ const external = [...builtinModules, ...builtinModules.map((name) => `node:${nam
 const ENTRIES: Record<string, { source: string; file: string }> = {
   production: { source: 'src/main/cli/bin.ts', file: 'stats2.cjs' },
   'store-server': { source: 'src/store-server/main.ts', file: 'store-server.cjs' },
-  'update-worker': { source: 'src/main/updater/worker/update-worker.ts', file: 'update-worker.cjs' }
+  'update-worker': { source: 'src/main/updater/worker/update-worker.ts', file: 'update-worker.cjs' },
+  'store-check': { source: 'src/store-server/check/store-check.ts', file: 'store-check.cjs' }
 }
 
 export default defineConfig(({ mode }) => {

@@ -25,6 +25,15 @@ export function storeProgram(file = __filename): StoreProgram {
   return program.kind === 'built' ? { path: program.path, execArgv: [] } : { path: program.path, execArgv: ['--import', program.loader] }
 }
 
+/**
+ * This process's own heap limit, if it was started with one (`stats2 update` is: bin/heap.cjs,
+ * STATS2_HEAP_MB): the store process keeps to the same, as when both shared one heap. (One given in
+ * NODE_OPTIONS reaches it through the environment anyway.)
+ */
+function ownHeapLimit(): string[] {
+  return process.execArgv.filter((arg) => /^--max[-_](old[-_]space|heap)[-_]size=\d+$/.test(arg))
+}
+
 /** "code 1" or "signal SIGKILL". */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `signal ${signal}` : `code ${code ?? '?'}`
@@ -44,7 +53,7 @@ export interface Launched {
 export function launchStore(options: StoreProcessOptions, onMessage: (message: FromStore) => void, startTimeoutMs: number): Launched {
   const program = storeProgram()
   const child = fork(program.path, [], {
-    execArgv: program.execArgv,
+    execArgv: [...program.execArgv, ...ownHeapLimit()],
     // Electron's own binary runs the store as plain Node (the desktop app, the installed `stats2`).
     env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

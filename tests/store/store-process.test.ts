@@ -223,6 +223,32 @@ describe('the supervisor', () => {
     expect(await store.countWorkflows()).toBe(1)
   })
 
+  it('an owner held up itself does not take its answering store process for hung', async () => {
+    const hangMs = 6000
+    const store = await storeProcess(await tempDir(), hangMs)
+    const pid = store.pid!
+    const logs = captureLogs()
+    try {
+      // A ping goes out while the store process is held still (1.5 s: not yet "unavailable")…
+      process.kill(pid, 'SIGSTOP')
+      stopped.push(pid)
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      // …then it answers while this process's event loop is held up past the deadline: the answer
+      // waits unread, and must be read before the silence is judged.
+      process.kill(pid, 'SIGCONT')
+      const until = Date.now() + hangMs + 1000
+      while (Date.now() < until) {
+        /* busy */
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      expect(store.pid).toBe(pid)
+      expect(store.state).toBe('up')
+      expect(logs.records.filter((record) => record.component === 'store-process').map((record) => record.message)).toEqual([])
+    } finally {
+      logs.stop()
+    }
+  })
+
   it(`stays down, with the reason, after more than ${MAX_RESTARTS} stops within a minute`, async () => {
     const dataDir = await tempDir()
     const store = await CouchStore.open({ dataDir })

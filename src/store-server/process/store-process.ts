@@ -7,8 +7,8 @@
  *   its event loop). Silent for `hangMs / 2`, it is reported unavailable: requests in flight are
  *   aborted (`signal`) and new ones fail at once with the reason (`unavailable()`), so that a
  *   blocked store costs its callers a clear error, not a wait. Silent for `hangMs`, it is killed
- *   (SIGKILL) and a new one started. A ping is only judged when this process's own event loop was
- *   not held up itself (the answers may then be waiting to be read).
+ *   (SIGKILL) and a new one started. A silence is judged only after this process has read what
+ *   arrived meanwhile (it may have been held up itself, the answers waiting unread).
  * - Exits: a store process that exits without being asked to (crash, kill -9, out of memory) fails
  *   the requests in flight and is started again, on the same port when it is free.
  * - Bounded: at most MAX_RESTARTS restarts within RESTART_WINDOW_MS; one more stop and the store
@@ -100,7 +100,6 @@ class SupervisedStore implements StoreProcess {
   private readonly usageWaiters = new Map<number, (usage: StoreUsage) => void>()
   private nextId = 1
   private probeTimer: NodeJS.Timeout | undefined
-  private lastTick = 0
   /** When the oldest ping not answered yet was sent. */
   private silentSince: number | undefined
   /** Why the supervisor killed the store process serving now, for its exit's log line. */
@@ -205,33 +204,34 @@ class SupervisedStore implements StoreProcess {
   }
 
   private startProbe(): void {
-    this.lastTick = Date.now()
     this.probeTimer = setInterval(() => this.tick(), PROBE_EVERY_MS)
     this.probeTimer.unref()
   }
 
   private tick(): void {
-    const now = Date.now()
-    const late = now - this.lastTick - PROBE_EVERY_MS
-    this.lastTick = now
     const child = this.child
     if (!child || (this.current !== 'up' && this.current !== 'unresponsive')) return
-    // This process was held up itself: the store's answers may be waiting unread. No verdict now.
-    if (late > PROBE_EVERY_MS / 2) {
-      this.silentSince = undefined
+    if (this.silentSince !== undefined && Date.now() - this.silentSince >= this.hangMs / 2) {
+      // Judged after this loop's poll phase: answers that arrived while this process was held up
+      // itself are read first (timers run before I/O in a turn of the event loop).
+      setImmediate(() => this.judge(child))
       return
     }
-    if (this.silentSince !== undefined) {
-      const silent = now - this.silentSince
-      if (silent >= this.hangMs) return this.kill(child, `did not answer for ${seconds(silent)}`)
-      if (silent >= this.hangMs / 2 && this.current === 'up') {
-        this.current = 'unresponsive'
-        this.reason = `The store process ${child.pid ?? ''} has not answered for ${seconds(silent)} (busy or hung); it is restarted if it stays silent ${seconds(this.hangMs)}`
-        log.warn(this.reason)
-        this.controller.abort(this.reason)
-      }
+    this.silentSince ??= Date.now()
+    child.send({ type: 'ping', id: this.nextId++ }, () => undefined)
+  }
+
+  /** The store process has not answered for a while: unavailable, or killed (and replaced). */
+  private judge(child: ChildProcess): void {
+    if (child !== this.child || this.silentSince === undefined) return
+    const silent = Date.now() - this.silentSince
+    if (silent >= this.hangMs) return this.kill(child, `did not answer for ${seconds(silent)}`)
+    if (this.current === 'up') {
+      this.current = 'unresponsive'
+      this.reason = `The store process ${child.pid ?? ''} has not answered for ${seconds(silent)} (busy or hung); it is restarted if it stays silent ${seconds(this.hangMs)}`
+      log.warn(this.reason)
+      this.controller.abort(this.reason)
     }
-    this.silentSince ??= now
     child.send({ type: 'ping', id: this.nextId++ }, () => undefined)
   }
 

@@ -9,6 +9,7 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { helperProgram } from '../main/util/helper-program'
+import type * as StoreCheckModule from './check/store-check'
 import type { StoreReport } from './check/store-check'
 
 export type { EmbeddedCouch, EmbeddedCouchOptions } from './embedded-couch'
@@ -19,7 +20,7 @@ export type { FolderReport, StoreReport } from './check/store-check'
 export { startStoreProcess, type StoreProcess, type StoreProcessSettings, type StoreProcessState } from './process/store-process'
 export type { StoreUsage } from './process/protocol'
 
-type StoreCheck = typeof import('./check/store-check')
+type StoreCheck = typeof StoreCheckModule
 
 /**
  * The check's module, loaded when asked for. A path the bundler cannot follow: built, it is its own

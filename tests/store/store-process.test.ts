@@ -20,6 +20,7 @@ import { EmbeddedCouchError, startStoreProcess, StoreDamagedError, StoreInUseErr
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { LOCK_FILE, processAlive } from '../../src/store-server/store-lock'
 import { MAX_RESTARTS } from '../../src/store-server/process/store-process'
+import { memorySizing } from '../../src/store-server/process/launch'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
 const OWNER_FIXTURE = join(__dirname, 'fixtures', 'store-owner.ts')
@@ -272,8 +273,8 @@ describe('the supervisor', () => {
 })
 
 /** The fixture owner: a Stats2 process with its store process. */
-async function startOwner(dataDir: string): Promise<{ child: ChildProcess; pid: number; storePid: number; url: string }> {
-  const child = spawn(process.execPath, ['--import', TSX, OWNER_FIXTURE, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+async function startOwner(dataDir: string, nodeOptions: string[] = []): Promise<{ child: ChildProcess; pid: number; storePid: number; url: string }> {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', TSX, OWNER_FIXTURE, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the owner exited (${code})`)))
@@ -285,8 +286,12 @@ async function startOwner(dataDir: string): Promise<{ child: ChildProcess; pid: 
 describe('when the owner dies', () => {
   it('killed with SIGKILL: its store process closes the folder and exits, and the next start opens it', async () => {
     const dataDir = await tempDir()
-    const owner = await startOwner(dataDir)
+    // A memory-sized owner (as `stats2 update` is started: bin/heap.cjs) has a memory-sized store process.
+    const owner = await startOwner(dataDir, ['--max-old-space-size=160'])
     expect(await readLockFile(dataDir)).toMatchObject({ pid: owner.storePid, ownerPid: owner.pid })
+    const storeArgs = (await fs.readFile(`/proc/${owner.storePid}/cmdline`, 'utf8')).split('\0')
+    expect(storeArgs).toEqual(expect.arrayContaining(['--max-old-space-size=160', '--max-semi-space-size=2']))
+    expect(memorySizing([])).toEqual([])
     process.kill(owner.pid, 'SIGKILL')
     await waitUntil(() => !processAlive(owner.storePid), 'the store process exits')
     expect(existsSync(join(dataDir, LOCK_FILE)), 'it released the lock').toBe(false)

@@ -7,11 +7,12 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
-  app, BrowserWindow, clipboard, dialog, ipcMain, Menu, Notification, safeStorage, screen, session, shell,
+  app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeTheme, Notification, safeStorage, screen, session, shell,
   type BrowserWindowConstructorOptions, type MenuItemConstructorOptions, type WebContents
 } from 'electron'
 import { AppCore } from './desktop/app-core'
 import { appIconPath } from './desktop/app-icon'
+import { demoStepMs } from './desktop/demo'
 import { applicationMenu } from './desktop/app-menu'
 import { SettingsError } from './desktop/desktop-settings'
 import { aboutText, dataFolder, diagnosticsText, runtimeVersions } from './desktop/diagnostics'
@@ -27,7 +28,11 @@ import { allowedExternalUrl } from '../shared/rules/links'
 
 const log = createLogger('desktop')
 
-export function windowOptions(preloadPath: string, icon?: string): BrowserWindowConstructorOptions {
+/** `--color-bg` of styles/theme.css, light and dark: the window's colour before the page paints. */
+export const WINDOW_BACKGROUND = { light: '#f3f4f7', dark: '#101419' } as const
+
+/** `dark`: the OS theme at creation (`nativeTheme.shouldUseDarkColors`; themeSource stays 'system'). */
+export function windowOptions(preloadPath: string, icon?: string, dark = false): BrowserWindowConstructorOptions {
   return {
     width: 1440,
     height: 900,
@@ -36,7 +41,7 @@ export function windowOptions(preloadPath: string, icon?: string): BrowserWindow
     minHeight: 640,
     show: false,
     title: 'Stats2',
-    backgroundColor: '#f6f7f9',
+    backgroundColor: dark ? WINDOW_BACKGROUND.dark : WINDOW_BACKGROUND.light,
     webPreferences: {
       preload: preloadPath,
       contextIsolation: true,
@@ -159,7 +164,7 @@ export async function startDesktop(): Promise<void> {
   const core = await AppCore.create({
     userDataDir: userData,
     secrets: await openSecretStore(userData),
-    demoStepEveryMs: 20_000,
+    demoStepEveryMs: demoStepMs(process.argv),
     // Only an installed app has a stable command to start at login.
     ...(app.isPackaged ? { startAtLogin: registerLoginItem } : {})
   })
@@ -169,6 +174,8 @@ export async function startDesktop(): Promise<void> {
   const icon = appIconPath({ packaged: app.isPackaged, resourcesPath: process.resourcesPath, mainDir: __dirname })
   const windowState = new WindowStateFile(userData)
   let savedState = await windowState.load()
+  let savingState: Promise<void> = Promise.resolve()
+  let flushWindowState: (() => void) | undefined
   let window: BrowserWindow | undefined
   const message = (options: Electron.MessageBoxOptions): void =>
     void (window && !window.isDestroyed() ? dialog.showMessageBox(window, options) : dialog.showMessageBox(options))
@@ -198,15 +205,15 @@ export async function startDesktop(): Promise<void> {
     // The size and place of the last session, checked against the displays there are now.
     const place = restoreWindow(savedState, screen.getAllDisplays().map((display) => display.workArea))
     window = new BrowserWindow({
-      ...windowOptions(join(__dirname, '..', 'preload', 'index.js'), icon),
+      ...windowOptions(join(__dirname, '..', 'preload', 'index.js'), icon, nativeTheme.shouldUseDarkColors),
       width: place.width,
       height: place.height,
       ...(place.x !== undefined && place.y !== undefined ? { x: place.x, y: place.y } : {})
     })
     if (place.maximized) window.maximize()
-    trackWindowState(window, (state) => {
+    flushWindowState = trackWindowState(window, (state) => {
       savedState = state
-      windowState.save(state).catch((error: unknown) => log.warn(`window state not saved: ${(error as Error).message}`))
+      savingState = windowState.save(state).catch((error: unknown) => log.warn(`window state not saved: ${(error as Error).message}`))
     })
     hardenContents(window.webContents, url, openExternal)
     window.once('ready-to-show', () => window?.show())
@@ -236,7 +243,9 @@ export async function startDesktop(): Promise<void> {
     if (closing) return
     closing = true
     event.preventDefault()
-    void core.close().finally(() => app.exit(0))
+    // app.exit destroys the window without its `close` event: save a move or resize still waiting.
+    if (window && !window.isDestroyed()) flushWindowState?.()
+    void Promise.allSettled([core.close(), savingState]).finally(() => app.exit(0))
   })
   open()
 }

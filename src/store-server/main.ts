@@ -75,6 +75,7 @@ async function start(options: StoreProcessOptions): Promise<void> {
       inMemory: options.inMemory,
       port: options.port,
       anonymous: options.anonymous,
+      ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
       ownerPid: options.ownerPid,
       ...(options.admin ? { admin: options.admin } : {})
     })

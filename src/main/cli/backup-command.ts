@@ -74,7 +74,7 @@ export async function runLoadCommand(args: string[], config: Stats2Config, io: B
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { replace: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    options: { replace: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'allow-design-docs': { type: 'boolean' } },
     strict: true
   })
   const file = positionals[0]
@@ -91,9 +91,10 @@ export async function runLoadCommand(args: string[], config: Stats2Config, io: B
   try {
     if (!values['dry-run']) store.assertWritable('loading a backup')
     // A file is checked to its end before anything is written: a damaged line then writes nothing.
-    if (!fromStdin) await loadBackup(store, lines(createReadStream(file)), { dryRun: true })
+    const allowDesignDocs = values['allow-design-docs'] === true
+    if (!fromStdin) await loadBackup(store, lines(createReadStream(file)), { dryRun: true, allowDesignDocs })
     const source = fromStdin ? (io.stdin ?? process.stdin) : createReadStream(file)
-    const report = await loadBackup(store, lines(source), { replace: values.replace, dryRun: values['dry-run'] })
+    const report = await loadBackup(store, lines(source), { replace: values.replace, dryRun: values['dry-run'], allowDesignDocs })
     io.err(`${values['dry-run'] ? 'checked (nothing written)' : `loaded into ${store.url}`}: ${describe(report)}`)
     return report.conflicts.length > 0 || report.failed.length > 0 || !report.complete ? 1 : 0
   } finally {

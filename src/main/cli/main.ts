@@ -32,7 +32,7 @@ Commands:
   see NAME            Print the stored document of a workflow (JSON).
   dump [--backup]     Print every stored workflow document as one JSON array (one per line);
                       with --backup, both databases as a backup for load (NDJSON).
-  load FILE|- [--replace] [--dry-run]
+  load FILE|- [--replace] [--dry-run] [--allow-design-docs]
                       Write a backup (or dump output) into the store; never deletes. Stored
                       documents that differ are reported and kept unless --replace.
   search TEXT [--page N] [--field FIELD]

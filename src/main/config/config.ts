@@ -62,6 +62,8 @@ export interface DatabaseConfig {
    * killed and started again. Default 10 000.
    */
   storeHangMs?: number
+  /** Deadline of each call into a design-document function or `_find` scan of the embedded store, in ms (STATS2_STORE_FUNCTION_TIMEOUT_MS, default 5 000 as CouchDB's os_process_timeout; unset: from the environment at start). */
+  storeFunctionTimeoutMs?: number
 }
 
 export interface NotifyConfig {
@@ -105,6 +107,11 @@ export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
 /** The embedded store process's liveness deadline when STATS2_STORE_HANG_MS is not set. */
 export const DEFAULT_STORE_HANG_MS = configEntry('STATS2_STORE_HANG_MS').default as number
 
+/** STATS2_STORE_FUNCTION_TIMEOUT_MS: a positive integer, 5 000 by default (CouchDB's `os_process_timeout`). */
+export function storeFunctionTimeoutMs(env: Env = process.env): number {
+  return envInt(env, 'STATS2_STORE_FUNCTION_TIMEOUT_MS')
+}
+
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
 export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
   // The environment given wins over the process's own (a test or an embedding passes its own HOME).
@@ -146,7 +153,8 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       viewTimeoutMs: envInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS'),
       retries: envInt(env, 'STATS2_DB_RETRIES'),
       storeAnonymous: storeAnonymousAccess(env),
-      storeHangMs: envInt(env, 'STATS2_STORE_HANG_MS')
+      storeHangMs: envInt(env, 'STATS2_STORE_HANG_MS'),
+      storeFunctionTimeoutMs: storeFunctionTimeoutMs(env)
     },
     notify: {
       clientId: envText(env, 'CALLBACK_CLIENT_ID'),

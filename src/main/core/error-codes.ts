@@ -19,7 +19,7 @@ import { MalformedRequestError } from '../updater/reqmgr-doc'
 import { TokenError } from '../notify/keycloak'
 import { StoreError } from '../store/couch-store'
 import { UnaddressableIdError } from '../store/doc-ids'
-import { BackupFormatError } from '../store/backup'
+import { BackupFormatError, ForeignDesignDocsError } from '../store/backup'
 import { UsageError } from '../cli/io'
 import { BadRequestError, HttpError, MethodNotAllowedError } from '../serve/errors'
 import { EmbeddedCouchError, StoreDamagedError, StoreInUseError } from '../../store-server'
@@ -45,6 +45,7 @@ export const ERROR_TABLE: ReadonlyArray<readonly [ErrorClass, ErrorMapping]> = [
   [WatchlistError, { code: 'invalid-argument', status: 400 }],
   [UsageError, { code: 'invalid-argument', status: 400 }],
   [BackupFormatError, { code: 'invalid-argument', status: 400 }],
+  [ForeignDesignDocsError, { code: 'invalid-argument', status: 400 }],
   [NotFoundError, { code: 'not-found', status: 404 }],
   [BusyError, { code: 'busy', status: 503 }],
   [ForbiddenError, { code: 'forbidden', status: 403 }],

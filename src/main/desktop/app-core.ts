@@ -144,7 +144,9 @@ export class AppCore extends EventEmitter<Events> {
     // The demo's first run replays the scenario's earlier steps (a few runs on a simulated clock).
     if (demo && !demo.replayed) {
       const quiet = { triggerProd: false, triggerDev: false }
-      await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+      const cancelled = await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+      // Cancelled half-way: the next update resumes the replay where it stopped.
+      if (cancelled) return cancelled
     }
     // Pinned workflows go first, and their changes become notifications.
     return this.watch.runWatched(scope, (next) => this.runOnce(next, runOptions, hooks))

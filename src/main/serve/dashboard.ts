@@ -98,7 +98,8 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
         mode: 'live',
         store: { url: store.url, embedded: store.isEmbedded, workflows: 0 },
         failed: [],
-        schedule: { everyMinutes: 0 }
+        schedule: { everyMinutes: 0 },
+        readOnlyService: true
       }
       try {
         const [workflows, settings] = await Promise.all([store.countWorkflows(), store.getSettings()])

@@ -24,6 +24,7 @@ import { REQUESTS_DB, SETTINGS_DB } from '../../shared/stats2-doc'
 import { canonicalJson } from '../util/canonical-json'
 import type { CouchStore } from './couch-store'
 import { isDesignId, workflowIdProblem } from './doc-ids'
+import { searchDesignDoc, validateWriteDesignDoc } from './design-docs'
 
 const log = createLogger('store')
 
@@ -72,7 +73,40 @@ export async function writeBackup(store: CouchStore, write: (text: string) => vo
   return counts
 }
 
+/**
+ * The backup holds design documents other than Stats2's own: their functions would run inside the
+ * store (a map that never returns, a validate function refusing every write). Lists them.
+ */
+export class ForeignDesignDocsError extends Error {
+  override name = 'ForeignDesignDocsError'
+  readonly code = 'foreign-design-docs'
+  constructor(readonly docs: ReadonlyArray<{ db: BackupDatabase; id: string }>) {
+    const list = docs.slice(0, 20).map(({ db, id }) => `${db}/${id}`).join(', ') + (docs.length > 20 ? ` and ${docs.length - 20} more` : '')
+    super(
+      `the backup holds design documents other than Stats2's own (their functions run inside the store): ${list}. ` +
+        'Nothing was written. Load them with --allow-design-docs only if you trust the file.'
+    )
+  }
+}
+
+/** Stats2's own design documents, per database, as canonical JSON: only these load without being asked for. */
+const OWN_DESIGN_DOCS: Record<BackupDatabase, Map<string, string>> = {
+  requests: new Map([searchDesignDoc(), validateWriteDesignDoc()].map((doc) => [doc._id, canonicalJson(doc)])),
+  settings: new Map([validateWriteDesignDoc()].map((doc) => [doc._id, canonicalJson(doc)]))
+}
+
+/**
+ * A design document other than Stats2's own, by id *and* content: a backup's `_design/_designDoc`
+ * with one more view is as foreign as any other (`--replace` would write it).
+ */
+export function isForeignDesignDoc(db: BackupDatabase, doc: Doc): boolean {
+  if (!isDesignId(doc._id)) return false
+  return OWN_DESIGN_DOCS[db].get(doc._id) !== canonicalJson(doc)
+}
+
 export interface LoadOptions {
+  /** Write design documents other than Stats2's own too (refused by default: ForeignDesignDocsError). */
+  allowDesignDocs?: boolean
   /** Overwrite stored documents that differ from the backup's. */
   replace?: boolean
   /** Only read and check the lines; write nothing. */
@@ -172,7 +206,9 @@ class LineReader {
 /**
  * Loads a backup (or `stats2 dump` output) line by line into `store`. A line that is not valid
  * stops the load with BackupFormatError (what came before it is loaded; check a file first with
- * `dryRun`). Never deletes anything.
+ * `dryRun`). Never deletes anything. Design documents other than Stats2's own stop it with
+ * ForeignDesignDocsError unless `allowDesignDocs`: a dry run lists all of them at the end, a load
+ * stops before writing the batch that holds the first one.
  */
 export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>, options: LoadOptions = {}): Promise<LoadReport> {
   if (!options.dryRun) store.assertWritable('loading a backup')
@@ -181,6 +217,7 @@ export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>
     format: 'backup', read: { requests: 0, settings: 0 }, written: 0, replaced: 0, unchanged: 0, conflicts: [], failed: [], complete: false
   }
   const reader = new LineReader()
+  const foreign: Array<{ db: BackupDatabase; id: string }> = []
   let batch: Doc[] = []
   let batchDb: BackupDatabase = REQUESTS_DB
   const flush = async (): Promise<void> => {
@@ -198,11 +235,16 @@ export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>
       }
       continue
     }
+    if (!options.allowDesignDocs && isForeignDesignDoc(parsed.db, parsed.doc)) {
+      foreign.push({ db: parsed.db, id: parsed.doc._id })
+      if (!options.dryRun) throw new ForeignDesignDocsError(foreign)
+    }
     if (parsed.db !== batchDb || batch.length >= batchSize) await flush()
     batchDb = parsed.db
     batch.push(parsed.doc)
     report.read[parsed.db]++
   }
+  if (foreign.length > 0) throw new ForeignDesignDocsError(foreign)
   await flush()
   report.format = reader.format ?? 'backup'
   if (reader.format === undefined) throw new BackupFormatError(0, 'the file is empty')

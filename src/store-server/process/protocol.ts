@@ -19,6 +19,8 @@ export interface StoreProcessOptions {
   /** 0: any free port. A restarted store asks for its previous port first. */
   port: number
   anonymous: AnonymousAccess
+  /** Deadline of each design-document function call and `_find`; absent: the server's default. */
+  functionTimeoutMs?: number
   /** The launcher's pid, recorded in the folder's lock: the process an operator knows. */
   ownerPid: number
   logLevel: LogLevel
@@ -83,6 +85,7 @@ const storeOptions = z.object({
   inMemory: z.boolean(),
   port: z.number().int().min(0).max(65535),
   anonymous: z.enum(['read', 'none']),
+  functionTimeoutMs: z.number().int().positive().optional(),
   ownerPid: z.number().int().positive(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
   admin: z.object({ user: z.string(), password: z.string() }).optional()

@@ -42,6 +42,8 @@ export interface StoreProcessSettings {
   inMemory?: boolean
   /** What anonymous callers may do (STATS2_STORE_ANONYMOUS, resolved by the caller). */
   anonymous: AnonymousAccess
+  /** Deadline of each design-document function call and `_find` (STATS2_STORE_FUNCTION_TIMEOUT_MS, resolved by the caller; default the server's). */
+  functionTimeoutMs?: number
   /** Liveness deadline (STATS2_STORE_HANG_MS): reported unavailable after half of it, killed and restarted after it. */
   hangMs?: number
   /** Default: this process's level. */
@@ -159,6 +161,7 @@ class SupervisedStore implements StoreProcess {
       inMemory,
       port,
       anonymous: this.settings.anonymous,
+      ...(this.settings.functionTimeoutMs !== undefined ? { functionTimeoutMs: this.settings.functionTimeoutMs } : {}),
       ownerPid: process.pid,
       logLevel: this.settings.logLevel ?? currentLogLevel(),
       // In memory, a new process keeps the admin the callers already hold (a folder keeps admin.json).

@@ -29,7 +29,7 @@ export interface StoreFigures {
   peakRssMb: number
   /** The update's own process; launcherRssMb: bin/stats2.cjs waiting for it (0 when it ran the update itself). */
   updateProcessRssMb: number
-  /** The update's store process (src/store-server/main.ts), counted in peakRssMb. */
+  /** The update's store process (src/store-server/main.ts) and its map processes, counted in peakRssMb. */
   storeProcessRssMb: number
   launcherRssMb: number
   written: number
@@ -153,13 +153,14 @@ async function childPids(pid: number): Promise<number[]> {
  * (bin/heap.cjs) and waits for it: the update's process counts with its peak resident set, the
  * waiting launcher with its private memory (its code pages are the same Node binary's, shared).
  * Without a child (an operator's own heap size), the process itself is the update. The update's
- * process starts the store in a process of its own (src/store-server/main.ts): counted with its
- * peak resident set too, and reported apart.
+ * process starts the store in a process of its own (src/store-server/main.ts), which starts a map
+ * process per design document it indexes (src/store-server/map-process.ts): each counted with its
+ * peak resident set, and reported apart as the store's.
  */
 class TreePeak {
   private rootPeak = 0
   private rootPrivate = 0
-  private readonly children = new Map<number, number>()
+  private readonly updates = new Map<number, number>()
   private readonly stores = new Map<number, number>()
   constructor(private readonly root: number) {}
   async sample(): Promise<void> {
@@ -169,26 +170,27 @@ class TreePeak {
       const peak = await procStatus(pid, 'VmHWM')
       if (peak !== undefined) into.set(pid, Math.max(into.get(pid) ?? 0, peak))
     }
-    for (const pid of await childPids(this.root)) {
-      if (await isStoreProcess(pid)) {
-        await record(this.stores, pid)
-        continue
+    // Every process below the root: a store process and everything below it are the store's.
+    const walk = async (pid: number, underStore: boolean): Promise<void> => {
+      for (const child of await childPids(pid)) {
+        const store = underStore || (await isStoreProcess(child))
+        await record(store ? this.stores : this.updates, child)
+        await walk(child, store)
       }
-      await record(this.children, pid)
-      for (const grandchild of await childPids(pid)) if (await isStoreProcess(grandchild)) await record(this.stores, grandchild)
     }
+    await walk(this.root, false)
   }
   /** The update's own process. */
   get worker(): number {
-    return this.children.size > 0 ? [...this.children.values()].reduce((sum, peak) => sum + peak, 0) : this.rootPeak
+    return this.updates.size > 0 ? [...this.updates.values()].reduce((sum, peak) => sum + peak, 0) : this.rootPeak
   }
-  /** The update's store processes. */
+  /** The update's store process and its map processes. */
   get store(): number {
     return [...this.stores.values()].reduce((sum, peak) => sum + peak, 0)
   }
   /** The launcher waiting for it (0 when it ran the update itself). */
   get launcher(): number {
-    return this.children.size > 0 ? this.rootPrivate : 0
+    return this.updates.size > 0 ? this.rootPrivate : 0
   }
 }
 

@@ -63,7 +63,7 @@ const RETRY_MAX_MS = 5_000
 export const WRITE_CREDENTIALS_HINT =
   'set STATS_DB_AUTH_HEADER ("Basic <base64 user:password>" of a CouchDB admin), or in the app Settings → Database, the user and password'
 
-type Expect = 'object' | 'array' | 'rows' | 'any'
+type Expect = 'object' | 'array' | 'rows' | 'json' | 'any'
 
 interface CallOptions {
   /** This call writes: refused at once on a read-only store. */
@@ -102,6 +102,8 @@ function hasShape(value: unknown, expect: Expect): boolean {
       return isRecord(value)
     case 'array':
       return Array.isArray(value)
+    case 'json':
+      return isRecord(value) || Array.isArray(value)
     case 'rows':
       return isRecord(value) && Array.isArray(value.rows)
   }
@@ -769,7 +771,7 @@ export class CouchStore {
     // The embedded server answers `_compact` only once it has finished (minutes on a large store):
     // the long limit, and no retry that would start it again.
     const long = /(^|\/)(_compact(\/[^/]+)?|_view_cleanup)$/.test(path)
-    return this.request<T>(what, params, { write: !reads, expect: 'object', ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
+    return this.request<T>(what, params, { write: !reads, expect: 'json', ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
   }
 
   async close(): Promise<void> {

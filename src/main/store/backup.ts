@@ -20,11 +20,12 @@
  * `stats2 dump` output (a JSON array of workflows, one per line) loads too, into `requests`.
  */
 import { createLogger } from '../log/logger'
-import { REQUESTS_DB, SETTINGS_DB } from '../../shared/stats2-doc'
+import { REQUESTS_DB, SETTINGS_DB, SETTINGS_DOC_ID } from '../../shared/stats2-doc'
 import { canonicalJson } from '../util/canonical-json'
 import type { CouchStore } from './couch-store'
 import { isDesignId, workflowIdProblem } from './doc-ids'
 import { searchDesignDoc, validateWriteDesignDoc } from './design-docs'
+import { settingsIssues } from '../../shared/settings-schema'
 
 const log = createLogger('store')
 
@@ -199,16 +200,67 @@ class LineReader {
     const problem = idProblem(db, value._id)
     if (problem) throw new BackupFormatError(this.lineNumber, problem)
     const { _rev: _revision, ...doc } = value
+    // The updater's checkpoint: a wrongly typed field would reach ReqMgr2 queries (`since=[object Object]`).
+    if (db === SETTINGS_DB && doc._id === SETTINGS_DOC_ID) {
+      const issues = settingsIssues(doc)
+      if (issues.length > 0) throw new BackupFormatError(this.lineNumber, `${SETTINGS_DOC_ID} does not have the Stats2 shape: ${issues.join('; ')}`)
+    }
     return doc as Doc
+  }
+
+  /** The last line read (for a message about the end of the file). */
+  get lines(): number {
+    return this.lineNumber
+  }
+}
+
+/** What `checkBackup` found in a whole, valid file. */
+export interface BackupCheck {
+  format: 'backup' | 'dump'
+  read: Record<BackupDatabase, number>
+}
+
+/**
+ * Reads a whole backup (or `stats2 dump` output) and checks it without writing anything: every line
+ * parses and has the right shape (ids a store can hold, `all_settings` with its fields' types), the
+ * end line is there and its counts match, and (unless `allowDesignDocs`) it holds no design document
+ * but Stats2's own. Throws BackupFormatError naming the line, or ForeignDesignDocsError listing them;
+ * `stats2 load` runs it to the end before writing anything.
+ */
+export async function checkBackup(lines: AsyncIterable<string>, options: Pick<LoadOptions, 'allowDesignDocs'> = {}): Promise<BackupCheck> {
+  const reader = new LineReader()
+  const read: Record<BackupDatabase, number> = { requests: 0, settings: 0 }
+  const foreign: Array<{ db: BackupDatabase; id: string }> = []
+  for await (const raw of lines) {
+    const parsed = reader.parse(raw)
+    if (parsed.kind === 'doc') {
+      read[parsed.db]++
+      if (!options.allowDesignDocs && isForeignDesignDoc(parsed.db, parsed.doc)) foreign.push({ db: parsed.db, id: parsed.doc._id })
+    } else if (parsed.kind === 'end') checkEndCounts(parsed.counts, read)
+  }
+  if (reader.format === undefined) throw new BackupFormatError(0, 'the file is empty')
+  if (!reader.ended) {
+    const end = reader.format === 'dump' ? 'the closing "]" of `stats2 dump` output' : 'the end line of a backup ({"end": …})'
+    throw new BackupFormatError(reader.lines, `the file ends without ${end}: it may be truncated`)
+  }
+  if (foreign.length > 0) throw new ForeignDesignDocsError(foreign)
+  return { format: reader.format, read }
+}
+
+function checkEndCounts(counts: Record<string, unknown>, read: Record<BackupDatabase, number>): void {
+  for (const db of BACKUP_DATABASES) {
+    if (counts[db] !== read[db]) {
+      throw new BackupFormatError(0, `the end line counts ${String(counts[db])} documents of ${db}, the file holds ${read[db]}`)
+    }
   }
 }
 
 /**
  * Loads a backup (or `stats2 dump` output) line by line into `store`. A line that is not valid
- * stops the load with BackupFormatError (what came before it is loaded; check a file first with
- * `dryRun`). Never deletes anything. Design documents other than Stats2's own stop it with
- * ForeignDesignDocsError unless `allowDesignDocs`: a dry run lists all of them at the end, a load
- * stops before writing the batch that holds the first one.
+ * stops the load with BackupFormatError (what came before it is loaded: run `checkBackup` over the
+ * whole file first, as `stats2 load` does). Never deletes anything. Design documents other than
+ * Stats2's own stop it with ForeignDesignDocsError unless `allowDesignDocs`: a dry run lists all of
+ * them at the end, a load stops before writing the batch that holds the first one.
  */
 export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>, options: LoadOptions = {}): Promise<LoadReport> {
   if (!options.dryRun) store.assertWritable('loading a backup')
@@ -228,11 +280,7 @@ export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>
     const parsed = reader.parse(raw)
     if (parsed.kind === 'skip') continue
     if (parsed.kind === 'end') {
-      for (const db of BACKUP_DATABASES) {
-        if (parsed.counts[db] !== report.read[db]) {
-          throw new BackupFormatError(0, `the end line counts ${String(parsed.counts[db])} documents of ${db}, the file holds ${report.read[db]}`)
-        }
-      }
+      checkEndCounts(parsed.counts, report.read)
       continue
     }
     if (!options.allowDesignDocs && isForeignDesignDoc(parsed.db, parsed.doc)) {

@@ -18,7 +18,13 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/index.ts') }
+        // The embedded store runs in a process of its own (out/main/store-server.js: src/store-server/process/launch.ts),
+        // updates in a worker thread (out/main/update-worker.js: src/main/updater/worker).
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          'store-server': resolve(__dirname, 'src/store-server/main.ts'),
+          'update-worker': resolve(__dirname, 'src/main/updater/worker/update-worker.ts')
+        }
       }
     }
   },

@@ -34,6 +34,14 @@
  * replicaIncrementalS for `--replica-changed` 100, …) joins the last line; `--no-replica` skips it,
  * `--replica-only` runs only it:
  *   npm run bench -- --replica-only [--replica-docs 20000] [--replica-changed 100]
+ * `--hostile` runs only issue 14's: `stats2 serve` under a hostile mix (bench/hostile.ts: healthP99Ms,
+ * servePeakRssMb, storePeakRssMb) and the event loop of an AppCore during an update-all of
+ * `--hostile-workflows` (quick 1 000, full 10 000) and during an index build of
+ * `--hostile-index-docs` (quick 20 000, full 200 000) (bench/loop-lag.ts: loopLagP99Ms, the worse
+ * of updateLoopLagP99Ms and indexLoopLagP99Ms; docs/store-process.md):
+ *   npm run bench -- --hostile [--full] [--hostile-seconds 60] [--hostile-docs 3000] [--hostile-doc-kb 50]
+ *     [--hostile-fetches 50] [--hostile-streams 1000] [--hostile-slow 200]
+ *     [--hostile-workflows N] [--hostile-index-docs N] [--no-loop-lag]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -53,6 +61,8 @@ import { benchSearch, type SearchFigures } from './search'
 import { benchStoreAtScale, type StoreFigures } from './store'
 import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
+import { benchHostile } from './hostile'
+import { indexLoopLag, updateLoopLag } from './loop-lag'
 import { benchServeLimits } from './serve-limits'
 import { type SimProcess, startSimProcess } from './sim-process'
 import { benchReplica } from './replica'
@@ -96,15 +106,33 @@ const { values: given } = parseArgs({
     'replica-only': { type: 'boolean', default: false },
     'no-replica': { type: 'boolean', default: false },
     'replica-docs': { type: 'string', default: '20000' },
-    'replica-changed': { type: 'string', default: '100' }
+    'replica-changed': { type: 'string', default: '100' },
+    /** Issue 14: serve under a hostile mix, and the AppCore's event loop (bench/hostile.ts, bench/loop-lag.ts). */
+    hostile: { type: 'boolean', default: false },
+    'hostile-seconds': { type: 'string', default: '60' },
+    'hostile-docs': { type: 'string', default: '3000' },
+    'hostile-doc-kb': { type: 'string', default: '50' },
+    'hostile-fetches': { type: 'string', default: '50' },
+    'hostile-streams': { type: 'string', default: '1000' },
+    'hostile-slow': { type: 'string', default: '200' },
+    'hostile-workflows': { type: 'string' },
+    'hostile-index-docs': { type: 'string' },
+    /** With --hostile: only the service under the mix, not the AppCore's event loop. */
+    'no-loop-lag': { type: 'boolean', default: false }
   },
   strict: true
 })
 
 /** The two profiles: what each size is when no flag gives it. */
 const PROFILES = {
-  quick: { workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false },
-  full: { workflows: '10000', 'search-docs': '200000', stored: '100000', 'serve-seconds': '20', 'scope-total': '200000', unscoped: true }
+  quick: {
+    workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false,
+    'hostile-workflows': '1000', 'hostile-index-docs': '20000'
+  },
+  full: {
+    workflows: '10000', 'search-docs': '200000', stored: '100000', 'serve-seconds': '20', 'scope-total': '200000', unscoped: true,
+    'hostile-workflows': '10000', 'hostile-index-docs': '200000'
+  }
 } as const
 const profile = PROFILES[given.full ? 'full' : 'quick']
 const values = {
@@ -114,6 +142,8 @@ const values = {
   stored: given.stored ?? profile.stored,
   'serve-seconds': given['serve-seconds'] ?? profile['serve-seconds'],
   'scope-total': given['scope-total'] ?? profile['scope-total'],
+  'hostile-workflows': given['hostile-workflows'] ?? profile['hostile-workflows'],
+  'hostile-index-docs': given['hostile-index-docs'] ?? profile['hostile-index-docs'],
   'no-unscoped': given['no-unscoped'] || !(given.unscoped ?? profile.unscoped)
 }
 const N = Number(values.workflows)
@@ -209,6 +239,47 @@ function figures(search: SearchFigures | undefined, store: StoreFigures | undefi
   }
 }
 
+/** A positive whole number from an option. */
+function count(name: string): number {
+  const value = Number(values[name as keyof typeof values])
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name}: a whole number, got ${String(values[name as keyof typeof values])}`)
+  return value
+}
+
+/** `--hostile`: issue 14's figures (see the header). */
+async function hostileKeys(work: string): Promise<Record<string, unknown>> {
+  const mix = await benchHostile({
+    work,
+    docs: count('hostile-docs'),
+    docKb: count('hostile-doc-kb'),
+    seconds: count('hostile-seconds'),
+    fetches: count('hostile-fetches'),
+    streams: count('hostile-streams'),
+    slowSockets: count('hostile-slow')
+  })
+  const keys: Record<string, unknown> = { ...mix }
+  if (values['no-loop-lag']) return keys
+  const workflows = count('hostile-workflows')
+  console.log(`\n# AppCore event loop during an update-all of ${workflows} generated workflows, latency ${LATENCY} ms per cmsweb call, C = ${C}`)
+  const sim = await startSimProcess({ work, workflows, seed: String(values.seed), latencyMs: LATENCY })
+  try {
+    const update = await updateLoopLag(work, sim, C)
+    keys.updateLoopLagP99Ms = update.p99Ms
+    keys.updateLoopLagMaxMs = update.maxMs
+    keys.updateLoopLagS = update.seconds
+    keys.updateLoopLagWritten = update.written
+  } finally {
+    await sim.stop()
+  }
+  const index = await indexLoopLag(work, count('hostile-index-docs'))
+  keys.indexLoopLagP99Ms = index.p99Ms
+  keys.indexLoopLagMaxMs = index.maxMs
+  keys.indexLoopLagBuildS = index.seconds
+  keys.indexLoopLagDocs = count('hostile-index-docs')
+  keys.loopLagP99Ms = Math.max(index.p99Ms, keys.updateLoopLagP99Ms as number)
+  return keys
+}
+
 async function main(): Promise<void> {
   const serveKeys = async (): Promise<Record<string, number | boolean>> => {
     if (values['no-serve']) return {}
@@ -230,6 +301,14 @@ async function main(): Promise<void> {
   if (values['replica-only']) {
     try {
       console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...(await replicaKeys()) }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
+  if (values.hostile) {
+    try {
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...(await hostileKeys(work)) }))
     } finally {
       await rm(work, { recursive: true, force: true })
     }

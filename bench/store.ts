@@ -3,8 +3,9 @@
  * timed: the one-pass index build), then `stats2 update` — the real command, in its own process —
  * follows the simulator's changes feed (its `--workflows` changed workflows) and maintains the
  * store afterwards (compaction when fragmented, views brought up to date). Reported: the index
- * build, the update's wall time and the peak RSS of its whole process (store included, read from
- * /proc; plus the private memory of the launcher that waits for it, see TreePeak), and the data
+ * build, the update's wall time and the peak RSS of its processes (the update's and its store
+ * process, read from /proc; plus the private memory of the launcher that waits for it, see
+ * TreePeak), and the data
  * folder's size before and after, per 100 000 workflows.
  */
 import { spawn } from 'node:child_process'
@@ -28,6 +29,8 @@ export interface StoreFigures {
   peakRssMb: number
   /** The update's own process; launcherRssMb: bin/stats2.cjs waiting for it (0 when it ran the update itself). */
   updateProcessRssMb: number
+  /** The update's store process (src/store-server/main.ts) and its map processes, counted in peakRssMb. */
+  storeProcessRssMb: number
   launcherRssMb: number
   written: number
   diskMbBefore: number
@@ -70,28 +73,44 @@ export async function folderBytes(dir: string): Promise<number> {
 
 const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10
 
-/** Fills a store with `count` synthetic workflows (names apart from the simulator's) and builds its views. */
+/** Writes `count` synthetic workflows (names apart from the simulator's) into the store; seconds taken. */
+async function insertDocs(store: CouchStore, count: number): Promise<number> {
+  const started = performance.now()
+  // Two batches in flight: the next one is built and sent while the server writes the last one.
+  const inFlight = new Set<Promise<unknown>>()
+  for (let i = 0; i < count; i += 1000) {
+    const write = store.saveWorkflows(Array.from({ length: Math.min(1000, count - i) }, (_, j) => syntheticDoc(i + j)))
+    inFlight.add(write)
+    void write.finally(() => inFlight.delete(write)).catch(() => undefined)
+    if (inFlight.size >= 2) await Promise.race(inFlight)
+  }
+  await Promise.all(inFlight)
+  return (performance.now() - started) / 1000
+}
+
+/** A store of `count` synthetic workflows whose views are not built yet; seconds the insert took. */
+export async function fillStore(dataDir: string, count: number): Promise<number> {
+  const store = await CouchStore.open({ dataDir }, { batchSize: 1000 })
+  try {
+    return await insertDocs(store, count)
+  } finally {
+    await store.close()
+  }
+}
+
+/** Fills a store with `count` synthetic workflows and builds its views. */
 export async function filledStore(dataDir: string, count: number): Promise<{ indexBuildS: number; insertS: number; indexCpuS: number }> {
   const store = await CouchStore.open({ dataDir }, { batchSize: 1000 })
   try {
-    let started = performance.now()
-    // Two batches in flight: the next one is built and sent while the server writes the last one.
-    const inFlight = new Set<Promise<unknown>>()
-    for (let i = 0; i < count; i += 1000) {
-      const write = store.saveWorkflows(Array.from({ length: Math.min(1000, count - i) }, (_, j) => syntheticDoc(i + j)))
-      inFlight.add(write)
-      void write.finally(() => inFlight.delete(write)).catch(() => undefined)
-      if (inFlight.size >= 2) await Promise.race(inFlight)
-    }
-    await Promise.all(inFlight)
-    const insertS = (performance.now() - started) / 1000
-    started = performance.now()
-    // CPU time of this process (the embedded store runs in it): what the build costs whatever the machine's load.
-    const cpu = process.cpuUsage()
+    const insertS = await insertDocs(store, count)
+    const started = performance.now()
+    // CPU time of the store process (it builds the index): what the build costs whatever the machine's load.
+    const before = await store.embeddedServer!.usage()
     // One query builds all seven views of the design document (one pass over the documents).
     await store.queryView('campaigns', { limit: 0 })
-    const used = process.cpuUsage(cpu)
-    return { insertS, indexBuildS: (performance.now() - started) / 1000, indexCpuS: (used.user + used.system) / 1e6 }
+    const after = await store.embeddedServer!.usage()
+    const cpuMicros = after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros
+    return { insertS, indexBuildS: (performance.now() - started) / 1000, indexCpuS: cpuMicros / 1e6 }
   } finally {
     await store.close()
   }
@@ -111,6 +130,15 @@ async function procStatus(pid: number, field: 'VmHWM' | 'RssAnon'): Promise<numb
   }
 }
 
+/** A store process (src/store-server/main.ts, built or not), by its command line. */
+async function isStoreProcess(pid: number): Promise<boolean> {
+  try {
+    return /store-server(\.c?js|\/main\.ts)/.test(await readFile(`/proc/${pid}/cmdline`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
 /** Child processes of a running process (Linux /proc). */
 async function childPids(pid: number): Promise<number[]> {
   try {
@@ -124,28 +152,45 @@ async function childPids(pid: number): Promise<number[]> {
  * Peak memory of `stats2 update`. bin/stats2.cjs starts the update in a Node with a sized heap
  * (bin/heap.cjs) and waits for it: the update's process counts with its peak resident set, the
  * waiting launcher with its private memory (its code pages are the same Node binary's, shared).
- * Without a child (an operator's own heap size), the process itself is the update.
+ * Without a child (an operator's own heap size), the process itself is the update. The update's
+ * process starts the store in a process of its own (src/store-server/main.ts), which starts a map
+ * process per design document it indexes (src/store-server/map-process.ts): each counted with its
+ * peak resident set, and reported apart as the store's.
  */
 class TreePeak {
   private rootPeak = 0
   private rootPrivate = 0
-  private readonly children = new Map<number, number>()
+  private readonly updates = new Map<number, number>()
+  private readonly stores = new Map<number, number>()
   constructor(private readonly root: number) {}
   async sample(): Promise<void> {
     this.rootPeak = Math.max(this.rootPeak, (await procStatus(this.root, 'VmHWM')) ?? 0)
     this.rootPrivate = Math.max(this.rootPrivate, (await procStatus(this.root, 'RssAnon')) ?? 0)
-    for (const pid of await childPids(this.root)) {
+    const record = async (into: Map<number, number>, pid: number): Promise<void> => {
       const peak = await procStatus(pid, 'VmHWM')
-      if (peak !== undefined) this.children.set(pid, Math.max(this.children.get(pid) ?? 0, peak))
+      if (peak !== undefined) into.set(pid, Math.max(into.get(pid) ?? 0, peak))
     }
+    // Every process below the root: a store process and everything below it are the store's.
+    const walk = async (pid: number, underStore: boolean): Promise<void> => {
+      for (const child of await childPids(pid)) {
+        const store = underStore || (await isStoreProcess(child))
+        await record(store ? this.stores : this.updates, child)
+        await walk(child, store)
+      }
+    }
+    await walk(this.root, false)
   }
   /** The update's own process. */
   get worker(): number {
-    return this.children.size > 0 ? [...this.children.values()].reduce((sum, peak) => sum + peak, 0) : this.rootPeak
+    return this.updates.size > 0 ? [...this.updates.values()].reduce((sum, peak) => sum + peak, 0) : this.rootPeak
+  }
+  /** The update's store process and its map processes. */
+  get store(): number {
+    return [...this.stores.values()].reduce((sum, peak) => sum + peak, 0)
   }
   /** The launcher waiting for it (0 when it ran the update itself). */
   get launcher(): number {
-    return this.children.size > 0 ? this.rootPrivate : 0
+    return this.updates.size > 0 ? this.rootPrivate : 0
   }
 }
 
@@ -186,8 +231,9 @@ export async function benchStoreAtScale(stored: number, work: string, sim: SimEn
     stored,
     indexBuildS: Math.round(indexBuildS * 10) / 10,
     updateS: Math.round(updateS * 10) / 10,
-    peakRssMb: Math.round((tree.worker + tree.launcher) / 1e6),
+    peakRssMb: Math.round((tree.worker + tree.store + tree.launcher) / 1e6),
     updateProcessRssMb: Math.round(tree.worker / 1e6),
+    storeProcessRssMb: Math.round(tree.store / 1e6),
     launcherRssMb: Math.round(tree.launcher / 1e6),
     written: report.written ?? 0,
     diskMbBefore: mb(before),
@@ -195,7 +241,7 @@ export async function benchStoreAtScale(stored: number, work: string, sim: SimEn
     diskMbPer100k: mb((after * 100_000) / Math.max(1, total))
   }
   console.log(`update-all: ${figures.written} workflows written in ${figures.updateS} s, peak RSS ${figures.peakRssMb} MB (store included): ` +
-    `the update's process ${figures.updateProcessRssMb} MB${figures.launcherRssMb ? ` + the launcher waiting for it ${figures.launcherRssMb} MB (private)` : ''}`)
+    `the update's process ${figures.updateProcessRssMb} MB + its store process ${figures.storeProcessRssMb} MB${figures.launcherRssMb ? ` + the launcher waiting for it ${figures.launcherRssMb} MB (private)` : ''}`)
   console.log(`data folder: ${figures.diskMbBefore} MB before, ${figures.diskMbAfter} MB after the run and its maintenance = ${figures.diskMbPer100k} MB per 100 000 workflows`)
   return figures
 }

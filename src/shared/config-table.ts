@@ -71,6 +71,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { env: 'STATS2_DB_VIEW_TIMEOUT_MS', group: 'database', type: { kind: 'int', min: 1 }, default: 900_000, meaning: 'per view query (the first one on a large store builds the index)' },
   { env: 'STATS2_DB_RETRIES', group: 'database', type: { kind: 'int', min: 0 }, default: 3, meaning: 'retries of a CouchDB call on timeouts, resets and 5xx (never 4xx)' },
   { env: 'STATS2_STORE_ANONYMOUS', group: 'database', type: { kind: 'enum', values: ['read', 'none'] }, default: 'read', meaning: 'what callers without credentials may do on the embedded store: `read` (the `requests` and `settings` databases) or `none`' },
+  { env: 'STATS2_STORE_HANG_MS', group: 'database', type: { kind: 'int', min: 1000 }, default: 10_000, meaning: 'the embedded store runs in a process of its own: silent for half of this (its liveness probe unanswered) it is reported unavailable, calls failing at once with the reason; silent for all of it, it is killed and started again (docs/store-process.md)' },
   { env: 'STATS2_STORE_FUNCTION_TIMEOUT_MS', group: 'database', type: { kind: 'int', min: 1 }, default: 5_000, meaning: 'deadline of each call into a design-document function (map, reduce, filter, validate) and of each `_find` on the embedded store, in ms (CouchDB\'s `os_process_timeout`); past it the request fails with a 500' },
   // Notifications
   { env: 'CALLBACK_CLIENT_ID', group: 'notifications', type: { kind: 'text' }, meaning: 'Keycloak client for notifying McM/RelVal/ReReco (old Stats2 name)' },

@@ -58,12 +58,14 @@ import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-acc
 import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
 import { couchFeeds, type FeedDb } from './couch-feeds'
 import { keepReplicatedRevisions } from './replicated-writes'
+import { EmbeddedCouchError } from './errors'
 import { sandboxValidateFunctions } from './design-functions'
 import { DEFAULT_FUNCTION_TIMEOUT_MS, setFunctionTimeout } from './sandbox'
 import { DESIGN_DOC_ID, VIEW_NAMES } from '../shared/stats2-doc'
 
 export { StoreInUseError } from './store-lock'
 export { StoreDamagedError } from './check/damage'
+export { EmbeddedCouchError } from './errors'
 
 export interface EmbeddedCouch {
   /** http://127.0.0.1:<port>, without credentials. */
@@ -101,11 +103,13 @@ export interface EmbeddedCouchOptions {
    * is tested against).
    */
   viewIndex?: 'native' | 'pouchdb'
-}
-
-/** The server could not start: port in use, unwritable folder, … */
-export class EmbeddedCouchError extends Error {
-  override name = 'EmbeddedCouchError'
+  /**
+   * The Stats2 process this store serves when it runs in a process of its own (store-process.ts):
+   * recorded in the folder's lock, so that a second start names the process an operator knows.
+   */
+  ownerPid?: number
+  /** In memory only: this admin instead of a generated one (a restarted store process keeps its credentials). */
+  admin?: { user: string; password: string }
 }
 
 export const ADMIN_USER = 'stats2-admin'
@@ -460,7 +464,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
         await fs.rm(temp, { recursive: true, force: true })
       })
       filesDir = temp
-      admin = generateAdmin()
+      admin = options.admin ?? generateAdmin()
     } else {
       try {
         await fs.mkdir(dataDir, { recursive: true, mode: 0o700 })
@@ -469,7 +473,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
         throw folderError(dataDir, error)
       }
       try {
-        lock = await acquireStoreLock(dataDir, log)
+        lock = await acquireStoreLock(dataDir, log, { ownerPid: options.ownerPid })
       } catch (error) {
         if (error instanceof StoreInUseError) throw error
         throw folderError(dataDir, error)
@@ -522,7 +526,8 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       const holder = await lockHolderPid(join(dataDir, '_users', 'LOCK'))
       const recorded = await readLock(dataDir)
       const pid = holder || (recorded && recorded.pid !== process.pid ? recorded.pid : 0)
-      throw new StoreInUseError({ dataDir, pid, url: recorded?.pid === pid ? recorded.url : undefined, detail: 'its database is locked' })
+      const theirs = recorded?.pid === pid ? recorded : undefined
+      throw new StoreInUseError({ dataDir, pid, ownerPid: theirs?.ownerPid, url: theirs?.url, detail: 'its database is locked' })
     }
 
     // 3. express-pouchdb, with its files inside the data folder and without the parts not needed.

@@ -1,6 +1,7 @@
 /**
- * One process per store folder: `<dataDir>/stats2.lock` holds the owner's pid, host, boot time and
- * (once it listens) url. It is created with the `wx` flag, so two processes never both create it;
+ * One process per store folder: `<dataDir>/stats2.lock` holds the pid of the process that serves the
+ * store, the pid of the Stats2 process it serves (`ownerPid`, when the store runs in a process of its
+ * own: store-process.ts), host, boot time and (once it listens) url. It is created with the `wx` flag, so two processes never both create it;
  * a lock whose owner is gone (kill -9, crash, reboot) is taken over. LevelDB's own LOCK files stay
  * the real guard against two writers: this file exists to give the operator a clear message (who
  * holds the folder, which url to share) instead of LevelDB's "Resource temporarily unavailable".
@@ -13,19 +14,27 @@ import { type Logger } from '../main/log/logger'
 
 export const LOCK_FILE = 'stats2.lock'
 
-/** A second process on the same folder. `pid` is 0 when the holder could not be identified. */
+/**
+ * A second process on the same folder. `pid` is the process serving the store (0 when the holder
+ * could not be identified), `ownerPid` the Stats2 process it serves when the store runs in a
+ * process of its own: the one an operator stops.
+ */
 export class StoreInUseError extends Error {
   override name = 'StoreInUseError'
   readonly pid: number
+  readonly ownerPid?: number
   readonly url?: string
   readonly dataDir: string
   readonly lockPath: string
   readonly host?: string
 
-  constructor(info: { dataDir: string; pid: number; url?: string; host?: string; detail?: string }) {
+  constructor(info: { dataDir: string; pid: number; ownerPid?: number; url?: string; host?: string; detail?: string }) {
     const lockPath = join(info.dataDir, LOCK_FILE)
     const otherHost = info.host !== undefined && info.host !== hostname()
-    const who = info.pid > 0 ? `process ${info.pid}${otherHost ? ` on ${info.host}` : ''}` : 'another process'
+    const on = otherHost ? ` on ${info.host}` : ''
+    const owned = info.ownerPid !== undefined && info.ownerPid > 0 && info.ownerPid !== info.pid
+    const who =
+      info.pid <= 0 ? 'another process' : owned ? `process ${info.ownerPid}${on} (its store process is ${info.pid})` : `process ${info.pid}${on}`
     const where = info.url ? ` (${info.url})` : ''
     let message = `The Stats2 store in ${info.dataDir} is in use by ${who}${where}. Stop it`
     message += info.url && !otherHost ? `, or set DB_URL=${info.url} to share it.` : ', or use another data folder.'
@@ -33,6 +42,7 @@ export class StoreInUseError extends Error {
     if (info.detail) message += ` (${info.detail})`
     super(message)
     this.pid = info.pid
+    if (owned) this.ownerPid = info.ownerPid
     this.url = info.url
     this.dataDir = info.dataDir
     this.lockPath = lockPath
@@ -41,7 +51,10 @@ export class StoreInUseError extends Error {
 }
 
 export interface LockInfo {
+  /** The process that opened the databases. */
   pid: number
+  /** The Stats2 process that started it, when the store runs in a process of its own. */
+  ownerPid?: number
   host: string
   /** Wall-clock boot time of the machine (ms), to spot locks that survived a reboot. */
   bootTime: number
@@ -69,7 +82,8 @@ function parseLock(text: string): LockInfo | undefined {
       bootTime: typeof value.bootTime === 'number' ? value.bootTime : 0,
       startedAt: typeof value.startedAt === 'string' ? value.startedAt : '',
       token: typeof value.token === 'string' ? value.token : '',
-      url: typeof value.url === 'string' && value.url ? value.url : undefined
+      url: typeof value.url === 'string' && value.url ? value.url : undefined,
+      ...(typeof value.ownerPid === 'number' && Number.isInteger(value.ownerPid) && value.ownerPid > 0 ? { ownerPid: value.ownerPid } : {})
     }
   } catch {
     return undefined
@@ -120,19 +134,35 @@ const heldTokens = new Set<string>()
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * Takes the lock of `dataDir` (which must exist) or throws StoreInUseError. Filesystem errors
- * (EACCES, EROFS, ENOTDIR, …) are thrown as they are, for the caller to word.
+ * How long a start waits for a store process whose owner is gone (killed, crashed) to close its
+ * databases and exit, as it does on its own at once (src/store-server/main.ts): a run resumed right
+ * after a kill -9 then opens the folder instead of being told it is in use.
  */
-export async function acquireStoreLock(dataDir: string, log: Logger): Promise<StoreLock> {
+export const ORPHAN_WAIT_MS = 15_000
+
+/** A live store process whose owner is gone: it is closing (see ORPHAN_WAIT_MS). */
+function isClosingOrphan(lock: LockInfo): boolean {
+  return lock.ownerPid !== undefined && lock.host === hostname() && lock.ownerPid !== lock.pid && !processAlive(lock.ownerPid)
+}
+
+/**
+ * Takes the lock of `dataDir` (which must exist) or throws StoreInUseError. Filesystem errors
+ * (EACCES, EROFS, ENOTDIR, …) are thrown as they are, for the caller to word. `ownerPid`: the
+ * Stats2 process this store serves, when it runs in a process of its own.
+ */
+export async function acquireStoreLock(dataDir: string, log: Logger, options: { ownerPid?: number } = {}): Promise<StoreLock> {
   const path = join(dataDir, LOCK_FILE)
   const info: LockInfo = {
     pid: process.pid,
+    ...(options.ownerPid !== undefined && options.ownerPid !== process.pid ? { ownerPid: options.ownerPid } : {}),
     host: hostname(),
     bootTime: currentBootTime(),
     startedAt: new Date().toISOString(),
     token: randomUUID()
   }
 
+  const started = Date.now()
+  let waitedForOrphan = false
   for (let attempt = 0; ; attempt++) {
     try {
       await fs.writeFile(path, JSON.stringify(info) + '\n', { flag: 'wx', mode: 0o600 })
@@ -161,7 +191,14 @@ export async function acquireStoreLock(dataDir: string, log: Logger): Promise<St
       log.warn(`Taking over the unreadable lock file ${path}`)
     } else {
       const reason = staleReason(holder)
-      if (!reason) throw new StoreInUseError({ dataDir, pid: holder.pid, url: holder.url, host: holder.host })
+      if (!reason && isClosingOrphan(holder) && Date.now() - started < ORPHAN_WAIT_MS) {
+        if (!waitedForOrphan) log.info(`Waiting for store process ${holder.pid} to close: the process it served (${holder.ownerPid}) is gone`)
+        waitedForOrphan = true
+        await sleep(100)
+        attempt-- // waiting for it is not a failed attempt
+        continue
+      }
+      if (!reason) throw new StoreInUseError({ dataDir, pid: holder.pid, ownerPid: holder.ownerPid, url: holder.url, host: holder.host })
       log.info(`Taking over the stale store lock ${path} (${reason})`)
     }
     await removeIfUnchanged(path, text)

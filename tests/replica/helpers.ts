@@ -3,7 +3,7 @@
  * (the source), with the Stats2 schema a real one has; documents are compared with their revisions.
  */
 import { createHash } from 'node:crypto'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server'
+import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { CouchStore } from '../../src/main/store/couch-store'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import { seededRandom } from '../helpers/fault-proxy'

@@ -67,10 +67,14 @@ afterAll(async () => {
   await cleanup()
 })
 
-/** The pid recorded in store S's lock file, if there is one. */
+/**
+ * The Stats2 process recorded in store S's lock file, if there is one: the owner of the store
+ * process that holds the folder (`ownerPid`), or the holder itself when it served in-process.
+ */
 function lockHolder(): number | undefined {
   try {
-    return (JSON.parse(readFileSync(join(dirS, LOCK_FILE), 'utf8')) as { pid?: number }).pid
+    const lock = JSON.parse(readFileSync(join(dirS, LOCK_FILE), 'utf8')) as { pid?: number; ownerPid?: number }
+    return lock.ownerPid ?? lock.pid
   } catch {
     return undefined
   }

@@ -6,6 +6,7 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { SyncScope } from '../../shared/sync-scope'
+import { configEntry } from '../../shared/config-table'
 import { envEnum, envInt, envText, envUrl, nonEmpty, type Env } from './env'
 import { scopeFromEnv } from './scope-config'
 
@@ -55,6 +56,12 @@ export interface DatabaseConfig {
   retries?: number
   /** What anonymous callers of the embedded store may do: read the two databases, or nothing (STATS2_STORE_ANONYMOUS; unset: from the environment at start). */
   storeAnonymous?: 'read' | 'none'
+  /**
+   * The embedded store's liveness deadline (STATS2_STORE_HANG_MS): its process, silent for half of
+   * it, is reported unavailable (calls fail at once with the reason); silent for all of it, it is
+   * killed and started again. Default 10 000.
+   */
+  storeHangMs?: number
   /** Deadline of each call into a design-document function or `_find` scan of the embedded store, in ms (STATS2_STORE_FUNCTION_TIMEOUT_MS, default 5 000 as CouchDB's os_process_timeout; unset: from the environment at start). */
   storeFunctionTimeoutMs?: number
 }
@@ -106,6 +113,9 @@ export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
   return envEnum<'read' | 'none'>(env, 'STATS2_STORE_ANONYMOUS')
 }
 
+/** The embedded store process's liveness deadline when STATS2_STORE_HANG_MS is not set. */
+export const DEFAULT_STORE_HANG_MS = configEntry('STATS2_STORE_HANG_MS').default as number
+
 /** STATS2_STORE_FUNCTION_TIMEOUT_MS: a positive integer, 5 000 by default (CouchDB's `os_process_timeout`). */
 export function storeFunctionTimeoutMs(env: Env = process.env): number {
   return envInt(env, 'STATS2_STORE_FUNCTION_TIMEOUT_MS')
@@ -152,6 +162,7 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       viewTimeoutMs: envInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS'),
       retries: envInt(env, 'STATS2_DB_RETRIES'),
       storeAnonymous: storeAnonymousAccess(env),
+      storeHangMs: envInt(env, 'STATS2_STORE_HANG_MS'),
       storeFunctionTimeoutMs: storeFunctionTimeoutMs(env)
     },
     notify: {

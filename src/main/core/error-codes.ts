@@ -31,6 +31,7 @@ import { ReplicaSourceError } from '../replica/source'
 import { ReplicaTargetError } from '../replica/pull'
 import { ReplicaUpdateRefusedError } from '../replica/marker'
 import { MetricsFileError } from '../metrics/update-metrics'
+import { UpdateWorkerError } from '../updater/worker/run-in-worker'
 
 type ErrorClass = abstract new (...args: never[]) => Error
 
@@ -81,7 +82,10 @@ export const ERROR_TABLE: ReadonlyArray<readonly [ErrorClass, ErrorMapping]> = [
   [ReplicaSourceError, { code: 'store', status: 502 }],
   [ReplicaTargetError, { code: 'store', status: 503 }],
   [ReplicaUpdateRefusedError, { code: 'forbidden', status: 409 }],
-  [MetricsFileError, { code: 'invalid-argument', status: 500 }]
+  [MetricsFileError, { code: 'invalid-argument', status: 500 }],
+  // An update run that failed in its worker thread: only its class name and message crossed; the
+  // update job shows the message (it never reaches IPC as an error of its own).
+  [UpdateWorkerError, { code: 'internal', status: 500 }]
 ]
 
 /** The mapping of an error, or undefined for an error no table row covers (a programming error: `internal`, 500). */

@@ -8,10 +8,10 @@ import { join } from 'node:path'
 import { loadConfig, type Stats2Config } from '../config/config'
 import { loadCredentials } from '../cmsweb/credentials'
 import { createLogger } from '../log/logger'
-import { createNotifier, openCmsweb, updaterOptions } from '../core/runtime'
 import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
-import { runUpdate, type RunOptions } from '../updater/update-run'
+import type { RunOptions } from '../updater/update-run'
+import { UpdateWorker } from '../updater/worker/run-in-worker'
 import { UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
 import { BusyError } from '../core/errors'
 import { Watchlist } from '../watchlist/watchlist'
@@ -77,6 +77,8 @@ export class AppCore extends EventEmitter<Events> {
   /** Store maintenance after an update-all; awaited before the store is closed. */
   private maintenance: Promise<void> = Promise.resolve()
   private readonly readModels = new WeakMap<CouchStore, ReadModel>()
+  /** The worker thread the updates run in (issue 14: their CPU work stays off this event loop). */
+  private readonly updates = new UpdateWorker()
 
   private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
     super()
@@ -163,30 +165,24 @@ export class AppCore extends EventEmitter<Events> {
     return this.watch.runWatched(scope, (next) => this.runOnce(next, runOptions, hooks))
   }
 
-  /** One update run against the active cmsweb and store; `now` is the updater's clock (the demo's replay moves it). */
+  /**
+   * One update run against the active cmsweb and store, in a worker thread (its CPU work never holds
+   * up this event loop: issue 14); `now` is the updater's clock, read once (the demo's replay runs
+   * each earlier step at that step's time).
+   */
   private async runOnce(scope: UpdateScope, runOptions: RunOptions, hooks: Partial<JobHooks>, now?: () => number): Promise<UpdateReport> {
     const config = this.activeConfig()
     const store = await this.activeStore()
     store.assertWritable('updating')
-    const cmsweb = await openCmsweb(config)
-    const notifier = runOptions.triggerProd || runOptions.triggerDev ? await createNotifier(config) : undefined
-    try {
-      return await runUpdate(scope, runOptions, {
-        services: cmsweb.services(hooks.signal),
-        store,
-        notifier,
-        options: updaterOptions(config),
-        signal: hooks.signal,
-        onProgress: hooks.onProgress,
-        onWorkflow: hooks.onWorkflow,
-        // Pinned items are always in the sync scope (issue 8: the watchlist joins the scope).
-        syncScope: withPinned(config.scope, pinnedItems(this.watch.items())),
-        ...(now ? { now } : {})
-      })
-    } finally {
-      await notifier?.close()
-      await cmsweb.close()
-    }
+    return this.updates.run({
+      scope,
+      runOptions,
+      config,
+      store: store.connection(),
+      // Pinned items are always in the sync scope (issue 8: the watchlist joins the scope).
+      syncScope: withPinned(config.scope, pinnedItems(this.watch.items())),
+      ...(now ? { now: now() } : {})
+    }, hooks)
   }
 
   /** Compaction when fragmented and view warming after an update-all, off the update's clock. */
@@ -470,6 +466,7 @@ export class AppCore extends EventEmitter<Events> {
     this.replica.stop()
     await this.job.wait()
     await this.replica.wait()
+    await this.updates.close()
     await this.maintenance
     await this.demo?.close()
     this.demo = undefined

@@ -29,6 +29,11 @@ export function setLogLevel(level: LogLevel): void {
   threshold = LEVELS[level]
 }
 
+/** The level set now (a child process started from here logs at the same one). */
+export function currentLogLevel(): LogLevel {
+  return (Object.keys(LEVELS) as LogLevel[]).find((level) => LEVELS[level] === threshold) ?? 'info'
+}
+
 /** Adds a sink (the desktop's log panel, a test) in addition to stderr; returns its remover. */
 export function addLogSink(sink: LogSink): () => void {
   sinks.add(sink)

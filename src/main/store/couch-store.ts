@@ -12,7 +12,7 @@ import {
 import {
   DESIGN_DOC_ID, VALIDATE_WRITE_ID, searchDesignDoc, validateWriteDesignDoc, VIEW_NAMES, type ViewName
 } from './design-docs'
-import { startEmbeddedCouch, type EmbeddedCouch } from '../../store-server'
+import { startStoreProcess, type StoreProcess } from '../../store-server'
 import { chunk } from '../util/pool'
 import { canonicalJson } from '../util/canonical-json'
 import { designDocPath, isDesignId, isWorkflowId, workflowIdProblem } from './doc-ids'
@@ -70,7 +70,7 @@ const RETRY_MAX_MS = 5_000
 export const WRITE_CREDENTIALS_HINT =
   'set STATS_DB_AUTH_HEADER ("Basic <base64 user:password>" of a CouchDB admin), or in the app Settings → Database, the user and password'
 
-type Expect = 'object' | 'array' | 'rows' | 'any'
+type Expect = 'object' | 'array' | 'rows' | 'json' | 'any'
 
 interface CallOptions {
   /** This call writes: refused at once on a read-only store. */
@@ -123,6 +123,8 @@ function hasShape(value: unknown, expect: Expect): boolean {
       return isRecord(value)
     case 'array':
       return Array.isArray(value)
+    case 'json':
+      return isRecord(value) || Array.isArray(value)
     case 'rows':
       return isRecord(value) && Array.isArray(value.rows)
   }
@@ -208,6 +210,14 @@ export interface CallLimits {
   retries: number
 }
 
+/** What another client needs to reach the same store (see CouchStore.connection). */
+export interface StoreConnection {
+  url: string
+  authHeader?: string
+  batchSize: number
+  limits: CallLimits
+}
+
 function limitsOf(cfg: Partial<Pick<DatabaseConfig, 'timeoutMs' | 'viewTimeoutMs' | 'retries'>> = {}): CallLimits {
   return {
     timeoutMs: cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -223,17 +233,36 @@ export class CouchStore {
   private contacted: boolean
 
   private constructor(
-    /** The server's URL without credentials, for messages and the status line. */
-    readonly url: string,
-    private readonly server: nano.ServerScope,
-    private readonly embedded: EmbeddedCouch | undefined,
+    /** The server's URL without credentials (DB_URL), or the embedded store's first one. */
+    private serverUrl: string,
+    private server: nano.ServerScope,
+    /** The embedded store's supervised process (store-server/process); undefined on DB_URL. */
+    private readonly embedded: StoreProcess | undefined,
     private readonly batchSize: number,
     private readonly limits: CallLimits,
-    /** Whether credentials were given (for the read-only reason). */
-    private readonly withCredentials: boolean
+    /** The credentials sent (DB_URL's, or the embedded store's admin); undefined: none. */
+    private readonly authHeader: string | undefined
   ) {
     // The embedded server is this machine's own; only a DB_URL gets the first-contact budget.
     this.contacted = embedded !== undefined
+  }
+
+  /** Whether credentials were given (for the read-only reason). */
+  private get withCredentials(): boolean {
+    return Boolean(this.authHeader)
+  }
+
+  /**
+   * How another client reaches the same server with the same rights and limits (the update worker,
+   * src/main/updater/worker): `CouchStore.connect(url, authHeader, batchSize, limits)`.
+   */
+  connection(): StoreConnection {
+    return { url: this.url, authHeader: this.embedded?.authHeader ?? this.authHeader, batchSize: this.batchSize, limits: { ...this.limits } }
+  }
+
+  /** The server's URL without credentials, for messages and the status line. */
+  get url(): string {
+    return this.embedded?.url ?? this.serverUrl
   }
 
   /**
@@ -248,19 +277,27 @@ export class CouchStore {
       await store.openSchema()
       return store
     }
-    const embedded = await startEmbeddedCouch({
+    // The store in a supervised process of its own: nothing sent to it can stop this process.
+    const embedded = await startStoreProcess({
       dataDir: cfg.dataDir,
       inMemory: options.inMemory ?? false,
       anonymous: cfg.storeAnonymous ?? storeAnonymousAccess(process.env),
-      functionTimeoutMs: cfg.storeFunctionTimeoutMs ?? storeFunctionTimeoutMs(process.env)
+      functionTimeoutMs: cfg.storeFunctionTimeoutMs ?? storeFunctionTimeoutMs(process.env),
+      hangMs: cfg.storeHangMs
     })
-    const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), true)
+    const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), embedded.authHeader)
     try {
       await store.ensureSchema()
     } catch (error) {
       await embedded.close()
       throw error
     }
+    // A new store process serves the same folder (an in-memory one starts empty): the schema again.
+    embedded.onRestart(() => {
+      store.ensureSchema().catch((error: unknown) => {
+        if (!store.closed) log.warn(`The restarted store's schema: ${(error as Error).message}`)
+      })
+    })
     return store
   }
 
@@ -274,7 +311,7 @@ export class CouchStore {
     parsed.username = ''
     parsed.password = ''
     const plain = parsed.toString().replace(/\/+$/, '')
-    return new CouchStore(plain, CouchStore.nanoFor(plain, header), undefined, batchSize, limitsOf(limits), Boolean(header))
+    return new CouchStore(plain, CouchStore.nanoFor(plain, header), undefined, batchSize, limitsOf(limits), header)
   }
 
   private static nanoFor(url: string, authHeader?: string): nano.ServerScope {
@@ -305,9 +342,26 @@ export class CouchStore {
     return this.embedded !== undefined
   }
 
-  /** Credentials of the embedded server (the desktop's "share this store" hint); undefined on DB_URL. */
-  get embeddedServer(): Pick<EmbeddedCouch, 'url' | 'authHeader' | 'dataDir'> | undefined {
+  /** The embedded store's process (the desktop's "share this store" hint, benchmarks); undefined on DB_URL. */
+  get embeddedServer(): Pick<StoreProcess, 'url' | 'authHeader' | 'dataDir' | 'pid' | 'state' | 'unavailable' | 'signal' | 'usage'> | undefined {
     return this.embedded
+  }
+
+  /**
+   * The embedded store's side of a call: why it cannot be served now (its process is not answering,
+   * restarting or down: the call fails at once with that reason, not retried), else the
+   * signal that aborts it when the store process stops answering or exits, and nano for the
+   * store's current address (a restarted store process may listen on another port).
+   */
+  private embeddedGate(): { down: StoreError } | { signal?: AbortSignal; server: nano.ServerScope } {
+    if (!this.embedded) return { server: this.server }
+    const down = this.embedded.unavailable()
+    if (down) return { down: new StoreError(down, undefined, undefined, 'unreachable') }
+    if (this.embedded.url !== this.serverUrl) {
+      this.serverUrl = this.embedded.url
+      this.server = CouchStore.nanoFor(this.serverUrl, this.embedded.authHeader)
+    }
+    return { signal: this.embedded.signal, server: this.server }
   }
 
   /**
@@ -322,14 +376,19 @@ export class CouchStore {
     const attempts = 1 + Math.max(0, options.retries ?? this.limits.retries)
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted()
+      const gate = this.embeddedGate()
+      if ('down' in gate) throw gate.down
       const firstContact = !this.contacted
       const timeoutMs = firstContact ? Math.min(FIRST_CONTACT_TIMEOUT_MS, options.timeoutMs ?? this.limits.timeoutMs) : (options.timeoutMs ?? this.limits.timeoutMs)
       const deadline = AbortSignal.timeout(timeoutMs)
-      const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline
+      // Aborted by the caller, by the deadline, or (embedded) when the store process stops answering.
+      const signal = AbortSignal.any([deadline, ...(options.signal ? [options.signal] : []), ...(gate.signal ? [gate.signal] : [])])
       let failure: StoreError
       let retryable: boolean
       try {
-        const answer: unknown = await this.server.request({ ...params, signal } as nano.RequestOptions)
+        const answer: unknown = await gate.server.request({ ...params, signal } as nano.RequestOptions)
+        // nano answers '' for a body cut short (the server died mid-answer): a failed call, not an answer.
+        if (answer === '' && (params.method ?? 'get').toLowerCase() !== 'head') throw new Error('the answer ended before it was complete')
         this.contacted = true
         if (!hasShape(answer, options.expect ?? 'any')) {
           throw new NotCouchDbError(
@@ -338,9 +397,11 @@ export class CouchStore {
         }
         return answer as T
       } catch (error) {
-        if (error instanceof StoreError) throw error
         // The caller went away: its reason (an AbortError), never a retry.
         if (options.signal?.aborted) throw options.signal.reason
+        // The embedded store's process stopped answering or exited meanwhile: its supervisor's reason.
+        if (gate.signal?.aborted) throw new StoreError(String(gate.signal.reason), undefined, undefined, 'unreachable')
+        if (error instanceof StoreError) throw error
         if (deadline.aborted) {
           failure = new StoreError(
             firstContact
@@ -748,7 +809,7 @@ export class CouchStore {
     // The embedded server answers `_compact` only once it has finished (minutes on a large store):
     // the long limit, and no retry that would start it again.
     const long = /(^|\/)(_compact(\/[^/]+)?|_view_cleanup)$/.test(path)
-    return this.request<T>(what, params, { write: !reads, signal, ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
+    return this.request<T>(what, params, { write: !reads, signal, expect: 'json', ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,8 @@ export const CHANNEL_NAMES = [
   'search', 'getWorkflow', 'getWorkflowChart', 'getSearchHistory', 'updateSelected', 'updateAll', 'cancelUpdate', 'getUpdaterState',
   'getStatus', 'getSettings', 'setSettings', 'testConnection', 'exportSearch', 'exportWorkflow', 'openExternal',
   'startDemo', 'stopDemo',
-  'getWatchlist', 'watchlistAdd', 'watchlistRemove', 'setWatchlistOptions', 'updateWatchlist'
+  'getWatchlist', 'watchlistAdd', 'watchlistRemove', 'setWatchlistOptions', 'updateWatchlist',
+  'getOverview', 'getOverviewList', 'markOverviewLook'
 ] as const
 export type ChannelName = (typeof CHANNEL_NAMES)[number]
 

@@ -22,6 +22,7 @@ import type { SyncScope } from '../../shared/sync-scope'
 import { runStoreCommand } from './store-command'
 import { runServeCommand } from './serve-command'
 import { asksForHelp, commandHelp } from './help'
+import { OverviewUsageError, runOverviewCommand } from './overview-command'
 
 const log = createLogger('cli')
 
@@ -55,6 +56,13 @@ Commands:
                       Check each database of the embedded store (STATS2_DATA_DIR): ok with its
                       document count, or damaged and why (exit 1). repair copies each damaged
                       folder aside, then runs LevelDB's repair.
+  overview [--campaign C | --prepid P | --processing-string S | --type T | --search TEXT | --scope]
+         [--stall-hours H] [--json]
+                      The operator overview of every stored workflow or of one selection:
+                      workflows and events per status, campaign and McM priority block, time
+                      in each status, what needs attention (stalled, past their ETA, an output
+                      INVALID, a failed update) and ACDC families; --json prints the object
+                      GET <base>/api/overview answers.
   serve [--host H] [--port P] [--base-path /stats]
                       Serve the old Stats2 web service's URLs (HTML page, api/get_json,
                       api/fetch, md, api/update) and a read-only dashboard; see README.
@@ -308,12 +316,14 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runStoreCommand(args, config, io)
       case 'serve':
         return await runServeCommand(args, config, io)
+      case 'overview':
+        return await runOverviewCommand(args, config, io)
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    if (error instanceof UsageError || error instanceof BackupUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || error instanceof BackupUsageError || error instanceof OverviewUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`stats2: ${message}\n\n${USAGE}`)
       return 2
     }

@@ -35,6 +35,12 @@ import { detailView } from '../core/workflow-boundary'
 import { pinnedItems } from '../../shared/watchlist'
 import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
+import { OverviewService, listRows } from '../overview/service'
+import { OverviewLookFile } from '../overview/look-file'
+import { LOOK_FAILED } from '../../shared/overview/compute'
+import type { OverviewSelection } from '../../shared/overview/selection'
+import type { OverviewDrill } from '../../shared/overview/drill'
+import type { LookAnswer, OverviewListResult, OverviewLook, OverviewView } from '../../shared/overview/types'
 
 const log = createLogger('app')
 
@@ -76,10 +82,14 @@ export class AppCore extends EventEmitter<Events> {
   private maintenance: Promise<void> = Promise.resolve()
   private readonly rowCaches = new WeakMap<CouchStore, RowCache>()
   private readonly chartCaches = new WeakMap<CouchStore, ChartCache>()
+  /** The operator overview of each store (src/main/overview), and where this operator's last look is kept. */
+  private readonly overviews = new WeakMap<CouchStore, OverviewService>()
+  private readonly lookFile: OverviewLookFile
 
   private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
     super()
     this.env = options.env ?? process.env
+    this.lookFile = OverviewLookFile.in(options.userDataDir)
     this.job = new UpdateJob(this.runner)
     this.job.on('state', (state) => {
       this.emit('updaterState', state)
@@ -240,6 +250,33 @@ export class AppCore extends EventEmitter<Events> {
     const { names } = await new WorkflowSearch(store, cache.memo).findAllNames({ text, field })
     const digests = await cache.digests(names)
     return aggregateTracks([...digests.values()].map((digest) => digest.track))
+  }
+
+  // ---- the operator overview (src/main/overview) ----------------------------------------------
+
+  private overviewOf(store: CouchStore): OverviewService {
+    let service = this.overviews.get(store)
+    if (!service) {
+      service = new OverviewService(store, { stallHours: () => this.watch.stallHours, watchlistNames: () => this.watch.pinnedNames() })
+      this.overviews.set(store, service)
+    }
+    return service
+  }
+
+  async overview(selection: OverviewSelection, since?: OverviewLook): Promise<OverviewView> {
+    return this.overviewOf(await this.activeStore()).overview(selection, since ? { look: since } : {})
+  }
+
+  async overviewList(selection: OverviewSelection, drill: OverviewDrill, page = 0, pageSize = 100): Promise<OverviewListResult> {
+    const store = await this.activeStore()
+    return listRows(this.rowCache(store), page, pageSize, await this.overviewOf(store).list(selection, drill, page, pageSize))
+  }
+
+  /** Records this look (now, the failed workflows now) in the settings folder and answers the previous one. */
+  async markOverviewLook(): Promise<LookAnswer> {
+    const failed = await this.overviewOf(await this.activeStore()).failedNames()
+    const previous = await this.lookFile.swap({ time: Math.floor(Date.now() / 1000), failed: failed.slice(0, LOOK_FAILED) })
+    return previous ? { where: 'app', previous } : { where: 'app' }
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {

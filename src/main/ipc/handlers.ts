@@ -9,6 +9,7 @@ import { allowedExternalUrl } from '../../shared/rules/links'
 import { createLogger } from '../log/logger'
 import { NotFoundError, type AppCore } from '../desktop/app-core'
 import { SearchError } from '../search/search'
+import { OverviewError } from '../overview/service'
 import { ConfigError } from '../config/config'
 import { SettingsError } from '../desktop/desktop-settings'
 import { WatchlistError } from '../watchlist/watchlist-file'
@@ -71,7 +72,10 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
       await core.watch.setStallHours(stallHours)
       return core.watch.view()
     },
-    updateWatchlist: ({ triggerProd, triggerDev }) => core.updateWatchlist({ triggerProd, triggerDev })
+    updateWatchlist: ({ triggerProd, triggerDev }) => core.updateWatchlist({ triggerProd, triggerDev }),
+    getOverview: ({ selection, since }) => core.overview(selection, since),
+    getOverviewList: ({ selection, drill, page, pageSize }) => core.overviewList(selection, drill, page, pageSize),
+    markOverviewLook: () => core.markOverviewLook()
   }
 }
 
@@ -83,6 +87,7 @@ type ErrorClass = abstract new (...args: never[]) => Error
  */
 const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ErrorCode]> = [
   [SearchError, 'invalid-argument'],
+  [OverviewError, 'invalid-argument'],
   [ConfigError, 'invalid-argument'],
   [SettingsError, 'invalid-argument'],
   [WatchlistError, 'invalid-argument'],

@@ -21,6 +21,7 @@ import { BusyError } from '../updater/update-job'
 import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
+import { OverviewService, listRows } from '../overview/service'
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -57,7 +58,7 @@ export function limited<A, R>(limit: number, run: (arg: A) => Promise<R>): (arg:
   }
 }
 
-export function readOnlyHandlers(store: CouchStore): Handlers {
+export function readOnlyHandlers(store: CouchStore, overview = new OverviewService(store)): Handlers {
   const refuse = async (): Promise<never> => {
     throw new ForbiddenError(READ_ONLY_MESSAGE)
   }
@@ -127,7 +128,12 @@ export function readOnlyHandlers(store: CouchStore): Handlers {
     watchlistAdd: refuse,
     watchlistRemove: refuse,
     setWatchlistOptions: refuse,
-    updateWatchlist: refuse
+    updateWatchlist: refuse,
+    // The overview reads only; "since my last look" is kept by each operator's browser here.
+    getOverview: limited(HEAVY_AT_ONCE, ({ selection, since }) => overview.overview(selection, since ? { look: since } : {})),
+    getOverviewList: limited(HEAVY_AT_ONCE, async ({ selection, drill, page = 0, pageSize = 100 }) =>
+      listRows(rows, page, pageSize, await overview.list(selection, drill, page, pageSize))),
+    markOverviewLook: async () => ({ where: 'browser' })
   }
 }
 

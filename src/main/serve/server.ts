@@ -11,7 +11,7 @@ import { StoreError, type CouchStore } from '../store/couch-store'
 import { createLogger } from '../log/logger'
 import { workflowName as workflowNameSchema } from '../../shared/ipc-contract'
 import type { Authoriser } from './auth'
-import { Dashboard, readOnlyHandlers } from './dashboard'
+import { Dashboard, HEAVY_AT_ONCE, limited, readOnlyHandlers } from './dashboard'
 import { BadRequestError, HttpError, MethodNotAllowedError, NotFoundError } from './errors'
 import { sortedJson } from './json'
 import { markdownTable } from './markdown'
@@ -19,6 +19,8 @@ import { FRONT_PAGE_CSS, renderFrontPage } from './page'
 import { checkParam, parsePage, readPage, readPages, selectorOf, VIEW_OF, VIEW_SELECTORS } from './query'
 import { requestsDocCount, viewHasKey } from './store-reads'
 import type { UpdateQueue } from './updates'
+import { OverviewService } from '../overview/service'
+import { answerOverview } from './overview-route'
 
 const log = createLogger('serve')
 
@@ -127,7 +129,11 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
   const { config, store, auth, updates } = deps
   const now = deps.now ?? (() => Date.now() / 1000)
   const base = config.basePath === '/' ? '' : config.basePath
-  const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(store) })
+  // One overview engine per instance: the route and the dashboard read the same facts.
+  const overview = new OverviewService(store, deps.now ? { now: () => Math.floor(deps.now!()) } : {})
+  const overviewAnswer = limited(HEAVY_AT_ONCE, ({ res, params }: { res: ServerResponse; params: URLSearchParams }) =>
+    answerOverview(res, params, overview, (out, status, body) => json(out, status, body)))
+  const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(store, overview) })
   const headerFigures = cachedRead(async () => {
     const [totalWorkflows, settings] = await Promise.all([requestsDocCount(store), store.getSettings()])
     return { totalWorkflows, lastUpdate: typeof settings.last_dbs_update_date === 'number' ? settings.last_dbs_update_date : undefined }
@@ -232,6 +238,7 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       const docs = await readPages(store, selectorOf(url.searchParams), FETCH_MAX_PAGES)
       return json(res, 200, sortedJson(docs))
     }
+    if (rest === '/api/overview') return overviewAnswer({ res, params: url.searchParams })
     if (rest === '/md') {
       const docs = await readPages(store, selectorOf(url.searchParams), MD_MAX_PAGES)
       return send(res, 200, markdownTable(docs, config.publicUrl), 'text/plain; charset=utf-8')

@@ -1,0 +1,226 @@
+/**
+ * The overview of one store, as the desktop, `stats2 ui`, `stats2 serve` and `stats2 overview` ask
+ * for it: resolves a selection to the engine's slots (in memory where the facts hold the key the
+ * view would use — campaign, PrepID, type, processing string —, through the store's views or the
+ * search box otherwise), computes the overview (src/shared/overview/compute.ts) and names the
+ * datasets its "since my last look" list shows. Answers of one selection are reused for
+ * REUSE_SECONDS while nothing was written, so repeated calls cost a lookup.
+ */
+import type { CouchStore } from '../store/couch-store'
+import { WorkflowSearch, VIEW_OF } from '../search/search'
+import { ScopeMembership } from '../updater/scope-membership'
+import { SETTINGS_DB, type SettingsDoc } from '../../shared/stats2-doc'
+import { normaliseScope, isScoped, type SyncScope } from '../../shared/sync-scope'
+import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
+import type { FactsTable } from '../../shared/overview/facts-table'
+import { computeOverview, overviewJson, type OverviewComputation } from '../../shared/overview/compute'
+import { computeAttention } from '../../shared/overview/attention'
+import { drillSlots, isEmptyDrill, type OverviewDrill } from '../../shared/overview/drill'
+import { selectionKey, type OverviewSelection } from '../../shared/overview/selection'
+import type { OverviewJson, OverviewListResult, OverviewLook, OverviewView } from '../../shared/overview/types'
+import type { RowCache } from '../search/row-cache'
+import { OverviewEngine } from './engine'
+
+/** Seconds an answer is reused while the store is unchanged (time-dependent parts move slowly). */
+export const REUSE_SECONDS = 30
+const REUSED_ANSWERS = 16
+/** Workflows a search selection may hold (the search box's own bound is for pages of documents). */
+const SEARCH_LIMIT = 1_000_000
+
+/** A selection or request the overview cannot answer (unknown selector, no watchlist here): the caller's mistake. */
+export class OverviewError extends Error {
+  override name = 'OverviewError'
+}
+
+export interface OverviewServiceOptions {
+  /** Unix seconds. */
+  now?: () => number
+  /** The stall time (hours): the watchlist's setting on the desktop, 24 elsewhere. */
+  stallHours?: () => number
+  /** The pinned workflows (desktop); without it a watchlist selection is refused. */
+  watchlistNames?: () => Promise<string[]>
+}
+
+export interface OverviewRequest {
+  look?: OverviewLook
+  /** Unix seconds; the clock's by default. */
+  now?: number
+  stallHours?: number
+}
+
+interface SettingsFacts {
+  failed: Map<string, string>
+  lastRun?: number
+  /** The workflows the updater follows, when a sync scope is set. */
+  membership?: ScopeMembership
+}
+
+type ScopeSettings = SettingsDoc & { sync_scope?: SyncScope; scope_excluded?: string[]; scope_followed?: string[] }
+
+/** Names a selection needs from the store before it can be matched against the facts. */
+type Resolved = { names: string[] } | undefined
+
+export class OverviewService {
+  readonly engine: OverviewEngine
+  private settingsRead: { seq: string; value: SettingsFacts } | undefined
+  private readonly answers = new Map<string, { version: number; settingsSeq: string; at: number; computation: OverviewComputation }>()
+
+  constructor(private readonly store: CouchStore, private readonly options: OverviewServiceOptions = {}) {
+    this.engine = new OverviewEngine(store)
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Math.floor(Date.now() / 1000)
+  }
+
+  /** The retry list and the sync scope's membership, read again only when the settings database changed. */
+  private async settings(): Promise<{ seq: string; value: SettingsFacts }> {
+    const info = await this.store.raw<{ update_seq: unknown }>('read the settings information', { db: SETTINGS_DB, method: 'get' })
+    const seq = JSON.stringify(info.update_seq)
+    if (this.settingsRead?.seq === seq) return this.settingsRead
+    const doc = (await this.store.getSettings()) as ScopeSettings
+    const names = Array.isArray(doc.failed_workflows) ? doc.failed_workflows.filter((name): name is string => typeof name === 'string') : []
+    const reasons = typeof doc.failed_reasons === 'object' && doc.failed_reasons !== null ? doc.failed_reasons : {}
+    const failed = new Map(names.map((name) => [name, typeof reasons[name] === 'string' ? reasons[name]!.slice(0, 500) : 'failed in an earlier update run']))
+    const value: SettingsFacts = { failed }
+    if (typeof doc.last_dbs_update_date === 'number' && Number.isFinite(doc.last_dbs_update_date)) value.lastRun = doc.last_dbs_update_date
+    const scope = doc.sync_scope && typeof doc.sync_scope === 'object' ? normaliseScope(doc.sync_scope) : undefined
+    if (scope?.ok && isScoped(scope.value)) value.membership = ScopeMembership.fromSettings(doc)
+    this.settingsRead = { seq, value }
+    return this.settingsRead
+  }
+
+  /** The failed workflows now (what a look remembers). */
+  async failedNames(): Promise<string[]> {
+    return [...(await this.settings()).value.failed.keys()].sort()
+  }
+
+  /** What a selection needs from the store's views or the search box (outside the engine's turn). */
+  private async resolve(selection: OverviewSelection): Promise<Resolved> {
+    switch (selection.kind) {
+      case 'field':
+        switch (selection.field) {
+          case 'output_dataset':
+          case 'input_dataset':
+          case 'request':
+            return { names: await this.store.namesByViewKey(VIEW_OF[selection.field], selection.value) }
+          case 'workflow_name':
+            return { names: [selection.value] }
+          default:
+            return undefined
+        }
+      case 'search':
+        return { names: (await new WorkflowSearch(this.store).findAllNames({ text: selection.text }, SEARCH_LIMIT)).names }
+      case 'watchlist':
+        if (!this.options.watchlistNames) throw new OverviewError('There is no watchlist here: it belongs to an operator\'s desktop app or `stats2 ui`.')
+        return { names: await this.options.watchlistNames() }
+      default:
+        return undefined
+    }
+  }
+
+  /** The selection's slots, in slot order. */
+  private slots(table: FactsTable, selection: OverviewSelection, resolved: Resolved, settings: SettingsFacts): Int32Array {
+    if (resolved) {
+      const found = new Set<number>()
+      for (const name of resolved.names) {
+        const slot = table.slotOf(name)
+        if (slot !== undefined) found.add(slot)
+      }
+      return Int32Array.from([...found].sort((a, b) => a - b))
+    }
+    const all = table.allSlots()
+    if (selection.kind === 'scope') {
+      const membership = settings.membership
+      return membership ? all.filter((slot) => !membership.isExcluded(table.names[slot]!)) : all
+    }
+    if (selection.kind !== 'field') return all
+    const id = table.strings.find(selection.value)
+    if (id < 0) return new Int32Array(0)
+    switch (selection.field) {
+      case 'campaign':
+        return all.filter((slot) => table.ids.campaign[slot] === id || (table.moreCampaigns.get(slot)?.includes(id) ?? false))
+      case 'prepid':
+        return all.filter((slot) => table.ids.prepId[slot] === id)
+      case 'type':
+        return all.filter((slot) => table.ids.requestType[slot] === id)
+      case 'processing_string':
+        return all.filter((slot) => table.ids.processingString[slot] === id)
+      default:
+        throw new OverviewError(`internal: ${selection.field} is resolved through a view`)
+    }
+  }
+
+  private async computation(selection: OverviewSelection, request: OverviewRequest): Promise<OverviewComputation> {
+    const [resolved, settings] = await Promise.all([this.resolve(selection), this.settings()])
+    const now = request.now ?? this.now()
+    const stallHours = request.stallHours ?? this.options.stallHours?.() ?? DEFAULT_STALL_HOURS
+    const key = JSON.stringify([selectionKey(selection), request.look ?? null, stallHours, resolved?.names.length ?? -1])
+    const computation = await this.engine.run((table) => {
+      const reused = this.answers.get(key)
+      if (reused && reused.version === table.version && reused.settingsSeq === settings.seq && now >= reused.at && now - reused.at < REUSE_SECONDS && request.now === undefined) {
+        return reused.computation
+      }
+      const computed = computeOverview(table, this.slots(table, selection, resolved, settings.value), {
+        selection,
+        now,
+        stallHours,
+        failed: settings.value.failed,
+        ...(settings.value.lastRun !== undefined ? { lastRun: settings.value.lastRun } : {}),
+        ...(request.look ? { look: request.look } : {}),
+        source: this.engine.stats.source ?? 'view'
+      })
+      this.answers.delete(key)
+      this.answers.set(key, { version: table.version, settingsSeq: settings.seq, at: now, computation: computed })
+      for (const oldest of this.answers.keys()) {
+        if (this.answers.size <= REUSED_ANSWERS) break
+        this.answers.delete(oldest)
+      }
+      return computed
+    })
+    await this.nameDatasets(computation)
+    return computation
+  }
+
+  /** Sets the dataset name of each listed "now VALID" entry (names are not kept in memory). */
+  private async nameDatasets(computation: OverviewComputation): Promise<void> {
+    const pending = computation.pendingDatasets.filter((item) => item.entry.detail === '')
+    if (pending.length === 0) return
+    const docs = await this.engine.documents([...new Set(pending.map((item) => item.entry.workflow))])
+    for (const item of pending) {
+      const outputs = (docs.get(item.entry.workflow) as { OutputDatasets?: unknown } | undefined)?.OutputDatasets
+      const name = Array.isArray(outputs) ? outputs[item.output] : undefined
+      item.entry.detail = typeof name === 'string' ? name : `output dataset ${item.output + 1}`
+    }
+  }
+
+  async overview(selection: OverviewSelection, request: OverviewRequest = {}): Promise<OverviewView> {
+    return (await this.computation(selection, request)).view
+  }
+
+  /** The JSON object of `stats2 overview --json` and `GET api/overview`. */
+  async json(selection: OverviewSelection, request: Omit<OverviewRequest, 'look'> = {}): Promise<OverviewJson> {
+    return overviewJson(await this.computation(selection, request))
+  }
+
+  /** One page of the workflows behind a cell, in the cell's order. */
+  async list(selection: OverviewSelection, drill: OverviewDrill, page: number, pageSize: number, request: Omit<OverviewRequest, 'look'> = {}): Promise<{ total: number; names: string[] }> {
+    const [resolved, settings] = await Promise.all([this.resolve(selection), this.settings()])
+    const now = request.now ?? this.now()
+    const stallHours = request.stallHours ?? this.options.stallHours?.() ?? DEFAULT_STALL_HOURS
+    return this.engine.run((table) => {
+      const slots = this.slots(table, selection, resolved, settings.value)
+      const attention = drill.reason
+        ? computeAttention(table, slots, { now, stallSeconds: stallHours * 3600, failed: settings.value.failed, failedFallback: settings.value.lastRun ?? now })
+        : undefined
+      const picked = isEmptyDrill(drill) ? drillSlots(table, slots, {}) : drillSlots(table, slots, drill, attention)
+      return { total: picked.length, names: picked.slice(page * pageSize, (page + 1) * pageSize).map((slot) => table.names[slot]!) }
+    })
+  }
+}
+
+/** The result rows of a page of names (the row cache's, as the search list shows them). */
+export async function listRows(rows: RowCache, page: number, pageSize: number, found: { total: number; names: string[] }): Promise<OverviewListResult> {
+  const digests = await rows.digests(found.names)
+  return { total: found.total, page, pageSize, rows: found.names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
+}

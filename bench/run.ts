@@ -22,6 +22,11 @@
  *   npm run bench -- --search-only [--search-docs 200000]
  * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
  *   npm run bench -- --store-only --stored 100000 --workflows 10000
+ * The operator overview (bench/overview.ts) at `--overview-docs` (default 200 000): boardP95Ms,
+ * durationsP95Ms, attentionP95Ms (warm), overviewFirstBuildS, overviewHeapMb, overviewChangeMs. The
+ * default run measures it at 20 000 (a few minutes); the production size with the search part, or alone:
+ *   npm run bench -- --search-only --search-docs 200000     (search and overview at 200 000)
+ *   npm run bench -- --overview-only [--overview-docs 200000]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -42,6 +47,7 @@ import { benchStoreAtScale, type StoreFigures } from './store'
 import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
 import { type SimProcess, startSimProcess } from './sim-process'
+import { benchOverview, type OverviewFigures } from './overview'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
@@ -69,7 +75,11 @@ const { values } = parseArgs({
     'scope-total': { type: 'string', default: '200000' },
     'scope-target': { type: 'string', default: '2000' },
     'scoped-only': { type: 'boolean', default: false },
-    'no-unscoped': { type: 'boolean', default: false }
+    'no-unscoped': { type: 'boolean', default: false },
+    /** The operator overview (bench/overview.ts): only it, at `--overview-docs`; `--no-overview` skips it. */
+    'overview-only': { type: 'boolean', default: false },
+    'overview-docs': { type: 'string' },
+    'no-overview': { type: 'boolean', default: false }
   },
   strict: true
 })
@@ -83,6 +93,13 @@ function scopedOptions(work: string): Parameters<typeof benchScoped>[0] {
   if (!Number.isInteger(total) || total < 1) throw new Error(`--scope-total: a positive integer, got ${values['scope-total']}`)
   if (!Number.isInteger(target) || target < 1) throw new Error(`--scope-target: a positive integer, got ${values['scope-target']}`)
   return { work, total, target: Math.min(target, Math.max(1, Math.floor(total / 5))), latencyMs: LATENCY, concurrency: C, seed: String(values.seed), unscoped: !values['no-unscoped'] }
+}
+
+/** Workflows of the overview part: `--overview-docs`, else `fallback`. */
+function overviewDocs(fallback: number): number {
+  const docs = values['overview-docs'] === undefined ? fallback : Number(values['overview-docs'])
+  if (!Number.isInteger(docs) || docs < 1) throw new Error(`--overview-docs: a positive integer, got ${values['overview-docs']}`)
+  return docs
 }
 
 async function simCall<T>(sim: SimProcess, path: string, method = 'GET'): Promise<T> {
@@ -177,10 +194,20 @@ async function main(): Promise<void> {
     return
   }
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
+  if (values['overview-only']) {
+    try {
+      const overview = await benchOverview(overviewDocs(200_000), join(work, 'overview'))
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...overview }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
   if (values['search-only']) {
     try {
       const search = await benchSearch(Number(values['search-docs']), join(work, 'search'))
-      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(search, undefined) }))
+      const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(Number(values['search-docs'])), join(work, 'overview'))
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(search, undefined), ...overview }))
     } finally {
       await rm(work, { recursive: true, force: true })
     }
@@ -213,6 +240,7 @@ async function main(): Promise<void> {
   try {
     const serve = await serveKeys()
     const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))
+    const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(20_000), join(work, 'overview'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
     const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })
@@ -230,7 +258,7 @@ async function main(): Promise<void> {
       printMode(fast, bound)
       const scoped: ScopedBenchResult = await benchScoped(scopedOptions(join(work, 'scoped')))
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve, ...overview }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -243,7 +271,8 @@ async function main(): Promise<void> {
         identical,
         ...storeKeys,
         ...scoped,
-        ...serve
+        ...serve,
+        ...overview
       }))
     } finally {
       await sim.stop()

@@ -312,7 +312,8 @@ describe('the overview against a brute force over stats2 dump', () => {
         }
       }
       // The CLI (its own engine, a first build) and the API (the service's engine) print one object.
-      // Their clocks differ by a moment: the CLI's answer is the API's before or after it.
+      // The overview's clock ticks once a minute: the CLI's answer is the API's before or after it
+      // (the same, unless a minute turned in between).
       const before = await call(`${served.origin}/stats/api/overview?campaign=${encodeURIComponent(campaign)}`)
       const cli = await runCli(['overview', '--campaign', campaign, '--json'], env)
       const after = await call(`${served.origin}/stats/api/overview?campaign=${encodeURIComponent(campaign)}`)

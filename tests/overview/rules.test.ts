@@ -82,6 +82,32 @@ describe('the facts table', () => {
     expect(t.campaignsOf(t.slotOf('b')!)).toEqual([])
     expect(t.allSlots().length).toBe(2)
   })
+
+  it('keeps every workflow\'s transition times right through replacements and the compaction of their array', () => {
+    const transitions = (i: number, round: number): WorkflowDoc['RequestTransition'] =>
+      ['new', 'assigned', 'running-open', 'completed'].slice(0, 2 + ((i + round) % 3)).map((Status, k) => ({ Status, UpdateTime: round * 1000 + i * 10 + k * (i + 1) * H }))
+    const t = new FactsTable()
+    const docs = Array.from({ length: 300 }, (_, i) => doc(`w${i}`, { RequestTransition: transitions(i, 0) }))
+    for (const d of docs) t.set(factsOf(d, d._id))
+    // Enough replacements for old times to outweigh the live ones several times over; checked after each round.
+    let arrays = 0
+    let times = t.times
+    for (let round = 1; round <= 150; round++) {
+      for (let i = round % 3; i < 300; i += 3) {
+        docs[i] = doc(`w${i}`, { RequestTransition: transitions(i, round) })
+        t.set(factsOf(docs[i]!, docs[i]!._id))
+        if (t.times !== times) [arrays, times] = [arrays + 1, t.times]
+      }
+      const fresh = table(docs)
+      expect(computeDurations(t, t.allSlots()), `round ${round}`).toEqual(computeDurations(fresh, fresh.allSlots()))
+    }
+    for (let i = 0; i < 30; i++) t.delete(`w${i}`)
+    const fresh = table(docs.slice(30))
+    expect(computeDurations(t, t.allSlots())).toEqual(computeDurations(fresh, fresh.allSlots()))
+    // 45 000 times were stored in all: the old ones were dropped on the way, many times.
+    expect(arrays).toBeGreaterThan(10)
+    expect(t.times.length).toBeLessThanOrEqual(8192)
+  })
 })
 
 describe('the board', () => {

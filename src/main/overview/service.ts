@@ -3,8 +3,12 @@
  * for it: resolves a selection to the engine's slots (in memory where the facts hold the key the
  * view would use — campaign, PrepID, type, processing string —, through the store's views or the
  * search box otherwise), computes the overview (src/shared/overview/compute.ts) and names the
- * datasets its "since my last look" list shows. Answers of one selection are reused for
- * REUSE_SECONDS while nothing was written, so repeated calls cost a lookup.
+ * datasets its "since my last look" list shows.
+ *
+ * An answer is computed for the current minute (`now` is whole minutes: stalls and ETAs are a matter
+ * of hours), so every door — the CLI, the API, the dashboards — gives the same object within a
+ * minute, and an answer is reused within its minute while nothing was written: repeated calls cost
+ * a lookup.
  */
 import type { CouchStore } from '../store/couch-store'
 import { WorkflowSearch, VIEW_OF } from '../search/search'
@@ -15,14 +19,14 @@ import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
 import type { FactsTable } from '../../shared/overview/facts-table'
 import { computeOverview, overviewJson, type OverviewComputation } from '../../shared/overview/compute'
 import { computeAttention } from '../../shared/overview/attention'
-import { drillSlots, isEmptyDrill, type OverviewDrill } from '../../shared/overview/drill'
+import { drillSlots, type OverviewDrill } from '../../shared/overview/drill'
 import { selectionKey, type OverviewSelection } from '../../shared/overview/selection'
 import type { OverviewJson, OverviewListResult, OverviewLook, OverviewView } from '../../shared/overview/types'
 import type { RowCache } from '../search/row-cache'
 import { OverviewEngine } from './engine'
 
-/** Seconds an answer is reused while the store is unchanged (time-dependent parts move slowly). */
-export const REUSE_SECONDS = 30
+/** The overview's clock ticks once a minute. */
+export const CLOCK_SECONDS = 60
 const REUSED_ANSWERS = 16
 /** Workflows a search selection may hold (the search box's own bound is for pages of documents). */
 const SEARCH_LIMIT = 1_000_000
@@ -43,12 +47,12 @@ export interface OverviewServiceOptions {
 
 export interface OverviewRequest {
   look?: OverviewLook
-  /** Unix seconds; the clock's by default. */
+  /** Unix seconds; the overview's clock (whole minutes) by default. */
   now?: number
   stallHours?: number
 }
 
-interface SettingsFacts {
+export interface SettingsFacts {
   failed: Map<string, string>
   lastRun?: number
   /** The workflows the updater follows, when a sync scope is set. */
@@ -63,14 +67,14 @@ type Resolved = { names: string[] } | undefined
 export class OverviewService {
   readonly engine: OverviewEngine
   private settingsRead: { seq: string; value: SettingsFacts } | undefined
-  private readonly answers = new Map<string, { version: number; settingsSeq: string; at: number; computation: OverviewComputation }>()
+  private readonly answers = new Map<string, { version: number; settingsSeq: string; size: number; at: number; computation: OverviewComputation }>()
 
   constructor(private readonly store: CouchStore, private readonly options: OverviewServiceOptions = {}) {
     this.engine = new OverviewEngine(store)
   }
 
   private now(): number {
-    return this.options.now?.() ?? Math.floor(Date.now() / 1000)
+    return this.options.now?.() ?? Math.floor(Date.now() / 1000 / CLOCK_SECONDS) * CLOCK_SECONDS
   }
 
   /** The retry list and the sync scope's membership, read again only when the settings database changed. */
@@ -151,27 +155,33 @@ export class OverviewService {
     }
   }
 
-  private async computation(selection: OverviewSelection, request: OverviewRequest): Promise<OverviewComputation> {
+  /** Runs `use` on the current facts, the selection's slots (slot order) and the store's settings, in the engine's turn. */
+  async withSelection<T>(selection: OverviewSelection, use: (table: FactsTable, slots: Int32Array, settings: SettingsFacts & { seq: string }) => T): Promise<T> {
     const [resolved, settings] = await Promise.all([this.resolve(selection), this.settings()])
+    return this.engine.run((table) => use(table, this.slots(table, selection, resolved, settings.value), { ...settings.value, seq: settings.seq }))
+  }
+
+  private async computation(selection: OverviewSelection, request: OverviewRequest): Promise<OverviewComputation> {
     const now = request.now ?? this.now()
     const stallHours = request.stallHours ?? this.options.stallHours?.() ?? DEFAULT_STALL_HOURS
-    const key = JSON.stringify([selectionKey(selection), request.look ?? null, stallHours, resolved?.names.length ?? -1])
-    const computation = await this.engine.run((table) => {
+    const key = JSON.stringify([selectionKey(selection), request.look ?? null, stallHours])
+    const computation = await this.withSelection(selection, (table, slots, settings) => {
       const reused = this.answers.get(key)
-      if (reused && reused.version === table.version && reused.settingsSeq === settings.seq && now >= reused.at && now - reused.at < REUSE_SECONDS && request.now === undefined) {
+      if (reused && reused.version === table.version && reused.settingsSeq === settings.seq && reused.size === slots.length &&
+        reused.at === now) {
         return reused.computation
       }
-      const computed = computeOverview(table, this.slots(table, selection, resolved, settings.value), {
+      const computed = computeOverview(table, slots, {
         selection,
         now,
         stallHours,
-        failed: settings.value.failed,
-        ...(settings.value.lastRun !== undefined ? { lastRun: settings.value.lastRun } : {}),
+        failed: settings.failed,
+        ...(settings.lastRun !== undefined ? { lastRun: settings.lastRun } : {}),
         ...(request.look ? { look: request.look } : {}),
         source: this.engine.stats.source ?? 'view'
       })
       this.answers.delete(key)
-      this.answers.set(key, { version: table.version, settingsSeq: settings.seq, at: now, computation: computed })
+      this.answers.set(key, { version: table.version, settingsSeq: settings.seq, size: slots.length, at: now, computation: computed })
       for (const oldest of this.answers.keys()) {
         if (this.answers.size <= REUSED_ANSWERS) break
         this.answers.delete(oldest)
@@ -205,15 +215,13 @@ export class OverviewService {
 
   /** One page of the workflows behind a cell, in the cell's order. */
   async list(selection: OverviewSelection, drill: OverviewDrill, page: number, pageSize: number, request: Omit<OverviewRequest, 'look'> = {}): Promise<{ total: number; names: string[] }> {
-    const [resolved, settings] = await Promise.all([this.resolve(selection), this.settings()])
     const now = request.now ?? this.now()
     const stallHours = request.stallHours ?? this.options.stallHours?.() ?? DEFAULT_STALL_HOURS
-    return this.engine.run((table) => {
-      const slots = this.slots(table, selection, resolved, settings.value)
+    return this.withSelection(selection, (table, slots, settings) => {
       const attention = drill.reason
-        ? computeAttention(table, slots, { now, stallSeconds: stallHours * 3600, failed: settings.value.failed, failedFallback: settings.value.lastRun ?? now })
+        ? computeAttention(table, slots, { now, stallSeconds: stallHours * 3600, failed: settings.failed, failedFallback: settings.lastRun ?? now })
         : undefined
-      const picked = isEmptyDrill(drill) ? drillSlots(table, slots, {}) : drillSlots(table, slots, drill, attention)
+      const picked = drillSlots(table, slots, drill, attention)
       return { total: picked.length, names: picked.slice(page * pageSize, (page + 1) * pageSize).map((slot) => table.names[slot]!) }
     })
   }

@@ -25,85 +25,191 @@ export interface AttentionOptions {
   failedFallback: number
 }
 
-const REASON_ORDER = new Map<AttentionReason, number>(ATTENTION_REASONS.map((reason, index) => [reason, index]))
-
 function hoursText(seconds: number): string {
   const hours = seconds / 3600
   return hours >= 48 ? `${Math.floor(hours / 24)} days` : `${Math.floor(hours)} h`
 }
 
-/** Every entry of the selection, by reason, oldest first, then by name. */
-export function computeAttention(table: FactsTable, slots: Int32Array, options: AttentionOptions): AttentionItem[] {
-  const { now, stallSeconds, failed } = options
-  const running = table.strings.values.map((value) => RUNNING_STATUSES.has(value))
-  const producing = table.strings.values.map((value) => PRODUCING_STATUSES.has(value))
-  const abandoned = table.strings.values.map((value) => ABANDONED_STATUSES.has(value))
-  const items: AttentionItem[] = []
-  for (const slot of slots) {
-    const name = table.names[slot]!
-    const reason = failed.get(name)
-    if (reason !== undefined) {
-      const last = table.num.lastUpdate[slot]!
-      items.push({ workflow: name, reason: 'update-failed', since: Number.isNaN(last) ? options.failedFallback : last, detail: reason })
+/** Grows as entries come (slots and their since, no object per entry). */
+class Entries {
+  slots = new Int32Array(64)
+  since = new Float64Array(64)
+  length = 0
+
+  push(slot: number, since: number): void {
+    if (this.length === this.slots.length) {
+      const slots = new Int32Array(this.length * 2)
+      slots.set(this.slots)
+      const times = new Float64Array(this.length * 2)
+      times.set(this.since)
+      this.slots = slots
+      this.since = times
     }
-    if (table.state[slot] !== SLOT_READABLE) continue
-    const status = table.ids.status[slot]!
-    if (status < 0) continue
-    const statusName = table.strings.values[status]!
-    if (running[status]) {
-      const history = table.num.lastHistory[slot]!
-      const since = Math.max(Number.isNaN(history) ? Number.NEGATIVE_INFINITY : history, table.num.statusSince[slot]!)
-      if (now - since >= stallSeconds) {
-        items.push({ workflow: name, reason: 'stalled', since, detail: `no new events for ${hoursText(now - since)} while ${statusName}` })
+    this.slots[this.length] = slot
+    this.since[this.length++] = since
+  }
+}
+
+/** Local indexes fit in the low 20 bits of a sort key (times below 8e9 s, year 2223, keep it exact). */
+const INDEX_BITS = 2 ** 20
+const PACKABLE_TIME = 8e9
+
+/**
+ * The order of `entries` by since, then by workflow name. Whole-second times are sorted as packed
+ * numbers (native, no comparator: 200 000 entries in a few ms), then each run of one second is
+ * put in exact order; anything else (fractions too large to pack) by a comparator.
+ */
+function sinceOrder(entries: Entries, names: readonly string[]): Int32Array {
+  const n = entries.length
+  const { since, slots } = entries
+  const exact = (a: number, b: number): number => since[a]! - since[b]! || compareText(names[slots[a]!]!, names[slots[b]!]!)
+  let packable = n < INDEX_BITS
+  for (let i = 0; packable && i < n; i++) packable = since[i]! >= 0 && since[i]! < PACKABLE_TIME
+  if (!packable) return Int32Array.from({ length: n }, (_, i) => i).sort(exact)
+  const keys = new Float64Array(n)
+  for (let i = 0; i < n; i++) keys[i] = Math.floor(since[i]!) * INDEX_BITS + i
+  keys.sort()
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % INDEX_BITS
+  for (let start = 0; start < n;) {
+    const second = Math.floor(since[order[start]!]!)
+    let end = start + 1
+    while (end < n && Math.floor(since[order[end]!]!) === second) end++
+    if (end - start > 1) order.subarray(start, end).sort(exact)
+    start = end
+  }
+  return order
+}
+
+/**
+ * What needs attention in a selection: per reason, the workflows and since when, ordered oldest
+ * first (then by name) when first asked; the entries with their words are made only for those read.
+ */
+export class AttentionList {
+  readonly counts: Record<AttentionReason, number>
+  readonly total: number
+  private readonly orders = new Map<AttentionReason, Int32Array>()
+
+  constructor(private readonly table: FactsTable, private readonly lists: Record<AttentionReason, Entries>, private readonly options: AttentionOptions) {
+    this.counts = Object.fromEntries(ATTENTION_REASONS.map((reason) => [reason, lists[reason].length])) as Record<AttentionReason, number>
+    this.total = ATTENTION_REASONS.reduce((sum, reason) => sum + lists[reason].length, 0)
+  }
+
+  private order(reason: AttentionReason): Int32Array {
+    let order = this.orders.get(reason)
+    if (!order) this.orders.set(reason, (order = sinceOrder(this.lists[reason], this.table.names)))
+    return order
+  }
+
+  /** The slots of one reason, oldest first. */
+  slotsOf(reason: AttentionReason): number[] {
+    const { slots } = this.lists[reason]
+    return [...this.order(reason)].map((index) => slots[index]!)
+  }
+
+  /** The first `perReason` entries of each reason, by reason, at most `limit` in all. */
+  entries(perReason = Number.POSITIVE_INFINITY, limit = Number.POSITIVE_INFINITY): AttentionItem[] {
+    const out: AttentionItem[] = []
+    for (const reason of ATTENTION_REASONS) {
+      const list = this.lists[reason]
+      const take = Math.min(list.length, perReason, limit - out.length)
+      if (take <= 0) continue
+      const order = this.order(reason)
+      for (let i = 0; i < take; i++) out.push(this.item(reason, list.slots[order[i]!]!, list.since[order[i]!]!))
+    }
+    return out
+  }
+
+  private item(reason: AttentionReason, slot: number, since: number): AttentionItem {
+    const { table, options } = this
+    const workflow = table.names[slot]!
+    const status = table.statusOf(slot)
+    switch (reason) {
+      case 'stalled':
+        return { workflow, reason, since, detail: `no new events for ${hoursText(options.now - since)} while ${status}` }
+      case 'past-eta':
+        return { workflow, reason, since, detail: `expected to finish ${hoursText(options.now - since)} ago; ${status}` }
+      case 'invalid-output': {
+        const bad = table.bad.get(slot) ?? []
+        const first = bad.reduce((a, b) => (b.since < a.since ? b : a), bad[0]!)
+        const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''
+        return { workflow, reason, since, detail: `${first.dataset} is ${first.type}${more} while ${status}` }
       }
-    }
-    const eta = table.num.eta[slot]!
-    if (producing[status] && eta < now) {
-      items.push({ workflow: name, reason: 'past-eta', since: eta, detail: `expected to finish ${hoursText(now - eta)} ago; ${statusName}` })
-    }
-    const bad = table.bad.get(slot)
-    if (bad && !abandoned[status]) {
-      const first = bad.reduce((a, b) => (b.since < a.since ? b : a))
-      const more = bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''
-      items.push({ workflow: name, reason: 'invalid-output', since: first.since, detail: `${first.dataset} is ${first.type}${more} while ${statusName}` })
+      case 'update-failed':
+        return { workflow, reason, since, detail: options.failed.get(workflow) ?? 'failed' }
     }
   }
-  return items.sort((a, b) => REASON_ORDER.get(a.reason)! - REASON_ORDER.get(b.reason)! || a.since - b.since || compareText(a.workflow, b.workflow))
+}
+
+/** What needs attention in the selection (see the top of this file). */
+export function computeAttention(table: FactsTable, slots: Int32Array, options: AttentionOptions): AttentionList {
+  const { now, stallSeconds, failed } = options
+  const strings = table.strings.values
+  const running = strings.map((value) => RUNNING_STATUSES.has(value))
+  const producing = strings.map((value) => PRODUCING_STATUSES.has(value))
+  const abandoned = strings.map((value) => ABANDONED_STATUSES.has(value))
+  const lists = Object.fromEntries(ATTENTION_REASONS.map((reason) => [reason, new Entries()])) as Record<AttentionReason, Entries>
+  const { status: statusColumn } = table.ids
+  const { lastUpdate, lastHistory, statusSince, eta: etaColumn } = table.num
+  const checkFailed = failed.size > 0
+  for (const slot of slots) {
+    if (checkFailed && failed.has(table.names[slot]!)) {
+      const last = lastUpdate[slot]!
+      lists['update-failed'].push(slot, Number.isNaN(last) ? options.failedFallback : last)
+    }
+    if (table.state[slot] !== SLOT_READABLE) continue
+    const status = statusColumn[slot]!
+    if (status < 0) continue
+    if (running[status]) {
+      const history = lastHistory[slot]!
+      const since = Number.isNaN(history) ? statusSince[slot]! : Math.max(history, statusSince[slot]!)
+      if (now - since >= stallSeconds) lists.stalled.push(slot, since)
+    }
+    const eta = etaColumn[slot]!
+    if (producing[status] && eta < now) lists['past-eta'].push(slot, eta)
+    const bad = table.bad.get(slot)
+    if (bad && !abandoned[status]) lists['invalid-output'].push(slot, bad.reduce((min, output) => Math.min(min, output.since), Number.POSITIVE_INFINITY))
+  }
+  return new AttentionList(table, lists, options)
 }
 
 /** The ACDC families of the selection, oldest first Resubmission first, then by PrepID. */
 export function computeFamilies(table: FactsTable, slots: Int32Array): AcdcFamily[] {
-  const byPrepId = new Map<number, number[]>()
-  const withResubmission = new Set<number>()
+  const { prepId: prepIdColumn } = table.ids
+  const { created, events: eventsColumn, expected: expectedColumn } = table.num
+  // The PrepIDs with a Resubmission first (few), then their members: no map over every workflow.
+  const withResubmission = new Uint8Array(table.strings.size)
   for (const slot of slots) {
-    if (table.state[slot] !== SLOT_READABLE) continue
-    const prepId = table.ids.prepId[slot]!
-    if (prepId < 0) continue
+    if (table.resubmission[slot] && table.state[slot] === SLOT_READABLE && prepIdColumn[slot]! >= 0) withResubmission[prepIdColumn[slot]!] = 1
+  }
+  const byPrepId = new Map<number, number[]>()
+  for (const slot of slots) {
+    const prepId = prepIdColumn[slot]!
+    if (prepId < 0 || !withResubmission[prepId] || table.state[slot] !== SLOT_READABLE) continue
     let members = byPrepId.get(prepId)
     if (!members) byPrepId.set(prepId, (members = []))
     members.push(slot)
-    if (table.resubmission[slot]) withResubmission.add(prepId)
   }
   const families: AcdcFamily[] = []
-  for (const prepId of withResubmission) {
-    const members = byPrepId.get(prepId)!.sort((a, b) => orderCreated(table, a, b))
+  for (const [prepId, unordered] of byPrepId) {
+    const members = unordered.sort((a, b) => orderCreated(table, a, b))
     const originals = members.filter((slot) => !table.resubmission[slot])
     let events = 0
     let expected = 0
     let since = Number.POSITIVE_INFINITY
     for (const slot of members) {
-      events = Math.max(events, table.num.events[slot]!)
-      if (table.resubmission[slot] && table.num.created[slot]! < since) since = table.num.created[slot]!
+      events = Math.max(events, eventsColumn[slot]!)
+      if (table.resubmission[slot] && created[slot]! < since) since = created[slot]!
     }
-    for (const slot of originals.length > 0 ? originals : members) expected = Math.max(expected, table.num.expected[slot]!)
+    for (const slot of originals.length > 0 ? originals : members) expected = Math.max(expected, expectedColumn[slot]!)
     const family: AcdcFamily = {
       prepId: table.strings.values[prepId]!,
       members: members.map((slot) => ({
         workflow: table.names[slot]!,
         status: table.statusOf(slot),
         resubmission: table.resubmission[slot] === 1,
-        events: table.num.events[slot]!,
-        expected: table.num.expected[slot]!
+        events: eventsColumn[slot]!,
+        expected: expectedColumn[slot]!
       })),
       events,
       expected

@@ -1,6 +1,7 @@
 /**
  * The status board: per status, the workflows of a selection and the events of their final
- * datasets, in total, per campaign and per McM priority block. One pass over the selection's slots.
+ * datasets, in total, per campaign and per McM priority block. One pass over the selection's slots
+ * into typed accumulators (no object per workflow); objects only for the cells that exist.
  *
  * A cell's ETA: its producing workflows (lifecycle.ts PRODUCING_STATUSES) still short of their
  * expected events have `remaining` = Σ (expected − events) to go, at `rate` = Σ of their final
@@ -8,51 +9,50 @@
  * newest of their final datasets' times plus remaining ÷ rate. No ETA when nothing remains (done)
  * or nothing rises.
  */
-import { type FactsTable, SLOT_READABLE } from './facts-table'
+import { SLOT_READABLE, type FactsTable } from './facts-table'
 import { NO_STATUS, PRODUCING_STATUSES, byLifecycle } from './lifecycle'
-import { blockKey, blockLabel, priorityBlock } from './priority-blocks'
+import { LAST_BLOCK, blockKey, blockLabel, priorityBlock } from './priority-blocks'
 import type { Board, BoardCell, BoardRow } from './types'
 
 export const NO_CAMPAIGN = '(no campaign)'
 
-class Sum {
-  workflows = 0
-  events = 0
-  expected = 0
-  remaining = 0
-  rate = 0
-  ref = Number.NEGATIVE_INFINITY
+/** Cells as columns: cell c's sums are at index c of each array. */
+class Cells {
+  workflows = new Int32Array(64)
+  events = new Float64Array(64)
+  expected = new Float64Array(64)
+  remaining = new Float64Array(64)
+  rate = new Float64Array(64)
+  ref = new Float64Array(64).fill(Number.NEGATIVE_INFINITY)
+  length = 0
 
-  add(table: FactsTable, slot: number, producing: boolean): void {
-    this.workflows++
-    const events = table.num.events[slot]!
-    const expected = table.num.expected[slot]!
-    this.events += events
-    this.expected += expected
-    if (producing && expected > 0 && events < expected) {
-      this.remaining += expected - events
-      this.rate += table.num.slope[slot]!
-      const time = table.num.finalTime[slot]!
-      if (time > this.ref) this.ref = time
+  /** A new cell's index. */
+  add(): number {
+    if (this.length === this.workflows.length) {
+      const size = this.length * 2
+      const grow = <T extends Int32Array | Float64Array>(a: T, fill = 0): T => {
+        const next = new (a.constructor as new (n: number) => T)(size)
+        next.set(a)
+        if (fill !== 0) next.fill(fill, a.length)
+        return next
+      }
+      this.workflows = grow(this.workflows)
+      this.events = grow(this.events)
+      this.expected = grow(this.expected)
+      this.remaining = grow(this.remaining)
+      this.rate = grow(this.rate)
+      this.ref = grow(this.ref, Number.NEGATIVE_INFINITY)
     }
+    return this.length++
   }
 
-  cell(): BoardCell {
-    const cell: BoardCell = { workflows: this.workflows, events: this.events, expected: this.expected }
-    if (this.remaining > 0 && this.rate > 0 && Number.isFinite(this.ref)) cell.eta = Math.round(this.ref + this.remaining / this.rate)
-    return cell
-  }
-}
-
-class Group {
-  readonly total = new Sum()
-  readonly byStatus = new Map<number, Sum>()
-
-  add(table: FactsTable, slot: number, status: number, producing: boolean): void {
-    this.total.add(table, slot, producing)
-    let sum = this.byStatus.get(status)
-    if (!sum) this.byStatus.set(status, (sum = new Sum()))
-    sum.add(table, slot, producing)
+  cell(c: number): BoardCell {
+    const out: BoardCell = { workflows: this.workflows[c]!, events: this.events[c]!, expected: this.expected[c]! }
+    const remaining = this.remaining[c]!
+    const rate = this.rate[c]!
+    const ref = this.ref[c]!
+    if (remaining > 0 && rate > 0 && Number.isFinite(ref)) out.eta = Math.round(ref + remaining / rate)
+    return out
   }
 }
 
@@ -63,47 +63,110 @@ export interface BoardResult {
 }
 
 export function computeBoard(table: FactsTable, slots: Int32Array): BoardResult {
-  const producing = table.strings.values.map((value) => PRODUCING_STATUSES.has(value))
-  const all = new Group()
-  const campaigns = new Map<number, Group>()
-  const blocks = new Map<number, Group>()
+  const strings = table.strings.values
+  // Statuses as dense indexes 0..k (index 0: no status), producing or not.
+  const statusIndex = new Int32Array(strings.length + 1).fill(-1)
+  const statusIds: number[] = []
+  const producing: boolean[] = []
+  // Groups: 0 = all, then one per campaign met, then one per block; each has a total cell and a row of status cells.
+  const cells = new Cells()
+  const groupTotal: number[] = []
+  const groupRow: Int32Array[] = []
+  const newGroup = (): number => {
+    groupTotal.push(cells.add())
+    groupRow.push(new Int32Array(16).fill(-1))
+    return groupTotal.length - 1
+  }
+  const ALL = newGroup()
+  const campaignGroup = new Int32Array(strings.length + 1).fill(-1)
+  const blockGroup = new Int32Array(LAST_BLOCK + 1).fill(-1)
+  const campaignOfGroup = new Map<number, number>()
+  const blockOfGroup = new Map<number, number>()
+  const { events, expected, slope, finalTime, priority } = table.num
+  const { status: statusColumn, campaign: campaignColumn } = table.ids
   const unreadable: number[] = []
+
+  const addTo = (c: number, slot: number, isProducing: boolean): void => {
+    cells.workflows[c]!++
+    const done = events[slot]!
+    const wanted = expected[slot]!
+    cells.events[c]! += done
+    cells.expected[c]! += wanted
+    if (isProducing && wanted > 0 && done < wanted) {
+      cells.remaining[c]! += wanted - done
+      cells.rate[c]! += slope[slot]!
+      const time = finalTime[slot]!
+      if (time > cells.ref[c]!) cells.ref[c] = time
+    }
+  }
+  const addToGroup = (group: number, status: number, slot: number, isProducing: boolean): void => {
+    addTo(groupTotal[group]!, slot, isProducing)
+    let row = groupRow[group]!
+    if (status >= row.length) {
+      const next = new Int32Array(row.length * 2).fill(-1)
+      next.set(row)
+      groupRow[group] = row = next
+    }
+    let c = row[status]!
+    if (c < 0) row[status] = c = cells.add()
+    addTo(c, slot, isProducing)
+  }
+
   for (const slot of slots) {
     if (table.state[slot] !== SLOT_READABLE) {
       unreadable.push(slot)
       continue
     }
-    const status = table.ids.status[slot]!
-    const isProducing = status >= 0 && producing[status]!
-    all.add(table, slot, status, isProducing)
-    const first = table.ids.campaign[slot]!
-    const list = first < 0 ? [-1] : table.moreCampaigns.has(slot) ? table.campaignsOf(slot) : [first]
-    for (const campaign of list) {
-      let group = campaigns.get(campaign)
-      if (!group) campaigns.set(campaign, (group = new Group()))
-      group.add(table, slot, status, isProducing)
+    const id = statusColumn[slot]!
+    let status = statusIndex[id + 1]!
+    if (status < 0) {
+      status = statusIndex[id + 1] = statusIds.length
+      statusIds.push(id)
+      producing.push(id >= 0 && PRODUCING_STATUSES.has(strings[id]!))
     }
-    const block = priorityBlock(table.num.priority[slot]!)
-    let group = blocks.get(block)
-    if (!group) blocks.set(block, (group = new Group()))
-    group.add(table, slot, status, isProducing)
+    const isProducing = producing[status]!
+    addToGroup(ALL, status, slot, isProducing)
+    const first = campaignColumn[slot]!
+    const more = first >= 0 ? table.moreCampaigns.get(slot) : undefined
+    for (let k = -1; k < (more?.length ?? 0); k++) {
+      const campaign = k < 0 ? first : more![k]!
+      let group = campaignGroup[campaign + 1]!
+      if (group < 0) {
+        group = campaignGroup[campaign + 1] = newGroup()
+        campaignOfGroup.set(group, campaign)
+      }
+      addToGroup(group, status, slot, isProducing)
+    }
+    const block = priorityBlock(priority[slot]!)
+    let group = blockGroup[block]!
+    if (group < 0) {
+      group = blockGroup[block] = newGroup()
+      blockOfGroup.set(group, block)
+    }
+    addToGroup(group, status, slot, isProducing)
   }
-  const statusName = (id: number): string => (id < 0 ? NO_STATUS : table.strings.values[id]!)
-  const statuses = [...all.byStatus.keys()].map(statusName).sort(byLifecycle)
-  const cells = (group: Group): Record<string, BoardCell> => {
-    const named = [...group.byStatus].map(([id, sum]) => [statusName(id), sum.cell()] as const).sort((a, b) => byLifecycle(a[0], b[0]))
-    return Object.fromEntries(named)
+
+  const statusNames = statusIds.map((id) => (id < 0 ? NO_STATUS : strings[id]!))
+  const order = statusNames.map((_, index) => index).sort((a, b) => byLifecycle(statusNames[a]!, statusNames[b]!))
+  const statusCells = (group: number): Record<string, BoardCell> => {
+    const out: Record<string, BoardCell> = {}
+    const row = groupRow[group]!
+    for (const status of order) {
+      const c = status < row.length ? row[status]! : -1
+      if (c >= 0) out[statusNames[status]!] = cells.cell(c)
+    }
+    return out
   }
-  const row = (key: string, label: string, group: Group): BoardRow => ({ key, label, ...group.total.cell(), byStatus: cells(group) })
-  const byCampaign = [...campaigns]
-    .map(([id, group]) => {
-      const name = id < 0 ? NO_CAMPAIGN : table.strings.values[id]!
+  const row = (key: string, label: string, group: number): BoardRow => ({ key, label, ...cells.cell(groupTotal[group]!), byStatus: statusCells(group) })
+  const byCampaign = [...campaignOfGroup]
+    .map(([group, campaign]) => {
+      const name = campaign < 0 ? NO_CAMPAIGN : strings[campaign]!
       return row(name, name, group)
     })
     .sort((a, b) => b.workflows - a.workflows || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-  const byPriorityBlock = [...blocks].sort((a, b) => a[0] - b[0]).map(([block, group]) => row(blockKey(block), blockLabel(block), group))
+  const byPriorityBlock = [...blockOfGroup].sort((a, b) => a[1] - b[1]).map(([group, block]) => row(blockKey(block), blockLabel(block), group))
   return {
-    board: { statuses, byStatus: cells(all), total: all.total.cell(), byCampaign, byPriorityBlock },
+    board: { statuses: order.map((status) => statusNames[status]!), byStatus: statusCells(ALL), total: cells.cell(groupTotal[ALL]!), byCampaign, byPriorityBlock },
     unreadable
   }
 }

@@ -3,17 +3,14 @@
  * attention, the ACDC families and what changed since the last look; then the dashboard's view
  * (lists bounded for drawing) and the JSON object of the CLI and the API (lists bounded too).
  */
-import { computeAttention, computeFamilies } from './attention'
+import { computeAttention, computeFamilies, type AttentionList } from './attention'
 import { computeBoard } from './board'
 import { computeDurations, computeSlowTail } from './durations'
 import type { FactsTable } from './facts-table'
 import type { OverviewSelection } from './selection'
 import { selectionLabel } from './selection'
 import { computeSinceLook, type PendingDataset } from './since-look'
-import {
-  ATTENTION_REASONS, type AcdcFamily, type AttentionItem, type AttentionReason, type BoardCell, type BoardRow, type OverviewJson,
-  type OverviewLook, type OverviewView
-} from './types'
+import type { AcdcFamily, BoardCell, BoardRow, OverviewJson, OverviewLook, OverviewView } from './types'
 
 /** Entries per reason in the dashboard's answer (the counts say how many there are). */
 export const VIEW_ATTENTION_PER_REASON = 200
@@ -42,8 +39,8 @@ export interface ComputeOptions {
 
 export interface OverviewComputation {
   view: OverviewView
-  /** Every attention entry, by reason, oldest first. */
-  attention: AttentionItem[]
+  /** Every attention entry, by reason, oldest first (made when read). */
+  attention: AttentionList
   families: AcdcFamily[]
   /** Dataset entries of `view.sinceLook` waiting for their dataset's name. */
   pendingDatasets: PendingDataset[]
@@ -60,9 +57,6 @@ export function computeOverview(table: FactsTable, slots: Int32Array, options: C
     failedFallback: options.lastRun ?? options.now
   })
   const families = computeFamilies(table, slots)
-  const counts = Object.fromEntries(ATTENTION_REASONS.map((reason) => [reason, 0])) as Record<AttentionReason, number>
-  const listed: AttentionItem[] = []
-  for (const item of attention) if (counts[item.reason]++ < VIEW_ATTENTION_PER_REASON) listed.push(item)
   const since = options.look ? computeSinceLook(table, slots, options.look, options.failed, VIEW_SINCE_ENTRIES) : undefined
   const view: OverviewView = {
     selection: options.selection,
@@ -77,7 +71,7 @@ export function computeOverview(table: FactsTable, slots: Int32Array, options: C
     board,
     durations,
     slowest,
-    attention: { counts, total: attention.length, entries: listed },
+    attention: { counts: attention.counts, total: attention.total, entries: attention.entries(VIEW_ATTENTION_PER_REASON) },
     families: { total: families.length, entries: families.slice(0, VIEW_FAMILIES) },
     lookNow: { time: options.now, failed: [...options.failed.keys()].sort().slice(0, LOOK_FAILED) },
     source: options.source
@@ -112,8 +106,8 @@ export function overviewJson(computation: OverviewComputation): OverviewJson {
     byCampaign: jsonGroups(view.board.byCampaign),
     byPriorityBlock: jsonGroups(view.board.byPriorityBlock),
     durations: Object.fromEntries(view.durations.pairs.map((row) => [row.pair, { n: row.n, medianH: row.medianH, p90H: row.p90H, maxH: row.maxH }])),
-    attention: computation.attention.slice(0, JSON_ATTENTION).map((item) => ({ workflow: item.workflow, reason: item.reason, since: iso(item.since), detail: item.detail })),
-    attentionTotal: computation.attention.length,
+    attention: computation.attention.entries(Number.POSITIVE_INFINITY, JSON_ATTENTION).map((item) => ({ workflow: item.workflow, reason: item.reason, since: iso(item.since), detail: item.detail })),
+    attentionTotal: computation.attention.total,
     acdcFamilies: computation.families.slice(0, JSON_FAMILIES).map((family) => {
       const out: OverviewJson['acdcFamilies'][number] = {
         prepid: family.prepId,

@@ -9,7 +9,8 @@ import { NO_CAMPAIGN } from './board'
 import { compareText } from './durations'
 import { NO_STATUS } from './lifecycle'
 import { LAST_BLOCK, priorityBlock } from './priority-blocks'
-import { ATTENTION_REASONS, type AttentionItem, type AttentionReason } from './types'
+import { ATTENTION_REASONS } from './types'
+import type { AttentionList } from './attention'
 
 export const overviewDrillSchema = z.object({
   status: z.string().min(1).max(100).optional(),
@@ -37,17 +38,18 @@ function pairSeconds(table: FactsTable, slot: number, pair: number): number | un
   const sequence = table.ids.sequence[slot]!
   if (sequence < 0) return undefined
   const pairs = table.sequences[sequence]!.pairs
-  const times = table.transitionTimes[slot]!
+  const times = table.times
+  const at = table.ids.times[slot]!
   let total: number | undefined
-  for (let k = 0; k < pairs.length; k++) if (pairs[k] === pair) total = (total ?? 0) + Math.max(0, times[k + 1]! - times[k]!)
+  for (let k = 0; k < pairs.length; k++) if (pairs[k] === pair) total = (total ?? 0) + Math.max(0, times[at + k + 1]! - times[at + k]!)
   return total
 }
 
 /**
- * The slots of `slots` the drill picks, in its order. `attention` (the selection's attention
- * entries) is needed for a reason drill.
+ * The slots of `slots` the drill picks, in its order. `attention` (the selection's) is needed for
+ * a reason drill.
  */
-export function drillSlots(table: FactsTable, slots: Int32Array, drill: OverviewDrill, attention?: readonly AttentionItem[]): number[] {
+export function drillSlots(table: FactsTable, slots: Int32Array, drill: OverviewDrill, attention?: AttentionList): number[] {
   const statusId = drill.status === undefined || drill.status === NO_STATUS ? -1 : table.strings.find(drill.status)
   const keep = (slot: number): boolean => {
     if (table.state[slot] !== SLOT_READABLE) return false
@@ -60,16 +62,8 @@ export function drillSlots(table: FactsTable, slots: Int32Array, drill: Overview
   }
   const byName = (a: number, b: number): number => compareText(table.names[a]!, table.names[b]!)
   if (drill.reason !== undefined) {
-    const reason: AttentionReason = drill.reason
-    const inSelection = new Set(slots)
-    const out: number[] = []
-    for (const item of attention ?? []) {
-      if (item.reason !== reason) continue
-      const slot = table.slotOf(item.workflow)
-      // Update failures may be of documents that are not readable: those are listed too.
-      if (slot !== undefined && inSelection.has(slot) && (reason === 'update-failed' || keep(slot))) out.push(slot)
-    }
-    return out
+    // Update failures may be of documents that are not readable: those are listed too.
+    return (attention?.slotsOf(drill.reason) ?? []).filter((slot) => drill.reason === 'update-failed' || keep(slot))
   }
   if (drill.pair !== undefined) {
     const pair = table.pairs.find(drill.pair)

@@ -25,85 +25,113 @@ function binOf(hours: number): number {
   return DURATION_BIN_HOURS.length
 }
 
+/** The hours of each pair (by pair id), with its row once computed. */
 class PairValues {
-  readonly byPair = new Map<number, NumberBuffer>()
+  readonly byPair: Array<NumberBuffer | undefined> = []
 
   push(pair: number, hours: number): void {
-    let buffer = this.byPair.get(pair)
-    if (!buffer) this.byPair.set(pair, (buffer = new NumberBuffer()))
+    let buffer = this.byPair[pair]
+    if (!buffer) this.byPair[pair] = buffer = new NumberBuffer()
     buffer.push(hours)
   }
 
   rows(table: FactsTable, histograms: boolean): DurationRow[] {
     const rows: DurationRow[] = []
-    for (const [pair, buffer] of this.byPair) {
+    this.byPair.forEach((buffer, pair) => {
+      if (!buffer) return
       const key = table.pairs.values[pair]!
       const [from, to] = splitPair(key) ?? [key, '']
       const histogram = new Array<number>(DURATION_BIN_HOURS.length + 1).fill(0)
       if (histograms) for (let i = 0; i < buffer.length; i++) histogram[binOf(buffer.values[i]!)]!++
       const q = quantilesInPlace(buffer.values, buffer.length)
       rows.push({ pair: key, from, to, n: q.n, medianH: round3(q.median), p90H: round3(q.p90), maxH: round3(q.max), histogram })
-    }
+    })
     return rows.sort((a, b) => byLifecycle(a.from, b.from) || byLifecycle(a.to, b.to))
   }
 }
 
-/** Hours per pair of one workflow (a pair made twice is summed). */
-function workflowPairs(table: FactsTable, slot: number, into: (pair: number, hours: number) => void): void {
-  const sequence = table.ids.sequence[slot]!
-  if (sequence < 0) return
-  const pairs = table.sequences[sequence]!.pairs
-  if (pairs.length === 0) return
-  const times = table.transitionTimes[slot]!
-  if (pairs.length === 1) {
-    into(pairs[0]!, Math.max(0, times[1]! - times[0]!) / 3600)
-    return
-  }
-  const sums = new Map<number, number>()
-  for (let k = 0; k < pairs.length; k++) sums.set(pairs[k]!, (sums.get(pairs[k]!) ?? 0) + Math.max(0, times[k + 1]! - times[k]!))
-  for (const [pair, seconds] of sums) into(pair, seconds / 3600)
-}
-
 export function computeDurations(table: FactsTable, slots: Int32Array): Durations {
-  const all = new PairValues()
-  const perCampaign = new Map<number, { workflows: number; values: PairValues }>()
-  // Only the largest campaigns get a table: count first, then collect for those.
-  const counts = new Map<number, number>()
+  const strings = table.strings.values
+  const { campaign: campaignColumn, sequence: sequenceColumn } = table.ids
+  // Only the largest campaigns get a table: count first (index campaign + 1; 0 = no campaign).
+  const counts = new Int32Array(strings.length + 1)
   for (const slot of slots) {
     if (table.state[slot] !== SLOT_READABLE) continue
-    for (const campaign of campaignIds(table, slot)) counts.set(campaign, (counts.get(campaign) ?? 0) + 1)
+    counts[campaignColumn[slot]! + 1]!++
+    const more = table.moreCampaigns.get(slot)
+    if (more) for (const campaign of more) counts[campaign + 1]!++
   }
-  const largest = [...counts].sort((a, b) => b[1] - a[1] || compareText(campaignName(table, a[0]), campaignName(table, b[0]))).slice(0, DURATION_CAMPAIGNS)
-  for (const [campaign, workflows] of largest) perCampaign.set(campaign, { workflows, values: new PairValues() })
+  const largest: Array<[number, number]> = []
+  counts.forEach((count, index) => {
+    if (count > 0) largest.push([index - 1, count])
+  })
+  largest.sort((a, b) => b[1] - a[1] || compareText(campaignName(strings, a[0]), campaignName(strings, b[0])))
+  largest.length = Math.min(largest.length, DURATION_CAMPAIGNS)
+  const groupOf = new Int32Array(strings.length + 1).fill(-1)
+  const groups = largest.map(([campaign], index) => {
+    groupOf[campaign + 1] = index
+    return new PairValues()
+  })
+  const all = new PairValues()
+  // Per slot: its hours per pair into `hours` (a pair made twice summed), then into the buffers.
+  // No closure or object per workflow: this loop runs over every transition of the selection.
+  const sums = new Float64Array(table.pairs.size)
+  let pairsOf = new Int32Array(64)
+  let hours = new Float64Array(64)
+  let campaignGroups = new Int32Array(Math.max(1, groups.length))
+  const noPairs = new Int32Array(0)
   for (const slot of slots) {
     if (table.state[slot] !== SLOT_READABLE) continue
-    const groups = campaignIds(table, slot).flatMap((campaign) => {
-      const group = perCampaign.get(campaign)
-      return group ? [group.values] : []
-    })
-    workflowPairs(table, slot, (pair, hours) => {
-      all.push(pair, hours)
-      for (const group of groups) group.push(pair, hours)
-    })
+    const sequence = sequenceColumn[slot]!
+    const { pairs, unique } = sequence < 0 ? { pairs: noPairs, unique: true } : table.sequences[sequence]!
+    if (pairs.length === 0) continue
+    const times = table.times
+    const at = table.ids.times[slot]!
+    if (pairs.length > pairsOf.length) {
+      pairsOf = new Int32Array(pairs.length)
+      hours = new Float64Array(pairs.length)
+    }
+    let count = 0
+    if (unique) {
+      for (let k = 0; k < pairs.length; k++) {
+        pairsOf[count] = pairs[k]!
+        hours[count++] = Math.max(0, times[at + k + 1]! - times[at + k]!) / 3600
+      }
+    } else {
+      for (let k = 0; k < pairs.length; k++) sums[pairs[k]!]! += Math.max(0, times[at + k + 1]! - times[at + k]!)
+      for (let k = 0; k < pairs.length; k++) {
+        const pair = pairs[k]!
+        if (sums[pair] === -1) continue
+        pairsOf[count] = pair
+        hours[count++] = sums[pair]! / 3600
+        sums[pair] = -1
+      }
+      for (let k = 0; k < pairs.length; k++) sums[pairs[k]!] = 0
+    }
+    let groupCount = 0
+    const first = groupOf[campaignColumn[slot]! + 1]!
+    if (first >= 0) campaignGroups[groupCount++] = first
+    const more = table.moreCampaigns.size > 0 ? table.moreCampaigns.get(slot) : undefined
+    if (more) {
+      if (more.length + 1 > campaignGroups.length) campaignGroups = new Int32Array(more.length + 1)
+      for (const campaign of more) {
+        const group = groupOf[campaign + 1]!
+        if (group >= 0) campaignGroups[groupCount++] = group
+      }
+    }
+    for (let p = 0; p < count; p++) {
+      all.push(pairsOf[p]!, hours[p]!)
+      for (let g = 0; g < groupCount; g++) groups[campaignGroups[g]!]!.push(pairsOf[p]!, hours[p]!)
+    }
   }
   return {
     pairs: all.rows(table, true),
-    byCampaign: largest.map(([campaign, workflows]) => ({
-      campaign: campaignName(table, campaign),
-      workflows,
-      pairs: perCampaign.get(campaign)!.values.rows(table, false)
-    }))
+    byCampaign: largest.map(([campaign, workflows], index) => ({ campaign: campaignName(strings, campaign), workflows, pairs: groups[index]!.rows(table, false) }))
   }
 }
 
-function campaignIds(table: FactsTable, slot: number): number[] {
-  const first = table.ids.campaign[slot]!
-  if (first < 0) return [-1]
-  return table.moreCampaigns.has(slot) ? table.campaignsOf(slot) : [first]
-}
-
-function campaignName(table: FactsTable, id: number): string {
-  return id < 0 ? NO_CAMPAIGN : table.strings.values[id]!
+function campaignName(strings: readonly string[], id: number): string {
+  return id < 0 ? NO_CAMPAIGN : strings[id]!
 }
 
 /** The `limit` workflows longest in their current status at `now` (longest first, then by name). */

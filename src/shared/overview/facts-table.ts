@@ -38,6 +38,8 @@ export interface StatusSequence {
   statuses: Int32Array
   /** `pairs[k]` = pair id of (statuses[k], statuses[k+1]). */
   pairs: Int32Array
+  /** No pair occurs twice (the usual case: each pair's time is one difference). */
+  unique: boolean
 }
 
 export const SLOT_FREE = 0
@@ -46,8 +48,8 @@ export const SLOT_UNREADABLE = 2
 
 const NONE = -1
 
-/** Interned ids per slot. */
-export const ID_COLUMNS = ['status', 'prepId', 'requestType', 'processingString', 'campaign', 'sequence'] as const
+/** Interned ids per slot (and where its transition times start in `times`). */
+export const ID_COLUMNS = ['status', 'prepId', 'requestType', 'processingString', 'campaign', 'sequence', 'times'] as const
 export type IdColumn = (typeof ID_COLUMNS)[number]
 
 /**
@@ -103,12 +105,18 @@ export class FactsTable {
   readonly num = Object.fromEntries(NUMBER_COLUMNS.map((name) => [name, new Float64Array(0)])) as Record<NumberColumn, Float64Array>
   /** More campaigns of a workflow than its first. */
   readonly moreCampaigns = new Map<number, Int32Array>()
-  /** Times of the transitions (document order), per slot. */
-  transitionTimes: Array<number[] | undefined> = []
+  /**
+   * Times of every workflow's transitions (document order) in one array: a workflow's start in it is
+   * `ids.times`, their number its sequence's length. Replaced workflows leave their old times behind
+   * until the array is compacted (when half of it is old).
+   */
+  times = new Float64Array(0)
+  private timesUsed = 0
+  private timesLive = 0
   /** Output datasets INVALID or DELETED now (rare: a map, not a column). */
   readonly bad = new Map<number, BadOutput[]>()
-  /** Per output index, since when VALID (NaN: not VALID); absent when none is VALID. */
-  validSince: Array<Float64Array | undefined> = []
+  /** Per output index, since when VALID (NaN: not VALID); absent when none is VALID. A plain array: smaller than a typed one at this length. */
+  validSince: Array<number[] | undefined> = []
   /** Why a document is not readable. */
   readonly issues = new Map<number, string[]>()
 
@@ -160,18 +168,52 @@ export class FactsTable {
       for (let k = 0; k + 1 < statuses.length; k++) {
         pairs[k] = this.pairs.id(pairKey(this.strings.values[statuses[k]!]!, this.strings.values[statuses[k + 1]!]!))
       }
-      this.sequences.push({ statuses: Int32Array.from(statuses), pairs })
+      this.sequences.push({ statuses: Int32Array.from(statuses), pairs, unique: new Set(pairs).size === pairs.length })
       this.sequenceIds.set(key, id)
     }
     return id
   }
 
+  /** Appends a workflow's transition times; answers where they start. */
+  private storeTimes(times: number[]): number {
+    if (this.timesUsed - this.timesLive > Math.max(4096, this.timesUsed / 2)) this.compactTimes()
+    if (this.timesUsed + times.length > this.times.length) {
+      const next = new Float64Array(Math.max(this.times.length * 2, this.timesUsed + times.length, 4096))
+      next.set(this.times.subarray(0, this.timesUsed))
+      this.times = next
+    }
+    const start = this.timesUsed
+    this.times.set(times, start)
+    this.timesUsed += times.length
+    this.timesLive += times.length
+    return start
+  }
+
+  /** Copies the live workflows' times into a fresh array, in slot order. */
+  private compactTimes(): void {
+    const next = new Float64Array(Math.max(4096, this.timesLive * 2))
+    let used = 0
+    for (let slot = 0; slot < this.length; slot++) {
+      const sequence = this.ids.sequence[slot]!
+      if (this.state[slot] !== SLOT_READABLE || sequence < 0) continue
+      const length = this.sequences[sequence]!.statuses.length
+      const start = this.ids.times[slot]!
+      next.set(this.times.subarray(start, start + length), used)
+      this.ids.times[slot] = used
+      used += length
+    }
+    this.times = next
+    this.timesUsed = used
+    this.timesLive = used
+  }
+
   private clearSlot(slot: number): void {
+    const sequence = this.ids.sequence[slot]!
+    if (sequence >= 0) this.timesLive -= this.sequences[sequence]!.statuses.length
     for (const name of ID_COLUMNS) this.ids[name][slot] = NONE
     for (const name of NUMBER_COLUMNS) this.num[name][slot] = NUMBER_DEFAULTS[name]
     this.resubmission[slot] = 0
     this.moreCampaigns.delete(slot)
-    this.transitionTimes[slot] = undefined
     this.bad.delete(slot)
     this.validSince[slot] = undefined
     this.issues.delete(slot)
@@ -206,7 +248,7 @@ export class FactsTable {
     if (statuses.length > 0) {
       this.ids.status[slot] = statuses[statuses.length - 1]!
       this.ids.sequence[slot] = this.sequenceOf(statuses)
-      this.transitionTimes[slot] = facts.transitions.map((t) => t.time)
+      this.ids.times[slot] = this.storeTimes(facts.transitions.map((t) => t.time))
       this.num.statusSince[slot] = facts.transitions[facts.transitions.length - 1]!.time
       this.num.created[slot] = facts.transitions[0]!.time
     }
@@ -219,7 +261,7 @@ export class FactsTable {
     if (facts.lastHistory !== undefined) this.num.lastHistory[slot] = facts.lastHistory
     if (facts.lastUpdate !== undefined) this.num.lastUpdate[slot] = facts.lastUpdate
     if (facts.bad.length > 0) this.bad.set(slot, facts.bad)
-    if (facts.validSince.some((time) => !Number.isNaN(time))) this.validSince[slot] = Float64Array.from(facts.validSince)
+    if (facts.validSince.some((time) => !Number.isNaN(time))) this.validSince[slot] = [...facts.validSince]
   }
 
   delete(name: string): void {

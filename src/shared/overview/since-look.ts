@@ -41,11 +41,12 @@ export function computeSinceLook(table: FactsTable, slots: Int32Array, look: Ove
     const sequence = table.ids.sequence[slot]!
     if (sequence >= 0) {
       const statuses = table.sequences[sequence]!.statuses
-      const times = table.transitionTimes[slot]!
-      if (times[0]! > since) add({ kind: 'new-workflow', workflow: name, time: times[0]!, detail: table.strings.values[statuses[statuses.length - 1]!]! }, slot)
-      for (let k = 1; k < times.length; k++) {
-        if (times[k]! > since) {
-          add({ kind: 'status', workflow: name, time: times[k]!, detail: `${table.strings.values[statuses[k - 1]!]!} → ${table.strings.values[statuses[k]!]!}` }, slot)
+      const times = table.times
+      const at = table.ids.times[slot]!
+      if (times[at]! > since) add({ kind: 'new-workflow', workflow: name, time: times[at]!, detail: table.strings.values[statuses[statuses.length - 1]!]! }, slot)
+      for (let k = 1; k < statuses.length; k++) {
+        if (times[at + k]! > since) {
+          add({ kind: 'status', workflow: name, time: times[at + k]!, detail: `${table.strings.values[statuses[k - 1]!]!} → ${table.strings.values[statuses[k]!]!}` }, slot)
         }
       }
     }

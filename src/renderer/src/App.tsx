@@ -23,6 +23,8 @@ import { useStatus } from './hooks/useStatus'
 import { useUpdater } from './hooks/useUpdater'
 import { attributeQuery } from './lib/hash-query'
 import { MAX_SELECTED, isRunning, progressByName } from './lib/updater-view'
+import { OverviewView } from './overview/OverviewView'
+import { LookContext, useLookAtStart, useSinceBadge } from './overview/useOverview'
 
 export function App(): ReactNode {
   const notify = useNotify()
@@ -35,7 +37,10 @@ export function App(): ReactNode {
   const [settingsOpen, setSettingsOpen] = useState(false)
   const [failedOpen, setFailedOpen] = useState(false)
   const searchRef = useRef<HTMLInputElement>(null)
-  const { view, showWatchlist } = useView()
+  const { view, showWatchlist, showOverview } = useView()
+  // This operator's last look (recorded once per page) and the changes since, for the tab's badge.
+  const look = useLookAtStart()
+  const sinceCount = useSinceBadge(look, String(refreshKey))
   const lastSearch = useRef(query)
   if (view === 'search') lastSearch.current = query
 
@@ -103,8 +108,15 @@ export function App(): ReactNode {
     }
   })
 
+  // What a list of workflows needs, in the search results and in an overview cell's list alike.
+  const listing = {
+    now, selected, onSelect, openName, onOpen: setOpenName, progress,
+    updateRunning: running, updateBlockedReason: readOnlyReason, onUpdateSelected: () => updateSelected([...selected])
+  }
+
   return (
     <SearchNavigationContext.Provider value={searchFor}>
+      <LookContext.Provider value={look}>
       <WatchlistContext.Provider value={watchlist}>
       <div className={`app${openName ? ' has-detail' : ''}`}>
         <AppHeader
@@ -131,11 +143,18 @@ export function App(): ReactNode {
             <button type="button" className={`tab${view === 'watchlist' ? ' is-active' : ''}`} aria-current={view === 'watchlist' ? 'page' : undefined} data-testid="view-watchlist" onClick={showWatchlist}>
               ★ Watchlist{watchlist.view && watchlist.view.items.length > 0 ? ` (${watchlist.view.items.length})` : ''}
             </button>
+            <button type="button" className={`tab${view === 'overview' ? ' is-active' : ''}`} aria-current={view === 'overview' ? 'page' : undefined} data-testid="view-overview" onClick={showOverview}>
+              Overview{sinceCount ? <span className="count-badge" data-testid="since-badge" aria-label={`, ${sinceCount} changes since your last look`}>{sinceCount > 999 ? '999+' : sinceCount}</span> : null}
+            </button>
           </nav>
           <SearchBar query={query} onSearch={(text, field) => navigate({ text, field, page: 0, pageSize: query.pageSize })} inputRef={searchRef} loading={search.loading} />
         </div>
         <main className="app-main">
-          {view === 'watchlist' ? (
+          {view === 'overview' ? (
+            <ErrorBoundary what="the overview" resetKey={refreshKey} className="results-pane">
+              <OverviewView {...listing} refreshKey={refreshKey} />
+            </ErrorBoundary>
+          ) : view === 'watchlist' ? (
             <ErrorBoundary what="the watchlist" resetKey={refreshKey} className="results-pane">
               <WatchlistView now={now} updateRunning={running} onUpdateWatchlist={() => void updater.updateWatchlist()} onOpen={setOpenName} />
             </ErrorBoundary>
@@ -150,16 +169,8 @@ export function App(): ReactNode {
                 query={query}
                 search={search}
                 refreshKey={refreshKey}
-                now={now}
-                selected={selected}
-                onSelect={onSelect}
+                {...listing}
                 onClearSelection={() => setSelected(new Set())}
-                openName={openName}
-                onOpen={setOpenName}
-                progress={progress}
-                updateRunning={running}
-                updateBlockedReason={readOnlyReason}
-                onUpdateSelected={() => updateSelected([...selected])}
                 onNavigate={navigate}
               />
             </ErrorBoundary>
@@ -184,6 +195,7 @@ export function App(): ReactNode {
         />
       ) : null}
       </WatchlistContext.Provider>
+      </LookContext.Provider>
     </SearchNavigationContext.Provider>
   )
 }

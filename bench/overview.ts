@@ -1,7 +1,7 @@
 /**
  * The operator overview at production size: `docs` Stats2 documents of a realistic mix (statuses
  * along the whole life cycle, 240 campaigns, every McM block, Resubmissions, INVALID outputs, a
- * few hundred history entries at most), the first build of the facts (the facts view's index,
+ * history entry a day, 40 at most), the first build of the facts (the facts view's index,
  * then every row read), the memory the facts hold, warm p95 of the board, the durations and the
  * attention list as a request computes them (freshness check and selection included), and how
  * long the first answer after 100 written workflows takes.
@@ -68,7 +68,7 @@ export function overviewDoc(i: number, now: number): WorkflowDoc {
     const last = transitions[transitions.length - 1]!
     const done = LIFE.indexOf(last.Status) >= LIFE.indexOf('completed')
     const end = done ? last.UpdateTime : now - Math.floor(random() * (random() < 0.1 ? 4 * DAY : 2 * HOUR))
-    const entries = Math.min(300, Math.max(2, Math.floor((end - started) / (6 * HOUR))))
+    const entries = Math.min(40, Math.max(2, Math.floor((end - started) / DAY)))
     for (let k = 0; k < entries; k++) {
       const f = Math.min(1, (k + 1) / entries) * (done ? 1 : 0.4 + random() * 0.4)
       const valid = done && k === entries - 1 && LIFE.indexOf(last.Status) >= LIFE.indexOf('announced')

@@ -14,6 +14,8 @@ import { computeSlowTail, computeDurations } from '../../src/shared/overview/dur
 import { drillSlots } from '../../src/shared/overview/drill'
 import { selectionFromParams, selectionParams, type OverviewSelection } from '../../src/shared/overview/selection'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
+import { boundedNames } from '../../src/shared/overview/compute'
+import { overviewLookSchema } from '../../src/shared/overview/types'
 
 const H = 3600
 
@@ -144,6 +146,16 @@ describe('durations and the slow tail', () => {
     expect(tail.map((entry) => [entry.workflow, entry.hours])).toEqual([['stuck', 5], ['twice', 3]])
     expect(drillSlots(t, t.allSlots(), { pair: pairKey('new', 'failed') }).map((slot) => t.names[slot])).toEqual(['twice'])
     expect(drillSlots(t, t.allSlots(), { pair: 'no→pair' })).toEqual([])
+  })
+})
+
+describe('what a look remembers', () => {
+  it('keeps the failed names that fit, in order, so a look always travels back', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `workflow_${String(i).padStart(3, '0')}`)
+    expect(boundedNames(names, 10_000)).toEqual(names)
+    expect(boundedNames(names, 150)).toEqual(names.slice(0, 10))
+    expect(boundedNames(names, 10_000, 5)).toEqual(names.slice(0, 5))
+    expect(overviewLookSchema.safeParse({ time: 1, failed: Array.from({ length: 500 }, () => 'x'.repeat(900)) }).success).toBe(false)
   })
 })
 

@@ -37,7 +37,7 @@ import { withPinned } from '../../shared/sync-scope'
 import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 import { OverviewService, listRows } from '../overview/service'
 import { OverviewLookFile } from '../overview/look-file'
-import { LOOK_FAILED } from '../../shared/overview/compute'
+import { LOOK_FAILED_CHARS, boundedNames } from '../../shared/overview/compute'
 import type { OverviewSelection } from '../../shared/overview/selection'
 import type { OverviewDrill } from '../../shared/overview/drill'
 import type { LookAnswer, OverviewListResult, OverviewLook, OverviewView } from '../../shared/overview/types'
@@ -275,7 +275,7 @@ export class AppCore extends EventEmitter<Events> {
   /** Records this look (now, the failed workflows now) in the settings folder and answers the previous one. */
   async markOverviewLook(): Promise<LookAnswer> {
     const failed = await this.overviewOf(await this.activeStore()).failedNames()
-    const previous = await this.lookFile.swap({ time: Math.floor(Date.now() / 1000), failed: failed.slice(0, LOOK_FAILED) })
+    const previous = await this.lookFile.swap({ time: Math.floor(Date.now() / 1000), failed: boundedNames(failed, LOOK_FAILED_CHARS) })
     return previous ? { where: 'app', previous } : { where: 'app' }
   }
 

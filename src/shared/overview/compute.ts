@@ -19,8 +19,25 @@ export const VIEW_SINCE_ENTRIES = 500
 /** Entries in the JSON object (`attentionTotal` says how many there are). */
 export const JSON_ATTENTION = 10_000
 export const JSON_FAMILIES = 2_000
-/** Failed workflows a look remembers. */
+/** Failed workflows a look remembers, and their names' length in all (a look travels back with every request). */
 export const LOOK_FAILED = 5_000
+export const LOOK_FAILED_CHARS = 400_000
+
+/**
+ * The first names (in the given order) whose lengths add up to at most `maxChars`, at most `max`
+ * of them. A retry list longer than that is remembered in part: a failure beyond it may be told
+ * again as new at the next look.
+ */
+export function boundedNames(names: readonly string[], maxChars: number, max = LOOK_FAILED): string[] {
+  const out: string[] = []
+  let chars = 0
+  for (const name of names) {
+    if (out.length >= max || chars + name.length + 3 > maxChars) break
+    out.push(name)
+    chars += name.length + 3
+  }
+  return out
+}
 const NOT_READABLE_EXAMPLES = 20
 
 export interface ComputeOptions {
@@ -73,7 +90,7 @@ export function computeOverview(table: FactsTable, slots: Int32Array, options: C
     slowest,
     attention: { counts: attention.counts, total: attention.total, entries: attention.entries(VIEW_ATTENTION_PER_REASON) },
     families: { total: families.length, entries: families.slice(0, VIEW_FAMILIES) },
-    lookNow: { time: options.now, failed: [...options.failed.keys()].sort().slice(0, LOOK_FAILED) },
+    lookNow: { time: options.now, failed: boundedNames([...options.failed.keys()].sort(), LOOK_FAILED_CHARS) },
     source: options.source
   }
   if (since) view.sinceLook = since.look

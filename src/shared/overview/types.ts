@@ -211,7 +211,7 @@ export type OverviewJson = z.infer<typeof overviewJsonSchema>
 /** A look as the renderer hands it back (from `markOverviewLook`, or the browser's storage). */
 export const overviewLookSchema = z.object({
   time: z.number().min(0).max(8.64e12),
-  failed: z.array(z.string().max(1000)).max(5000)
+  failed: z.array(z.string().max(1000)).max(5000).refine((names) => names.reduce((sum, name) => sum + name.length, 0) <= 400_000, 'the failed names of a look are under 400 000 characters in all')
 }).strict()
 
 /**

@@ -1,12 +1,16 @@
 import { createContext, useContext, useEffect, useState } from 'react'
 import type { OverviewSelection } from '../../../shared/overview/selection'
 import { overviewLookSchema, type OverviewLook, type OverviewView } from '../../../shared/overview/types'
+import { boundedNames } from '../../../shared/overview/compute'
 import { getApi } from '../api'
 
 /** Where the browser keeps the last look under `stats2 serve` (the service keeps nothing per operator). */
 export const LOOK_KEY = 'stats2.overviewLook'
-/** Failed workflows a browser's look remembers (localStorage is small). */
-const BROWSER_LOOK_FAILED = 2000
+/**
+ * The failed names a browser's look remembers, in characters: the look is sent back with each
+ * request, and the read-only service takes request bodies of 64 KiB at most.
+ */
+const BROWSER_LOOK_CHARS = 40_000
 
 export interface LookState {
   /** Known once the app answered where looks are kept. */
@@ -36,7 +40,7 @@ function readBrowserLook(): OverviewLook | undefined {
 /** Keeps this look in the browser (bounded); storage refused or full: not kept, nothing breaks. */
 export function rememberBrowserLook(look: OverviewLook): void {
   try {
-    localStorage.setItem(LOOK_KEY, JSON.stringify({ time: look.time, failed: look.failed.slice(0, BROWSER_LOOK_FAILED) }))
+    localStorage.setItem(LOOK_KEY, JSON.stringify({ time: look.time, failed: boundedNames(look.failed, BROWSER_LOOK_CHARS) }))
   } catch {
     // not kept
   }

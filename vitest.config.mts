@@ -16,7 +16,8 @@ export default defineConfig({
     // Tests start real servers (CouchDB-protocol store, mTLS simulator, Chromium): two cores only.
     pool: 'forks',
     maxWorkers: 2,
-    env: { HOME: testHome, XDG_CONFIG_HOME: join(testHome, '.config') },
+    env: { HOME: testHome, XDG_CONFIG_HOME: join(testHome, '.config'), STATS2_LOG_LEVEL: process.env.STATS2_LOG_LEVEL ?? 'warn' },
+    setupFiles: ['tests/helpers/setup.ts'],
     reporters: ['default']
   }
 })

@@ -1,5 +1,11 @@
 /**
- * `npm run bench`: update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
+ * `npm run bench`: the quick profile by default (a few minutes on 2 cores: 1 000 workflows, a
+ * 20 000-document store, a scoped first start over 20 000, no store-at-scale run); `--full` gives
+ * the production-size figures of docs/performance.md (10 000 workflows, 200 000 documents, 100 000
+ * stored, the 200 000-workflow scoped and unscoped first starts: well over an hour). Any flag given
+ * overrides its profile's value.
+ *
+ * Update-all over a generated scenario, the old Stats2's pattern (concurrency 1,
  * no batching) against the fast path (concurrency 16, batching), in one run; then search latency on
  * a large embedded store (bench/search.ts), and `stats2 update` over a store already holding
  * `--stored` workflows (bench/store.ts). The last line is one JSON object:
@@ -22,9 +28,9 @@
  *   npm run bench -- --search-only [--search-docs 200000]
  * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
  *   npm run bench -- --store-only --stored 100000 --workflows 10000
- * The operator overview (bench/overview.ts) at `--overview-docs` (default 200 000): boardP95Ms,
- * durationsP95Ms, attentionP95Ms (warm), overviewFirstBuildS, overviewHeapMb, overviewChangeMs. The
- * default run measures it at 20 000 (a few minutes); the production size with the search part, or alone:
+ * The operator overview (bench/overview.ts) at `--overview-docs` (quick 20 000, full 200 000):
+ * boardP95Ms, durationsP95Ms, attentionP95Ms (warm), their CPU, overviewFirstBuildS, overviewHeapMb,
+ * overviewChangeMs. At production size with the search part, or alone (200 000 unless given):
  *   npm run bench -- --search-only --search-docs 200000     (search and overview at 200 000)
  *   npm run bench -- --overview-only [--overview-docs 200000]
  */
@@ -51,17 +57,19 @@ import { benchOverview, type OverviewFigures } from './overview'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
-const { values } = parseArgs({
+const { values: given } = parseArgs({
   options: {
-    workflows: { type: 'string', default: '10000' },
+    /** The production-size profile (see above); without it, the quick one. */
+    full: { type: 'boolean', default: false },
+    workflows: { type: 'string' },
     'latency-ms': { type: 'string', default: '30' },
     concurrency: { type: 'string', default: '16' },
-    'search-docs': { type: 'string', default: '200000' },
+    'search-docs': { type: 'string' },
     'no-search': { type: 'boolean', default: false },
     /** Only the search part (bench/search.ts) at `--search-docs`. */
     'search-only': { type: 'boolean', default: false },
     /** Workflows already stored when `stats2 update` runs over the simulator's (0: skip that part). */
-    stored: { type: 'string', default: '100000' },
+    stored: { type: 'string' },
     /** Iterating on the fast path: skip the (long) sequential run; the last line then has no speedup. */
     'fast-only': { type: 'boolean', default: false },
     seed: { type: 'string', default: '7' },
@@ -70,11 +78,13 @@ const { values } = parseArgs({
     /** Only the store at scale (bench/store.ts): `stats2 update` over `--workflows` with `--stored` already stored. */
     'store-only': { type: 'boolean', default: false },
     'serve-clients': { type: 'string', default: '50' },
-    'serve-seconds': { type: 'string', default: '20' },
+    'serve-seconds': { type: 'string' },
     /** Workflows of the scoped-sync comparison's generated ReqMgr2, and about how many the scope holds. */
-    'scope-total': { type: 'string', default: '200000' },
+    'scope-total': { type: 'string' },
     'scope-target': { type: 'string', default: '2000' },
     'scoped-only': { type: 'boolean', default: false },
+    /** With the quick profile the unscoped first start is left out; `--unscoped` adds it. */
+    unscoped: { type: 'boolean' },
     'no-unscoped': { type: 'boolean', default: false },
     /** The operator overview (bench/overview.ts): only it, at `--overview-docs`; `--no-overview` skips it. */
     'overview-only': { type: 'boolean', default: false },
@@ -83,6 +93,22 @@ const { values } = parseArgs({
   },
   strict: true
 })
+
+/** The two profiles: what each size is when no flag gives it. */
+const PROFILES = {
+  quick: { workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false, 'overview-docs': '20000' },
+  full: { workflows: '10000', 'search-docs': '200000', stored: '100000', 'serve-seconds': '20', 'scope-total': '200000', unscoped: true, 'overview-docs': '200000' }
+} as const
+const profile = PROFILES[given.full ? 'full' : 'quick']
+const values = {
+  ...given,
+  workflows: given.workflows ?? profile.workflows,
+  'search-docs': given['search-docs'] ?? profile['search-docs'],
+  stored: given.stored ?? profile.stored,
+  'serve-seconds': given['serve-seconds'] ?? profile['serve-seconds'],
+  'scope-total': given['scope-total'] ?? profile['scope-total'],
+  'no-unscoped': given['no-unscoped'] || !(given.unscoped ?? profile.unscoped)
+}
 const N = Number(values.workflows)
 const LATENCY = Number(values['latency-ms'])
 const C = Number(values.concurrency)
@@ -96,9 +122,9 @@ function scopedOptions(work: string): Parameters<typeof benchScoped>[0] {
 }
 
 /** Workflows of the overview part: `--overview-docs`, else `fallback`. */
-function overviewDocs(fallback: number): number {
-  const docs = values['overview-docs'] === undefined ? fallback : Number(values['overview-docs'])
-  if (!Number.isInteger(docs) || docs < 1) throw new Error(`--overview-docs: a positive integer, got ${values['overview-docs']}`)
+function overviewDocs(fallback: string): number {
+  const docs = Number(given['overview-docs'] ?? fallback)
+  if (!Number.isInteger(docs) || docs < 1) throw new Error(`--overview-docs: a positive integer, got ${given['overview-docs']}`)
   return docs
 }
 
@@ -196,7 +222,7 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'stats2-bench-'))
   if (values['overview-only']) {
     try {
-      const overview = await benchOverview(overviewDocs(200_000), join(work, 'overview'))
+      const overview = await benchOverview(overviewDocs('200000'), join(work, 'overview'))
       console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...overview }))
     } finally {
       await rm(work, { recursive: true, force: true })
@@ -206,7 +232,7 @@ async function main(): Promise<void> {
   if (values['search-only']) {
     try {
       const search = await benchSearch(Number(values['search-docs']), join(work, 'search'))
-      const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(Number(values['search-docs'])), join(work, 'overview'))
+      const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(values['search-docs']), join(work, 'overview'))
       console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(search, undefined), ...overview }))
     } finally {
       await rm(work, { recursive: true, force: true })
@@ -226,7 +252,7 @@ async function main(): Promise<void> {
     try {
       const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })
       try {
-        const store = await benchStoreAtScale(Math.max(1, Number(values.stored)), work, sim, C)
+        const store = await benchStoreAtScale(Math.max(1, Number(given.stored ?? PROFILES.full.stored)), work, sim, C)
         console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(undefined, store), updateS: store.updateS }))
       } finally {
         await sim.dispatcher.close()
@@ -240,7 +266,7 @@ async function main(): Promise<void> {
   try {
     const serve = await serveKeys()
     const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))
-    const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(20_000), join(work, 'overview'))
+    const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(profile['overview-docs']), join(work, 'overview'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
     const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })

@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
-  app, BrowserWindow, clipboard, dialog, ipcMain, Menu, Notification, safeStorage, screen, session, shell,
+  app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeTheme, Notification, safeStorage, screen, session, shell,
   type BrowserWindowConstructorOptions, type MenuItemConstructorOptions, type WebContents
 } from 'electron'
 import { AppCore } from './desktop/app-core'
@@ -21,12 +21,17 @@ import { EncryptedSecretStore, MemorySecretStore, type SecretStore } from './des
 import { createHandlers } from './ipc/handlers'
 import { DEV_SERVER_CSP, RENDERER_CSP } from '../shared/csp'
 import { registerIpc, sendEvent, showWatchNotifications } from './ipc/register'
-import { createLogger } from './log/logger'
+import { createLogger, setLogLevel } from './log/logger'
+import { logLevelFromEnv } from './config/config'
 import { allowedExternalUrl } from '../shared/rules/links'
 
 const log = createLogger('desktop')
 
-export function windowOptions(preloadPath: string, icon?: string): BrowserWindowConstructorOptions {
+/** `--color-bg` of styles/theme.css, light and dark: the window's colour before the page paints. */
+export const WINDOW_BACKGROUND = { light: '#f3f4f7', dark: '#101419' } as const
+
+/** `dark`: the OS theme at creation (`nativeTheme.shouldUseDarkColors`; themeSource stays 'system'). */
+export function windowOptions(preloadPath: string, icon?: string, dark = false): BrowserWindowConstructorOptions {
   return {
     width: 1440,
     height: 900,
@@ -35,7 +40,7 @@ export function windowOptions(preloadPath: string, icon?: string): BrowserWindow
     minHeight: 640,
     show: false,
     title: 'Stats2',
-    backgroundColor: '#f6f7f9',
+    backgroundColor: dark ? WINDOW_BACKGROUND.dark : WINDOW_BACKGROUND.light,
     webPreferences: {
       preload: preloadPath,
       contextIsolation: true,
@@ -141,6 +146,11 @@ function isHttpUrl(value: string): boolean {
 
 export async function startDesktop(): Promise<void> {
   app.setName('Stats2')
+  try {
+    setLogLevel(logLevelFromEnv(process.env))
+  } catch (error) {
+    log.warn(`${(error as Error).message}; logging at info`)
+  }
   if (!app.requestSingleInstanceLock()) {
     app.quit()
     return
@@ -192,7 +202,7 @@ export async function startDesktop(): Promise<void> {
     // The size and place of the last session, checked against the displays there are now.
     const place = restoreWindow(savedState, screen.getAllDisplays().map((display) => display.workArea))
     window = new BrowserWindow({
-      ...windowOptions(join(__dirname, '..', 'preload', 'index.js'), icon),
+      ...windowOptions(join(__dirname, '..', 'preload', 'index.js'), icon, nativeTheme.shouldUseDarkColors),
       width: place.width,
       height: place.height,
       ...(place.x !== undefined && place.y !== undefined ? { x: place.x, y: place.y } : {})

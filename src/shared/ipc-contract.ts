@@ -112,6 +112,12 @@ export interface AppStatus {
   failed: WorkflowFailure[]
   credentials?: { kind: string; subject: string; notAfter: number } | { error: string }
   schedule: { everyMinutes: number; nextRunAt?: number }
+  /**
+   * The read-only dashboard of `stats2 serve` (src/main/serve/dashboard.ts): it reads only, so the
+   * renderer shows no update, settings, demo or watchlist controls at all. Absent in the desktop app
+   * and `stats2 ui`, where a read-only store (`store.readOnly`) only disables updates, saying why.
+   */
+  readOnlyService?: true
 }
 
 export type CredentialKind = 'auto' | 'pem' | 'p12' | 'proxy'

@@ -48,10 +48,6 @@ export interface ScopeIssue {
   message: string
 }
 
-export function emptyScope(): SyncScope {
-  return { campaigns: [], prepIds: [], statuses: [], workflows: [] }
-}
-
 /** A scope that selects something (anything set); undefined means "no scope". */
 export function isScoped(scope: SyncScope | undefined): scope is SyncScope {
   if (!scope) return false

@@ -51,7 +51,8 @@ import {
   viewErrorReporter
 } from './couch-guards'
 import { acquireStoreLock, lockHolderPid, readLock, StoreInUseError, type StoreLock } from './store-lock'
-import { COPIES_DIR, refuseDamagedStore, StoreDamagedError } from './check/damage'
+import { COPIES_DIR, isIndexFolder, refuseDamagedStore, StoreDamagedError } from './check/damage'
+import { forgetInManifest, STORE_MANIFEST, writeStoreManifest } from './check/store-manifest'
 import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
 import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
 import { couchFeeds, type FeedDb } from './couch-feeds'
@@ -180,6 +181,10 @@ function scopedPouch(prefix: string, adapter: 'leveldb' | 'memory', existing: st
       if (fromConstructor) return
       instances.delete(db)
       names.delete(db.name)
+      // Deleted on purpose: no longer proof of a database that must exist (check/store-manifest.ts).
+      if (adapter === 'leveldb' && !isIndexDb(db.name)) {
+        forgetInManifest(prefix.slice(0, -1), [db.name]).catch((error: unknown) => log.warn(`${STORE_MANIFEST}: ${(error as Error).message}`))
+      }
     })
     db.once('closed', () => instances.delete(db))
     // A map/reduce function that throws: logged once, instead of PouchDB's console output.
@@ -208,27 +213,15 @@ function scopedPouch(prefix: string, adapter: 'leveldb' | 'memory', existing: st
 }
 
 /**
- * One database of a data folder, read with PouchDB directly (no server), for `stats2 store check`:
- * its stored document counter and the documents actually readable (counted page by page; they
- * differ after a repair that could not recover everything). The caller holds the folder's lock
- * and has checked the folder first.
+ * One database of a data folder, opened with PouchDB directly (no server), for `stats2 store
+ * repair` (it moves the feed checkpoint back when `requests` lost documents). The caller holds
+ * the folder's lock and has checked the folder first.
  */
-export async function readDatabaseInfo(dataDir: string, name: string): Promise<{ docCount: number; readable: number }> {
+export async function withLocalDatabase<T>(dataDir: string, name: string, run: (db: Pick<PouchInstance, 'get'> & { put(doc: Record<string, unknown>): Promise<unknown> }) => Promise<T>): Promise<T> {
   const Pouch = pouchWithPlugins().defaults({ prefix: resolve(dataDir) + sep, adapter: 'leveldb' })
-  const db = new Pouch(name) as PouchInstance & {
-    allDocs(options: Record<string, unknown>): Promise<{ rows: Array<{ id: string }> }>
-  }
+  const db = new Pouch(name) as PouchInstance & { put(doc: Record<string, unknown>): Promise<unknown> }
   try {
-    const info = await db.info()
-    let readable = 0
-    let startkey: string | undefined
-    for (;;) {
-      const page = await db.allDocs(startkey === undefined ? { limit: 5_000 } : { limit: 5_000, startkey, skip: 1 })
-      readable += page.rows.length
-      if (page.rows.length < 5_000) break
-      startkey = page.rows[page.rows.length - 1]?.id
-    }
-    return { docCount: Number(info.doc_count), readable }
+    return await run(db)
   } finally {
     await withTimeout(db.close(), 5_000, `closing ${name}`)
   }
@@ -283,6 +276,38 @@ async function setAsideDamagedIndexes(dataDir: string, damaged: Array<{ name: st
 /** 2026-11-30T13-25-00-123Z: sortable and valid in file names everywhere. */
 export function timestamp(date = new Date()): string {
   return date.toISOString().replace(/[:.]/g, '-')
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store manifest (check/store-manifest.ts)
+
+/**
+ * Writes `store-manifest.json` at a clean close, once no request can write any more: every
+ * database of the folder with its document count and update sequence, the view index folders with
+ * data, the feed checkpoint. Failing to write it is logged, never fatal (the previous one stays).
+ */
+async function recordCleanClose(dataDir: string, scoped: ScopedPouch): Promise<void> {
+  try {
+    const databases: Record<string, { docCount: number; updateSeq: number | string }> = {}
+    let checkpoint: string | number | undefined
+    for (const name of [...scoped.names].sort()) {
+      const db = new scoped.PouchDB(name)
+      const info = await db.info()
+      databases[name] = { docCount: Number(info.doc_count), updateSeq: info.update_seq as number | string }
+      if (name === 'settings') {
+        const settings = await db.get('all_settings').catch(() => undefined)
+        const value = settings?.last_reqmgr_sequence
+        if (typeof value === 'number' || typeof value === 'string') checkpoint = value
+      }
+    }
+    const indexes: string[] = []
+    for (const entry of await fs.readdir(dataDir, { withFileTypes: true })) {
+      if (entry.isDirectory() && isIndexFolder(entry.name) && (await fs.access(join(dataDir, entry.name, 'CURRENT')).then(() => true, () => false))) indexes.push(entry.name)
+    }
+    await writeStoreManifest(dataDir, { closedAt: new Date().toISOString(), databases, indexes, ...(checkpoint === undefined ? {} : { checkpoint }) })
+  } catch (error) {
+    log.warn(`Could not write ${STORE_MANIFEST} at close: ${(error as Error).message}`)
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,6 +495,9 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       // The native view indexes close with their databases: the folder is free once this returns.
       await withTimeout(nativeIndexesClosed(), 10_000, 'closing the view indexes')
     })
+    // At a clean close (not after a failed start): the manifest that proves which databases existed.
+    let serving = false
+    if (!inMemory) cleanups.push(() => (serving ? recordCleanClose(dataDir, scoped) : Promise.resolve()))
     const usersDb = new scoped.PouchDB('_users')
     try {
       await usersDb.info()
@@ -579,6 +607,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     log.info(`Store ${inMemory ? 'in memory' : `in ${dataDir}`} served on ${url} (started in ${Date.now() - started} ms)`)
 
     let closing: Promise<void> | undefined
+    serving = true
     return {
       url,
       adminUser: admin.user,

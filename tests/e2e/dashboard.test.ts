@@ -1,14 +1,17 @@
 /**
  * The dashboard end to end in Debian's Chromium: the built renderer, served by the browser-mode
  * bridge, answered by the real main-process handlers over a demo store fed by the cmsweb simulator.
+ * Every state reached is axe-checked and photographed in the light and the dark theme (a11y.ts).
  */
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
+import { auditThemes, setTheme } from './a11y'
 import { workflowSeries } from '../../src/shared/rules/series'
 import { usesLumis } from '../../src/shared/rules/completion'
+import { groupDigits } from '../../src/shared/rules/size'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
 let h: Harness
@@ -56,6 +59,18 @@ describe('dashboard in Chromium', () => {
     for (const name of names) expect(expectedNames.has(name)).toBe(true)
     expect(await page.locator('[data-testid="workflow-row"] [data-testid="dataset-line"]').count()).toBeGreaterThan(0)
     await shot('search-results')
+    // The summed chart above the list (shown by default), then its table alternative.
+    await expect.poll(() => page.getByTestId('search-chart').getAttribute('data-series')).toBeTruthy()
+    await auditThemes(page, 'result-list-summed-chart')
+    const toggle = page.locator('#search-chart-section').getByTestId('chart-table-toggle')
+    await toggle.click()
+    const table = page.locator('#search-chart-section').getByTestId('chart-table')
+    await table.waitFor()
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true')
+    expect(await table.locator('thead th').allInnerTexts()).toEqual(['Day (UTC)', 'VALID (done)', 'PRODUCTION (produced)', 'INVALID / DELETED', 'Other types'])
+    expect(await table.locator('tbody tr').count()).toBeGreaterThan(0)
+    await auditThemes(page, 'summed-chart-table', { include: '#search-chart-section' })
+    await toggle.click()
   })
 
   it('follows an attribute link: a PrepID lists the workflows sharing it', async () => {
@@ -119,10 +134,33 @@ describe('dashboard in Chromium', () => {
     await page.getByTestId('update-progress').waitFor({ timeout: 10_000 })
     await jobFinished(h.core)
     await page.getByTestId('update-result').waitFor({ timeout: 10_000 })
+    await auditThemes(page, 'update-result', { include: '[data-testid="updater"]' })
+    await page.getByTestId('update-report-open').click()
+    await page.getByTestId('update-report').waitFor()
+    await auditThemes(page, 'report-dialog', { include: '[data-testid="update-report"]' })
+    await page.keyboard.press('Escape')
+    await page.getByTestId('update-report').waitFor({ state: 'hidden' })
+    // Back where it was opened from.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute('data-testid'))).toBe('update-report-open')
     const settings = await (await h.core.activeStore()).getSettings()
     expect(settings.last_reqmgr_sequence).not.toEqual((await before).last_reqmgr_sequence)
     expect(h.core.job.state().report?.changed).toBeGreaterThan(0)
     await shot('update-all')
+  })
+
+  it('lists the workflows an update could not fetch in a dialog that passes axe in both themes', async () => {
+    const missing = 'pdmvserv_task_NOT-IN-REQMGR2-00001_v1_T_000000_000000_0000'
+    h.core.startUpdate({ kind: 'names', names: [missing] })
+    await jobFinished(h.core)
+    await expect.poll(async () => (await h.core.status()).failed.map((failure) => failure.name)).toContain(missing)
+    const failed = page.getByTestId('failed-count')
+    await failed.waitFor({ timeout: 15_000 })
+    await failed.click()
+    const dialog = page.getByTestId('failed-dialog')
+    await dialog.getByTestId('failure-list').filter({ hasText: missing }).waitFor()
+    await auditThemes(page, 'failed-dialog', { include: '[data-testid="failed-dialog"]' })
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
   })
 
   it('charts a workflow: one line per output dataset matching the stored history, plus the expected total', async () => {
@@ -155,6 +193,31 @@ describe('dashboard in Chromium', () => {
     const box = await canvas.boundingBox()
     expect(box!.width).toBeGreaterThan(300)
     await shot('workflow-chart')
+    // The canvas says what it draws; the chart follows the theme (its background is the dark token's).
+    expect(await canvas.getAttribute('aria-label')).toMatch(/^Events over time per output dataset of .*Latest: /)
+    const corner = async (): Promise<number[]> => canvas.evaluate((element) => [...(element as unknown as { getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: number[] } } }).getContext('2d').getImageData(1, 1, 1, 1).data].slice(0, 3))
+    expect(await corner()).toEqual([255, 255, 255])
+    await setTheme(page, 'dark')
+    await expect.poll(corner).toEqual([0x18, 0x1d, 0x24])
+    await setTheme(page, 'light')
+    await expect.poll(corner).toEqual([255, 255, 255])
+    await auditThemes(page, 'workflow-chart')
+    const panel = page.getByTestId('detail-panel')
+    await panel.getByTestId('chart-table-toggle').click()
+    const table = panel.getByTestId('chart-table')
+    await table.waitFor()
+    // One column per output dataset; the newest day's values are the last stored ones.
+    const charted = series.datasets.filter((dataset) => dataset.points.length > 0)
+    expect(await table.locator('thead th').count()).toBe(1 + charted.length)
+    const newest = await table.locator('tbody tr').first().locator('td').allInnerTexts()
+    expect(newest).toEqual(charted.map((dataset) => groupDigits(dataset.points[dataset.points.length - 1]!.v)))
+    await auditThemes(page, 'workflow-chart-table', { include: '[data-testid="detail-panel"]' })
+    await panel.getByTestId('tab-history').click()
+    await panel.getByTestId('history-table').waitFor()
+    await auditThemes(page, 'history-tab', { include: '[data-testid="detail-panel"]' })
+    await panel.getByTestId('tab-json').click()
+    await panel.getByTestId('raw-json').waitFor()
+    await auditThemes(page, 'raw-json-tab', { include: '[data-testid="detail-panel"]' })
     await page.getByTestId('detail-close').click()
   })
 

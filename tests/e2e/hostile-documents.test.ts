@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { ARTIFACTS, startHarness, type Harness } from './harness'
+import { auditThemes } from './a11y'
 import { REPO_ROOT } from '../helpers/paths'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
@@ -74,6 +75,7 @@ describe('a store with documents that do not fit the schema', () => {
     // No boundary had to step in: the documents were stopped at the contract boundary.
     expect(await page.getByTestId('render-error').count()).toBe(0)
     await page.screenshot({ path: join(ARTIFACTS, 'hostile-documents.png') })
+    await auditThemes(page, 'hostile-documents')
     expect(h.pageErrors).toEqual([])
   })
 
@@ -89,6 +91,7 @@ describe('a store with documents that do not fit the schema', () => {
     await panel.getByTestId('invalid-doc').waitFor()
     expect(await panel.getByTestId('invalid-issues').innerText()).toContain('RequestTransition.0.UpdateTime')
     expect(await panel.getByTestId('invalid-raw').textContent()).toContain('100000000000000000000')
+    await auditThemes(page, 'hostile-panel', { include: '[data-testid="detail-panel"]' })
     expect(h.pageErrors).toEqual([])
   })
 

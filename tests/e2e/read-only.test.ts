@@ -2,7 +2,9 @@
  * The dashboard on a shared CouchDB reached without credentials (the embedded server started as
  * admin in this test, the app given only its URL as DB_URL), in Chromium: workflows list and open,
  * Update all and Update selected are disabled and say why and what to set, and the handler refuses
- * an update with the same message.
+ * an update with the same message. Then the read-only dashboard of `stats2 serve` on the same
+ * store: no update, selection, pin, watchlist or settings control at all, and reading still works.
+ * Both, and the workflow panel of the service, axe-checked in the light and the dark theme.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,7 +14,11 @@ import type { Page } from 'playwright-core'
 import { CouchStore } from '../../src/main/store/couch-store'
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { createCertificateAuthority, issueCertificate } from '../helpers/pki'
-import { ARTIFACTS, startHarness, type Harness } from './harness'
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, startHarness, type Harness } from './harness'
+import { auditThemes } from './a11y'
+import { chromium } from 'playwright-core'
+import { loadConfig } from '../../src/main/config/config'
+import { serveStore } from '../serve/helpers'
 
 const NAMES = ['pdmvserv_Run2022C-v1_MuonEG_27Jun2023_230627_101500_1111', 'shared store name with spaces ✓']
 let couch: EmbeddedCouch
@@ -67,6 +73,7 @@ describe('a read-only store in the dashboard', () => {
     expect(await updateSelected.isDisabled()).toBe(true)
     expect(await updateSelected.getAttribute('title')).toContain('open read-only')
     await page.screenshot({ path: join(ARTIFACTS, 'read-only.png') })
+    await auditThemes(page, 'read-only-store')
 
     const status = await h.core.status()
     expect(status.mode).toBe('live')
@@ -85,5 +92,50 @@ describe('a read-only store in the dashboard', () => {
     // The raw JSON view loads lazily ("Loading…" first).
     await expect.poll(() => panel.innerText(), { timeout: 15_000 }).toContain(`"_id": "${NAMES[1]}"`)
     expect(h.pageErrors).toEqual([])
+  })
+})
+
+describe('the read-only dashboard of stats2 serve', () => {
+  it('shows no update, selection, pin, watchlist or settings control, and still lists and opens workflows', async () => {
+    const env = { DB_URL: couch.url, USERCRT: join(certs, 'usercert.pem'), USERKEY: join(certs, 'userkey.pem') }
+    // Anonymous, as a browser reaches the service.
+    const store = await CouchStore.open({ url: couch.url, dataDir: '' })
+    const svc = await serveStore(store, loadConfig(env), env)
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+    try {
+      const served = await browser.newPage({ viewport: { width: 1440, height: 900 } })
+      const errors: string[] = []
+      served.on('pageerror', (error) => errors.push(error.message))
+      served.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text())
+      })
+      await served.goto(`${svc.origin}/stats/dashboard/`)
+      const rows = served.getByTestId('workflow-row')
+      await rows.first().waitFor({ timeout: 30_000 })
+      expect(await rows.count()).toBe(2)
+      await served.getByTestId('status-line').filter({ hasText: '2 workflows' }).waitFor()
+      // Reading works: the summary, the rows' fields, the exports.
+      expect(await served.getByTestId('search-summary').innerText()).toContain('2')
+      expect(await served.getByTestId('export-markdown').isEnabled()).toBe(true)
+      // No control that the service would refuse, not even disabled.
+      for (const id of ['update-all', 'open-settings', 'update-selected', 'select-page', 'workflow-select', 'pin', 'view-watchlist']) {
+        expect(await served.getByTestId(id).count(), id).toBe(0)
+      }
+      await served.screenshot({ path: join(ARTIFACTS, 'serve-read-only.png') })
+      await auditThemes(served, 'serve-dashboard')
+
+      await served.locator(`[data-testid="workflow-row"][data-name="${NAMES[0]}"] .workflow-name`).click()
+      const panel = served.getByTestId('detail-panel')
+      await panel.locator('.detail-summary').waitFor({ timeout: 15_000 })
+      expect(await panel.getByTestId('pin').count()).toBe(0)
+      await served.getByTestId('tab-json').click()
+      await expect.poll(() => panel.innerText(), { timeout: 15_000 }).toContain(`"_id": "${NAMES[0]}"`)
+      await auditThemes(served, 'serve-workflow-panel')
+      expect(errors).toEqual([])
+    } finally {
+      await browser.close()
+      await svc.close()
+      await store.close()
+    }
   })
 })

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
+import { auditThemes } from './a11y'
 import { currentStatus, FINAL_STATUSES } from '../../src/main/watchlist/detect'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
@@ -128,6 +129,7 @@ describe('watchlist and notifications in Chromium', () => {
     expect(mine.map((n) => n.body)).toContain(target._id)
     await expect.poll(() => page.locator('[data-testid="watch-event"][data-kind="status"]').count()).toBeGreaterThan(0)
     await shot('watchlist')
+    await auditThemes(page, 'watchlist')
 
     // The same documents again: no second notification for the same event.
     const before = (await recorded()).length
@@ -170,6 +172,7 @@ describe('demo charts in Chromium', () => {
     const times = new Set(stacked.flatMap((s) => s.data.map((p) => p.x)))
     expect(times.size).toBeGreaterThanOrEqual(4)
     await shot('demo-summed-chart')
+    await auditThemes(page, 'demo-summed-chart', { include: '#search-chart-section' })
   })
 
   it('frames the time axis of a one-entry workflow around that entry', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
+import { auditThemes } from './a11y'
 
 let h: Harness
 let page: Page
@@ -26,6 +27,7 @@ describe('first start', () => {
     await welcome.waitFor()
     expect(await welcome.innerText()).toMatch(/certificate/i)
     await page.screenshot({ path: join(ARTIFACTS, 'welcome.png') })
+    await auditThemes(page, 'welcome')
   })
 
   it('refuses settings that point at missing files, naming the field, and keeps nothing of them', async () => {
@@ -42,13 +44,17 @@ describe('first start', () => {
     expect(await dialog.locator('#settings-keyPath-error').innerText()).toContain('userkey.pem does not exist')
     expect(h.core.settingsView().credentials.kind).toBe('auto')
     await page.screenshot({ path: join(ARTIFACTS, 'settings-errors.png') })
+    await auditThemes(page, 'settings-dialog')
 
     await page.getByTestId('test-connection').click()
     const checks = page.getByTestId('connection-checks')
     await checks.waitFor()
     expect(await checks.innerText()).toMatch(/\.globus\/usercert\.pem/)
+    await auditThemes(page, 'settings-connection-checks', { include: '[data-testid="settings-dialog"]' })
     await page.keyboard.press('Escape')
     await dialog.waitFor({ state: 'hidden' })
+    // The focus is back on the button that opened the dialog.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute('data-testid'))).toBe('open-settings')
   })
 
   it('starts a labelled demo with one click and shows its workflows', async () => {

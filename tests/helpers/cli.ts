@@ -15,6 +15,15 @@ export function simulatorEnv(sim: Simulator, work: string): Record<string, strin
   }
 }
 
+/** The simulator also plays Keycloak and the PdmV services: the variables that make updates notify them. */
+export function notifyingEnv(sim: Simulator): Record<string, string> {
+  return {
+    KEYCLOAK_URL: sim.url, PDMV_PROD_URL: sim.url, PDMV_DEV_URL: `${sim.url}/dev`,
+    CALLBACK_CLIENT_ID: 'stats2-test', CALLBACK_CLIENT_SECRET: 'secret',
+    APPLICATION_CLIENT_ID: 'cms-pdmv-prod', DEV_APPLICATION_CLIENT_ID: 'cms-pdmv-dev'
+  }
+}
+
 /** Runs the CLI in-process with this environment (undefined values unset), capturing its output. */
 export async function runCli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; out: string; err: string }> {
   let out = ''

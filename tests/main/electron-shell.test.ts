@@ -5,6 +5,9 @@
  * handlers behind IPC are the real ones.
  */
 import { EventEmitter } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { REPO_ROOT } from '../helpers/paths'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { CHANNEL_NAMES, ipcChannel } from '../../src/shared/ipc-contract'
 import type { Handlers } from '../../src/main/ipc/handlers'
@@ -54,6 +57,15 @@ describe('window', () => {
       nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false, webSecurity: true, webviewTag: false,
       allowRunningInsecureContent: false
     })
+  })
+
+  it('opens in the colour of the page behind it, light or dark as the OS theme is', async () => {
+    const theme = await readFile(resolve(REPO_ROOT, 'src/renderer/src/styles/theme.css'), 'utf8')
+    const dark = theme.slice(theme.indexOf('@media (prefers-color-scheme: dark)'))
+    const token = (css: string): string | undefined => /--color-bg:\s*(#[0-9a-f]{6})/i.exec(css)?.[1]
+    expect(shellModule.windowOptions('/x/preload.js').backgroundColor).toBe(token(theme))
+    expect(shellModule.windowOptions('/x/preload.js', undefined, true).backgroundColor).toBe(token(dark))
+    expect(token(dark)).not.toBe(token(theme))
   })
 
   it('recognises only its own page', () => {

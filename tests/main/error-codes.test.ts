@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { errorCodeOf, ForbiddenError } from '../../src/main/ipc/handlers'
-import { NotFoundError } from '../../src/main/desktop/app-core'
+import { NotFoundError } from '../../src/main/core/errors'
 import { StoreError, StoreReadOnlyError, NotCouchDbError } from '../../src/main/store/couch-store'
 import { CmswebAbortError, CmswebError } from '../../src/main/cmsweb/errors'
 import { UnaddressableIdError } from '../../src/main/store/doc-ids'

@@ -406,7 +406,7 @@ describe('startEmbeddedCouch on LevelDB', () => {
       await disk.close()
       await memory.close()
       expect(await fs.readdir(scratch)).toEqual([])
-      expect((await fs.readdir(dataDir)).sort()).toEqual(['_users', 'admin.json', 'alive', 'express-pouchdb.log'])
+      expect((await fs.readdir(dataDir)).sort()).toEqual(['_users', 'admin.json', 'alive', 'express-pouchdb.log', 'store-manifest.json'])
     } finally {
       process.chdir(cwd)
     }

@@ -77,6 +77,24 @@ afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true })
 })
 
+interface RepairJson {
+  ok: boolean
+  lost?: boolean
+  checkpointReset?: { was: string | number }
+  folders: Array<{
+    name: string
+    state: string
+    problems: string[]
+    copiedTo?: string
+    docCount?: number
+    counterSays?: number
+    expected?: number | null
+    expectedFrom?: string
+    recovered: number
+    dropped: { count: number | null; ids: string[]; logRecords: number; tableBlocks: number; tables: string[] }
+  }>
+}
+
 interface Damage {
   kind: string
   db?: string
@@ -218,7 +236,10 @@ describe('stats2 store check and repair', () => {
     // The copy is byte for byte the damaged folder.
     expect(await tree(copy)).toEqual(damaged)
     expect(Object.keys(original).length).toBeGreaterThan(Object.keys(damaged).length)
-    expect(repair.out).toContain(`requests: repaired; now ${FIRST + SECOND + 2} documents (was: CURRENT is missing`)
+    expect(repair.out).toContain('requests: repaired (was: CURRENT is missing')
+    // The clean close that wrote the golden store recorded its count; every document is read back.
+    expect(repair.out).toContain(`expected ${FIRST + SECOND + 2} documents (store manifest); recovered ${FIRST + SECOND + 2} documents (read back one by one); dropped 0 documents`)
+    expect(repair.out).toContain('Repair finished: every database opens and nothing was lost.')
 
     expect((await cli(['store', 'check'], dataDir)).code).toBe(0)
     const dump = await cli(['dump'], dataDir)
@@ -227,20 +248,34 @@ describe('stats2 store check and repair', () => {
     expect(names).toEqual(docs(0, FIRST + SECOND).map((d) => d.RequestName as string).sort())
   })
 
-  it('a truncated table: repair keeps the copy and says which documents could not be recovered', async () => {
+  it('a truncated table: repair keeps the copy, says expected/recovered/dropped and exits 1', async () => {
     const dataDir = await copyOfGolden()
     await fs.truncate(join(dataDir, 'requests', table), 1000)
     const damaged = await tree(join(dataDir, 'requests'))
     const repair = await cli(['store', 'repair', '--json'], dataDir)
-    expect(repair.code).toBe(0)
-    const report = JSON.parse(repair.out) as { ok: boolean; folders: Array<{ name: string; state: string; copiedTo?: string; docCount?: number; counterSays?: number }> }
+    // Documents were lost: not a success.
+    expect(repair.code).toBe(1)
+    const report = JSON.parse(repair.out) as RepairJson
+    expect(report.lost).toBe(true)
     const requests = report.folders.find((f) => f.name === 'requests')!
     expect(requests.state).toBe('ok')
     expect(await tree(requests.copiedTo!)).toEqual(damaged)
     // The table held the first session's documents: only the log's (second session) survive.
-    expect(requests.docCount).toBeLessThan(FIRST + SECOND + 2)
-    expect(requests.counterSays).toBe(FIRST + SECOND + 2)
-    expect((await cli(['dump'], dataDir)).code).toBe(0)
+    expect(requests.expected).toBe(FIRST + SECOND + 2)
+    expect(requests.expectedFrom).toBe('store manifest')
+    expect(requests.recovered).toBeLessThan(FIRST + SECOND + 2)
+    expect(requests.docCount).toBe(requests.recovered)
+    expect(requests.dropped.count).toBe(FIRST + SECOND + 2 - requests.recovered)
+    expect(requests.dropped.tables).toEqual([table])
+    // PouchDB's counter now says what can be read.
+    expect(requests.counterSays).toBeUndefined()
+    const dump = await cli(['dump'], dataDir)
+    expect(dump.code).toBe(0)
+    // Recovered counts documents actually read: the workflows dumped (plus the design documents, if any survived).
+    const dumped = (JSON.parse(dump.out) as unknown[]).length
+    expect(dumped).toBeGreaterThanOrEqual(requests.recovered - 2)
+    expect(dumped).toBeLessThanOrEqual(requests.recovered)
+    expect(dumped).toBe(SECOND)
   })
 
   it('a damaged view index is moved aside at start (never deleted) and rebuilt', async () => {

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, simulatorEnv } from '../helpers/cli'
+import { notifyingEnv, runCli, simulatorEnv } from '../helpers/cli'
 import { generateScenario, startSimulator, type Simulator } from '../../src/sim'
 import { TokenCache } from '../../src/main/notify/keycloak'
 import { notificationFor } from '../../src/main/notify/targets'
@@ -23,9 +23,7 @@ beforeAll(async () => {
   sim = await startSimulator({ scenario: generateScenario({ workflows: 40, steps: 2, seed: 11 }), tlsDir: join(work, 'tls'), tokenLifetimeSeconds: 600 })
   env = {
     ...simulatorEnv(sim, work),
-    KEYCLOAK_URL: sim.url, PDMV_PROD_URL: sim.url, PDMV_DEV_URL: `${sim.url}/dev`,
-    CALLBACK_CLIENT_ID: 'stats2-test', CALLBACK_CLIENT_SECRET: 'secret',
-    APPLICATION_CLIENT_ID: 'cms-pdmv-prod', DEV_APPLICATION_CLIENT_ID: 'cms-pdmv-dev'
+    ...notifyingEnv(sim)
   }
 })
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { BusyError, UpdateJob, type JobRunner } from '../../src/main/updater/update-job'
+import { UpdateJob, type JobRunner } from '../../src/main/updater/update-job'
+import { BusyError } from '../../src/main/core/errors'
 import type { UpdaterState } from '../../src/shared/ipc-contract'
 import type { UpdateReport } from '../../src/shared/update-types'
 

@@ -10,18 +10,11 @@ import type { Readable } from 'node:stream'
 import type { Stats2Config } from '../config/config'
 import { openStore } from '../core/runtime'
 import { loadBackup, writeBackup, type LoadReport } from '../store/backup'
+import { UsageError, type CliIo } from './io'
 
-export interface BackupIo {
-  out: (text: string) => void
-  err: (text: string) => void
-  /** Resolves once the output has room again (back-pressure on a slow pipe); optional. */
-  drain?: () => Promise<void>
+export interface BackupIo extends Omit<CliIo, 'env'> {
   /** Standard input for `load -`. */
   stdin?: Readable
-}
-
-export class BackupUsageError extends Error {
-  override name = 'UsageError'
 }
 
 export async function runDumpCommand(args: string[], config: Stats2Config, io: BackupIo): Promise<number> {
@@ -85,13 +78,13 @@ export async function runLoadCommand(args: string[], config: Stats2Config, io: B
     strict: true
   })
   const file = positionals[0]
-  if (!file || positionals.length > 1) throw new BackupUsageError('load needs one backup file (or - for standard input)')
+  if (!file || positionals.length > 1) throw new UsageError('load needs one backup file (or - for standard input)')
   const fromStdin = file === '-'
   if (!fromStdin) {
     try {
       await access(file)
     } catch {
-      throw new BackupUsageError(`load: cannot read ${file}`)
+      throw new UsageError(`load: cannot read ${file}`)
     }
   }
   const store = await openStore(config)

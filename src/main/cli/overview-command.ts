@@ -16,12 +16,7 @@ import { formatUtc } from '../../shared/rules/time-ago'
 import { selectionLabel, type OverviewField, type OverviewSelection } from '../../shared/overview/selection'
 import { ATTENTION_LABELS, ATTENTION_REASONS, type OverviewJson } from '../../shared/overview/types'
 import { MAX_STALL_HOURS, MIN_STALL_HOURS } from '../../shared/watchlist'
-import type { CliIo } from './main'
-
-/** A usage mistake: `main` prints it with the usage and exits 2. */
-export class OverviewUsageError extends Error {
-  override name = 'OverviewUsageError'
-}
+import { UsageError, type CliIo } from './io'
 
 const FLAG_FIELDS: Record<string, OverviewField> = {
   campaign: 'campaign',
@@ -32,14 +27,14 @@ const FLAG_FIELDS: Record<string, OverviewField> = {
 
 function selectionOf(values: Record<string, string | boolean | undefined>): OverviewSelection {
   const given = [...Object.keys(FLAG_FIELDS), 'search', 'scope'].filter((flag) => values[flag] !== undefined)
-  if (given.length > 1) throw new OverviewUsageError(`give one selection at a time, not --${given.join(' and --')}`)
+  if (given.length > 1) throw new UsageError(`give one selection at a time, not --${given.join(' and --')}`)
   const flag = given[0]
   if (flag === undefined) return { kind: 'all' }
   if (flag === 'scope') return { kind: 'scope' }
   const value = String(values[flag]).trim()
-  if (value === '') throw new OverviewUsageError(`--${flag} needs a value`)
+  if (value === '') throw new UsageError(`--${flag} needs a value`)
   // eslint-disable-next-line no-control-regex
-  if (value.length > 1000 || /[\u0000-\u001f\u007f]/.test(value)) throw new OverviewUsageError(`--${flag}: one name, PrepID or text, under 1000 characters, on one line`)
+  if (value.length > 1000 || /[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`--${flag}: one name, PrepID or text, under 1000 characters, on one line`)
   return flag === 'search' ? { kind: 'search', text: value } : { kind: 'field', field: FLAG_FIELDS[flag]!, value }
 }
 
@@ -47,7 +42,7 @@ function stallHoursOf(text: string | undefined): number | undefined {
   if (text === undefined) return undefined
   const hours = Number(text)
   if (!/^\d{1,4}$/.test(text) || hours < MIN_STALL_HOURS || hours > MAX_STALL_HOURS) {
-    throw new OverviewUsageError(`--stall-hours must be a whole number of hours from ${MIN_STALL_HOURS} to ${MAX_STALL_HOURS}`)
+    throw new UsageError(`--stall-hours must be a whole number of hours from ${MIN_STALL_HOURS} to ${MAX_STALL_HOURS}`)
   }
   return hours
 }
@@ -101,7 +96,7 @@ export async function runOverviewCommand(args: string[], config: Stats2Config, i
     },
     strict: true
   })
-  if (positionals.length > 0) throw new OverviewUsageError(`overview takes options only (got "${positionals[0]!.slice(0, 60)}"); e.g. --campaign ${positionals[0]!.slice(0, 60)}`)
+  if (positionals.length > 0) throw new UsageError(`overview takes options only (got "${positionals[0]!.slice(0, 60)}"); e.g. --campaign ${positionals[0]!.slice(0, 60)}`)
   const selection = selectionOf(values)
   const stallHours = stallHoursOf(values['stall-hours'])
   const store = await openStore(config)
@@ -110,7 +105,7 @@ export async function runOverviewCommand(args: string[], config: Stats2Config, i
     try {
       json = await new OverviewService(store).json(selection, stallHours !== undefined ? { stallHours } : {})
     } catch (error) {
-      if (error instanceof OverviewError || error instanceof SearchError) throw new OverviewUsageError(error.message)
+      if (error instanceof OverviewError || error instanceof SearchError) throw new UsageError(error.message)
       throw error
     }
     io.out(values.json ? JSON.stringify(json, null, 2) + '\n' : overviewText(selection, json))

@@ -11,7 +11,7 @@ import { createLogger } from '../log/logger'
 import { Authoriser } from '../serve/auth'
 import { startService } from '../serve/server'
 import { UpdateQueue, updaterRunner } from '../serve/updates'
-import type { CliIo } from './main'
+import type { CliIo } from './io'
 import { RENDERER_DIR } from './ui-command'
 import { untilStopped } from './until-stopped'
 

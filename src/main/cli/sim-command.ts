@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import { defaultAppDataDir } from '../config/config'
 import { createLogger } from '../log/logger'
 import { generateWorld, loadScenario, startSimulator } from '../../sim'
-import type { CliIo } from './main'
+import type { CliIo } from './io'
 import { untilStopped } from './until-stopped'
 
 const log = createLogger('sim')

@@ -9,7 +9,7 @@ import { MemorySecretStore } from '../desktop/secrets'
 import { createHandlers } from '../ipc/handlers'
 import { startBridge } from '../ipc/bridge-server'
 import { createLogger } from '../log/logger'
-import type { CliIo } from './main'
+import type { CliIo } from './io'
 import { untilStopped } from './until-stopped'
 
 const log = createLogger('ui')

@@ -14,6 +14,7 @@ import { createSecureContext } from 'node:tls'
 import { inspect } from 'node:util'
 import forge from 'node-forge'
 import type { CredentialConfig } from '../config/config'
+import { errnoCode } from '../core/errors'
 
 export type CredentialKind = 'pem' | 'p12' | 'proxy'
 
@@ -83,10 +84,6 @@ export function pemBlocks(text: string): PemBlock[] {
   const re = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g
   for (const match of text.matchAll(re)) blocks.push({ label: match[1] ?? '', text: `${match[0]}\n` })
   return blocks
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined
 }
 
 /**

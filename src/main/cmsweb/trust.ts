@@ -11,6 +11,7 @@ import { rootCertificates } from 'node:tls'
 import type { CmswebConfig } from '../config/config'
 import { createLogger } from '../log/logger'
 import { pemBlocks } from './credentials'
+import { errnoCode } from '../core/errors'
 
 const log = createLogger('cmsweb')
 
@@ -39,10 +40,6 @@ export interface TrustOptions {
 
 /** Files of a CA folder that can hold a certificate: PEM/CRT/CER and OpenSSL's hashed names (`a1b2c3d4.0`). */
 const CA_FILE = /\.(pem|crt|cer|der|\d+)$/i
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined
-}
 
 /** The certificates of one file (PEM blocks, or a single DER certificate), as PEM strings. */
 function certificatesIn(content: Buffer, path: string): string[] {

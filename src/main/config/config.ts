@@ -6,8 +6,10 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { SyncScope } from '../../shared/sync-scope'
-// (scope-config uses ConfigError from here only when called: the import cycle is harmless.)
+import { envEnum, envInt, envText, envUrl, nonEmpty, type Env } from './env'
 import { scopeFromEnv } from './scope-config'
+
+export { ConfigError } from './env'
 
 export interface CredentialConfig {
   /** PEM certificate (USERCRT, X509_USER_CERT). */
@@ -88,52 +90,9 @@ export interface Stats2Config {
   scope?: SyncScope
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
-
-type Env = Record<string, string | undefined>
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim()
-  return trimmed ? trimmed : undefined
-}
-
-function positiveInt(env: Env, name: string, fallback: number): number {
-  const raw = nonEmpty(env[name])
-  if (raw === undefined) return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`)
-  return value
-}
-
-function nonNegativeInt(env: Env, name: string, fallback: number): number {
-  const raw = nonEmpty(env[name])
-  if (raw === undefined) return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be an integer ≥ 0, got "${raw}"`)
-  return value
-}
-
-function httpUrl(env: Env, name: string, fallback: string): string {
-  const raw = nonEmpty(env[name]) ?? fallback
-  let parsed: URL
-  try {
-    parsed = new URL(raw)
-  } catch {
-    throw new ConfigError(`${name} is not a URL: "${raw}"`)
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`)
-  }
-  return raw.replace(/\/+$/, '')
-}
-
 /** STATS2_STORE_ANONYMOUS: `read` (default) or `none`. */
 export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
-  const raw = (nonEmpty(env.STATS2_STORE_ANONYMOUS) ?? 'read').toLowerCase()
-  if (raw !== 'read' && raw !== 'none') throw new ConfigError(`STATS2_STORE_ANONYMOUS must be "read" or "none", got "${raw}"`)
-  return raw
+  return envEnum<'read' | 'none'>(env, 'STATS2_STORE_ANONYMOUS')
 }
 
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
@@ -146,53 +105,58 @@ export function defaultAppDataDir(env: Env = process.env, platform = process.pla
 }
 
 export function loadConfig(env: Env = process.env): Stats2Config {
-  const passphraseFile = nonEmpty(env.STATS2_KEY_PASSPHRASE_FILE)
+  const passphraseFile = envText(env, 'STATS2_KEY_PASSPHRASE_FILE')
   const credentials: CredentialConfig = {
-    certPath: nonEmpty(env.USERCRT) ?? nonEmpty(env.X509_USER_CERT),
-    keyPath: nonEmpty(env.USERKEY) ?? nonEmpty(env.X509_USER_KEY),
-    p12Path: nonEmpty(env.STATS2_USER_P12),
-    proxyPath: nonEmpty(env.X509_USER_PROXY),
+    certPath: envText(env, 'USERCRT') ?? envText(env, 'X509_USER_CERT'),
+    keyPath: envText(env, 'USERKEY') ?? envText(env, 'X509_USER_KEY'),
+    p12Path: envText(env, 'STATS2_USER_P12'),
+    proxyPath: envText(env, 'X509_USER_PROXY'),
+    // A passphrase is taken as typed (spaces included).
     passphrase: env.STATS2_KEY_PASSPHRASE
   }
   if (passphraseFile !== undefined && credentials.passphrase === undefined) {
     credentials.passphrasePath = passphraseFile
   }
-  const url = nonEmpty(env.DB_URL)
   return {
     credentials,
     cmsweb: {
-      url: httpUrl(env, 'CMSWEB_URL', 'https://cmsweb.cern.ch'),
-      dbsUrl: httpUrl(env, 'CMSWEB_PROD_URL', 'https://cmsweb-prod.cern.ch:8443'),
-      caPath: nonEmpty(env.CMSWEB_CA),
-      caDir: nonEmpty(env.X509_CERT_DIR),
-      concurrency: positiveInt(env, 'STATS2_CONCURRENCY', 8),
-      timeoutMs: positiveInt(env, 'STATS2_TIMEOUT_MS', 120_000),
-      retries: nonNegativeInt(env, 'STATS2_RETRIES', 4)
+      url: envUrl(env, 'CMSWEB_URL')!,
+      dbsUrl: envUrl(env, 'CMSWEB_PROD_URL')!,
+      caPath: envText(env, 'CMSWEB_CA'),
+      caDir: envText(env, 'X509_CERT_DIR'),
+      concurrency: envInt(env, 'STATS2_CONCURRENCY'),
+      timeoutMs: envInt(env, 'STATS2_TIMEOUT_MS'),
+      retries: envInt(env, 'STATS2_RETRIES')
     },
     db: {
-      url: url === undefined ? undefined : httpUrl(env, 'DB_URL', url),
-      authHeader: nonEmpty(env.STATS_DB_AUTH_HEADER),
-      dataDir: nonEmpty(env.STATS2_DATA_DIR) ?? join(defaultAppDataDir(env), 'store'),
-      timeoutMs: positiveInt(env, 'STATS2_DB_TIMEOUT_MS', 60_000),
-      viewTimeoutMs: positiveInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS', 900_000),
-      retries: nonNegativeInt(env, 'STATS2_DB_RETRIES', 3),
+      url: envUrl(env, 'DB_URL'),
+      authHeader: envText(env, 'STATS_DB_AUTH_HEADER'),
+      dataDir: envText(env, 'STATS2_DATA_DIR') ?? join(defaultAppDataDir(env), 'store'),
+      timeoutMs: envInt(env, 'STATS2_DB_TIMEOUT_MS'),
+      viewTimeoutMs: envInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS'),
+      retries: envInt(env, 'STATS2_DB_RETRIES'),
       storeAnonymous: storeAnonymousAccess(env)
     },
     notify: {
-      clientId: nonEmpty(env.CALLBACK_CLIENT_ID),
-      clientSecret: nonEmpty(env.CALLBACK_CLIENT_SECRET),
-      prodAudience: nonEmpty(env.APPLICATION_CLIENT_ID),
-      devAudience: nonEmpty(env.DEV_APPLICATION_CLIENT_ID),
-      keycloakUrl: httpUrl(env, 'KEYCLOAK_URL', 'https://auth.cern.ch'),
-      prodUrl: httpUrl(env, 'PDMV_PROD_URL', 'https://cms-pdmv.cern.ch'),
-      devUrl: httpUrl(env, 'PDMV_DEV_URL', 'https://cms-pdmv-dev.cern.ch')
+      clientId: envText(env, 'CALLBACK_CLIENT_ID'),
+      clientSecret: envText(env, 'CALLBACK_CLIENT_SECRET'),
+      prodAudience: envText(env, 'APPLICATION_CLIENT_ID'),
+      devAudience: envText(env, 'DEV_APPLICATION_CLIENT_ID'),
+      keycloakUrl: envUrl(env, 'KEYCLOAK_URL')!,
+      prodUrl: envUrl(env, 'PDMV_PROD_URL')!,
+      devUrl: envUrl(env, 'PDMV_DEV_URL')!
     },
     updater: {
-      changesPageSize: positiveInt(env, 'STATS2_CHANGES_PAGE', 1000),
-      datasetListBatch: positiveInt(env, 'STATS2_DATASETLIST_BATCH', 100),
-      dbBatch: positiveInt(env, 'STATS2_DB_BATCH', 500),
-      batching: (nonEmpty(env.STATS2_BATCHING) ?? '1') !== '0'
+      changesPageSize: envInt(env, 'STATS2_CHANGES_PAGE'),
+      datasetListBatch: envInt(env, 'STATS2_DATASETLIST_BATCH'),
+      dbBatch: envInt(env, 'STATS2_DB_BATCH'),
+      batching: (envText(env, 'STATS2_BATCHING') ?? '1') !== '0'
     },
     scope: scopeFromEnv(env)
   }
+}
+
+/** STATS2_LOG_LEVEL, checked. */
+export function logLevelFromEnv(env: Env = process.env): 'debug' | 'info' | 'warn' | 'error' {
+  return envEnum(env, 'STATS2_LOG_LEVEL')
 }

@@ -3,7 +3,7 @@
  * comma- or space-separated; see shared/sync-scope.ts for what a scope means.
  */
 import { isScoped, normaliseScope, type SyncScope } from '../../shared/sync-scope'
-import { ConfigError } from './config'
+import { ConfigError } from './env'
 
 type Env = Record<string, string | undefined>
 

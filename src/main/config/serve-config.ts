@@ -4,9 +4,7 @@
  * untouched by service-only options.
  */
 import { isIP } from 'node:net'
-import { ConfigError } from './config'
-
-type Env = Record<string, string | undefined>
+import { ConfigError, envInt, envText, envUrl, nonEmpty, type Env } from './env'
 
 export interface ServeConfig {
   host: string
@@ -29,12 +27,6 @@ export interface ServeConfig {
   drainMs: number
 }
 
-export const DEFAULT_PUBLIC_URL = 'https://cms-pdmv-prod.web.cern.ch/stats'
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim()
-  return trimmed ? trimmed : undefined
-}
 
 function intFrom(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {
   const text = nonEmpty(raw)
@@ -62,18 +54,12 @@ export interface ServeArgs {
 export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
   const host = nonEmpty(args.host) ?? '127.0.0.1'
   if (isIP(host) === 0 && host !== 'localhost') throw new ConfigError(`--host must be an IP address (or localhost), got "${host}"`)
-  const publicUrl = (nonEmpty(env.STATS2_SERVE_PUBLIC_URL) ?? DEFAULT_PUBLIC_URL).replace(/\/+$/, '')
-  try {
-    const parsed = new URL(publicUrl)
-    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Error('not http')
-  } catch {
-    throw new ConfigError(`STATS2_SERVE_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`)
-  }
-  const trustedHeader = nonEmpty(env.STATS2_SERVE_TRUSTED_HEADER)?.toLowerCase()
+  const publicUrl = envUrl(env, 'STATS2_SERVE_PUBLIC_URL')!
+  const trustedHeader = envText(env, 'STATS2_SERVE_TRUSTED_HEADER')?.toLowerCase()
   if (trustedHeader !== undefined && !/^[a-z0-9-]+$/.test(trustedHeader)) {
     throw new ConfigError(`STATS2_SERVE_TRUSTED_HEADER must be a header name, got "${trustedHeader}"`)
   }
-  const trustedProxies = (nonEmpty(env.STATS2_SERVE_TRUSTED_PROXIES) ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+  const trustedProxies = (envText(env, 'STATS2_SERVE_TRUSTED_PROXIES') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
   for (const proxy of trustedProxies) {
     if (isIP(proxy) === 0) throw new ConfigError(`STATS2_SERVE_TRUSTED_PROXIES lists addresses (comma-separated IPs), got "${proxy}"`)
   }
@@ -84,12 +70,12 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
     host,
     port: intFrom(args.port, '--port', 8000, 0, 65535),
     basePath: normaliseBasePath(args.basePath ?? '/stats'),
-    tokensFile: nonEmpty(env.STATS2_SERVE_TOKENS_FILE),
+    tokensFile: envText(env, 'STATS2_SERVE_TOKENS_FILE'),
     trustedHeader,
     trustedProxies,
-    updateConcurrency: intFrom(env.STATS2_SERVE_UPDATES, 'STATS2_SERVE_UPDATES', 2, 1, 64),
-    updateQueue: intFrom(env.STATS2_SERVE_UPDATE_QUEUE, 'STATS2_SERVE_UPDATE_QUEUE', 100, 0, 100_000),
+    updateConcurrency: envInt(env, 'STATS2_SERVE_UPDATES'),
+    updateQueue: envInt(env, 'STATS2_SERVE_UPDATE_QUEUE'),
     publicUrl,
-    drainMs: intFrom(env.STATS2_SERVE_DRAIN_MS, 'STATS2_SERVE_DRAIN_MS', 10_000, 0, 600_000)
+    drainMs: envInt(env, 'STATS2_SERVE_DRAIN_MS')
   }
 }

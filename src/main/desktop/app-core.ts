@@ -13,7 +13,8 @@ import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
 import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
-import { BusyError, UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
+import { BusyError, NotFoundError } from '../core/errors'
 import { Watchlist } from '../watchlist/watchlist'
 import { WatchlistError } from '../watchlist/watchlist-file'
 import type {
@@ -49,10 +50,6 @@ function readOnlyExplanation(store: CouchStore): string {
   const views = store.readOnly?.missingViews ?? []
   const missing = views.length > 0 ? ` The database lacks the views ${views.join(', ')}: searches by those fields find nothing.` : ''
   return (store.readOnlyMessage('updating') ?? '') + missing
-}
-
-export class NotFoundError extends Error {
-  override name = 'NotFoundError'
 }
 
 export interface AppCoreOptions {
@@ -367,7 +364,7 @@ export class AppCore extends EventEmitter<Events> {
     const patch = moveUrlCredentials(given)
     const databaseChanges = patch.database !== undefined || patch.databasePassword !== undefined
     if (databaseChanges && this.job.isRunning) {
-      throw Object.assign(new Error('The database cannot change while an update runs; cancel it or wait.'), { code: 'busy' })
+      throw new BusyError('The database cannot change while an update runs; cancel it or wait.')
     }
     await validatePatch(patch)
     if (patch.startAtLogin !== undefined && patch.startAtLogin !== this.settings.current.startAtLogin) {
@@ -427,7 +424,7 @@ export class AppCore extends EventEmitter<Events> {
   // ---- demo -------------------------------------------------------------------------------------
 
   async startDemo(workflows = 300): Promise<AppStatus> {
-    if (this.job.isRunning) throw Object.assign(new Error('Wait for the running update to finish before starting the demo.'), { code: 'busy' })
+    if (this.job.isRunning) throw new BusyError('Wait for the running update to finish before starting the demo.')
     if (!this.demo) {
       this.demo = await startDemo(this.liveConfig(), {
         workflows,

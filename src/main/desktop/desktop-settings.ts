@@ -11,14 +11,15 @@ import type { Stats2Config } from '../config/config'
 import type { DesktopSettings, SettingsPatch, SettingsView } from '../../shared/ipc-contract'
 import type { SecretStore } from './secrets'
 import { scopeEnvironmentOverrides } from '../config/scope-config'
+import { configEntry, fixedByEnvironment, settingsFixedBy } from '../../shared/config-table'
 import { isScoped, normaliseScope } from '../../shared/sync-scope'
 import { withoutUrlCredentials } from './database-url-secret'
 
 export const DEFAULT_SETTINGS: DesktopSettings = {
   credentials: { kind: 'auto' },
   database: { kind: 'embedded' },
-  cmsweb: { url: 'https://cmsweb.cern.ch', dbsUrl: 'https://cmsweb-prod.cern.ch:8443' },
-  concurrency: 8,
+  cmsweb: { url: configEntry('CMSWEB_URL').default as string, dbsUrl: configEntry('CMSWEB_PROD_URL').default as string },
+  concurrency: configEntry('STATS2_CONCURRENCY').default as number,
   notifications: { prod: false, dev: false },
   scheduleMinutes: 0,
   startAtLogin: false
@@ -26,14 +27,9 @@ export const DEFAULT_SETTINGS: DesktopSettings = {
 
 type Env = Record<string, string | undefined>
 
-/** Environment variables that fix a part of the settings. */
+/** Environment variables that fix a part of the settings (the configuration table's `settings` column). */
 export function environmentOverrides(env: Env): string[] {
-  const names = [
-    'USERCRT', 'USERKEY', 'X509_USER_CERT', 'X509_USER_KEY', 'X509_USER_PROXY', 'STATS2_USER_P12', 'STATS2_KEY_PASSPHRASE',
-    'STATS2_KEY_PASSPHRASE_FILE', 'CMSWEB_CA', 'DB_URL', 'STATS_DB_AUTH_HEADER', 'STATS2_DATA_DIR', 'CMSWEB_URL',
-    'CMSWEB_PROD_URL', 'STATS2_CONCURRENCY'
-  ]
-  return [...names.filter((name) => (env[name] ?? '').trim() !== ''), ...scopeEnvironmentOverrides(env)]
+  return fixedByEnvironment(env)
 }
 
 export class DesktopSettingsFile {
@@ -126,7 +122,7 @@ export async function validatePatch(patch: SettingsPatch): Promise<void> {
 export function effectiveConfig(base: Stats2Config, settings: DesktopSettings, secrets: SecretStore, env: Env): Stats2Config {
   const config = structuredClone(base)
   const fixed = new Set(environmentOverrides(env))
-  const credentialFromEnv = ['USERCRT', 'USERKEY', 'X509_USER_CERT', 'X509_USER_KEY', 'X509_USER_PROXY', 'STATS2_USER_P12'].some((n) => fixed.has(n))
+  const credentialFromEnv = [...fixed].some((name) => settingsFixedBy(name).includes('credentials'))
   if (!credentialFromEnv) {
     const { kind, certPath, keyPath, p12Path, proxyPath } = settings.credentials
     config.credentials = {}

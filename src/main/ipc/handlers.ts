@@ -4,30 +4,19 @@
  * browser-mode bridge — the same code either way.
  */
 import { CHANNELS, CHANNEL_NAMES, type ChannelName, type ParsedRequestOf, type ResponseOf } from '../../shared/ipc-contract'
-import { fail, ok, type ErrorCode, type Result } from '../../shared/result'
+import { fail, ok, type Result } from '../../shared/result'
 import { allowedExternalUrl } from '../../shared/rules/links'
 import { createLogger } from '../log/logger'
-import { NotFoundError, type AppCore } from '../desktop/app-core'
-import { SearchError } from '../search/search'
-import { OverviewError } from '../overview/service'
-import { ConfigError } from '../config/config'
-import { SettingsError } from '../desktop/desktop-settings'
-import { WatchlistError } from '../watchlist/watchlist-file'
-import { BusyError } from '../updater/update-job'
-import { CredentialError } from '../cmsweb/credentials'
-import { CmswebAbortError, CmswebError } from '../cmsweb/errors'
-import { MalformedResponseError } from '../cmsweb/services'
-import { StoreError } from '../store/couch-store'
-import { UnaddressableIdError } from '../store/doc-ids'
-import { EmbeddedCouchError, StoreDamagedError, StoreInUseError } from '../../store-server'
+import type { AppCore } from '../desktop/app-core'
+import { ForbiddenError } from '../core/errors'
+import { errorCodeOf } from '../core/error-codes'
 
 const log = createLogger('ipc')
 
 export type Handlers = { [C in ChannelName]: (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> }
 
-export class ForbiddenError extends Error {
-  override name = 'ForbiddenError'
-}
+export { ForbiddenError } from '../core/errors'
+export { errorCodeOf } from '../core/error-codes'
 
 export interface HandlerOptions {
   /** Opens an allowed URL in the operator's browser (Electron's shell.openExternal, or refused in browser mode). */
@@ -77,39 +66,6 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
     getOverviewList: ({ selection, drill, page, pageSize }) => core.overviewList(selection, drill, page, pageSize),
     markOverviewLook: () => core.markOverviewLook()
   }
-}
-
-type ErrorClass = abstract new (...args: never[]) => Error
-
-/**
- * The contract's error code of each error class (subclasses included), checked with `instanceof`:
- * never by an error's name or message, which any code may set.
- */
-const ERROR_CODES: ReadonlyArray<readonly [ErrorClass, ErrorCode]> = [
-  [SearchError, 'invalid-argument'],
-  [OverviewError, 'invalid-argument'],
-  [ConfigError, 'invalid-argument'],
-  [SettingsError, 'invalid-argument'],
-  [WatchlistError, 'invalid-argument'],
-  [NotFoundError, 'not-found'],
-  [BusyError, 'busy'],
-  [CredentialError, 'credentials'],
-  [CmswebError, 'cmsweb'],
-  [MalformedResponseError, 'cmsweb'],
-  [StoreError, 'store'],
-  [UnaddressableIdError, 'store'],
-  [StoreInUseError, 'store'],
-  [EmbeddedCouchError, 'store'],
-  [StoreDamagedError, 'store'],
-  [ForbiddenError, 'forbidden'],
-  [CmswebAbortError, 'cancelled']
-]
-
-export function errorCodeOf(error: unknown): ErrorCode {
-  for (const [errorClass, code] of ERROR_CODES) if (error instanceof errorClass) return code
-  // The platform's own cancellation (AbortSignal.throwIfAborted, fetch): a DOMException named by the spec.
-  if (error instanceof DOMException && error.name === 'AbortError') return 'cancelled'
-  return 'internal'
 }
 
 function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {

@@ -15,14 +15,9 @@ export interface LogRecord {
 
 export type LogSink = (record: LogRecord) => void
 
-function levelFromEnv(): LogLevel {
-  const value = (process.env.STATS2_LOG_LEVEL ?? '').toLowerCase()
-  if (value in LEVELS) return value as LogLevel
-  // Tests start many servers; their chatter hides the assertion that failed.
-  return process.env.VITEST ? 'warn' : 'info'
-}
-
-let threshold = LEVELS[levelFromEnv()]
+// `info` until the process's entry sets the configured level (STATS2_LOG_LEVEL, read by
+// src/main/config: the CLI's bin, the Electron shell, the store's process, the tests' setup).
+let threshold = LEVELS.info
 const sinks = new Set<LogSink>()
 
 const stderrSink: LogSink = (record) => {

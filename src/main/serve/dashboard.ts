@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
-import { dispatch, ForbiddenError, type Handlers } from '../ipc/handlers'
+import { dispatch, type Handlers } from '../ipc/handlers'
 import { RENDERER_CSP } from '../../shared/csp'
 import type { AppStatus, UpdaterState } from '../../shared/ipc-contract'
 import type { CouchStore } from '../store/couch-store'
@@ -16,10 +16,9 @@ import { aggregateTracks } from '../../shared/rules/series'
 import { RowCache } from '../search/row-cache'
 import { ChartCache } from '../search/chart-cache'
 import { detailView } from '../core/workflow-boundary'
-import { NotFoundError as WorkflowNotFoundError } from '../desktop/app-core'
-import { BusyError } from '../updater/update-job'
+import { BusyError, ForbiddenError, NotFoundError } from '../core/errors'
 import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
-import { BadRequestError, MethodNotAllowedError, NotFoundError } from './errors'
+import { BadRequestError, MethodNotAllowedError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
 import { OverviewService, listRows } from '../overview/service'
 
@@ -67,7 +66,7 @@ export function readOnlyHandlers(store: CouchStore, overview = new OverviewServi
   const charts = new ChartCache(store)
   const getWorkflow = async (name: string) => {
     const doc = await store.getWorkflow(name)
-    if (!doc) throw new WorkflowNotFoundError(`No workflow named ${name} in the store`)
+    if (!doc) throw new NotFoundError(`No workflow named ${name} in the store`)
     return doc
   }
   const idle: UpdaterState = { state: 'idle', jobId: 0 }
@@ -82,7 +81,7 @@ export function readOnlyHandlers(store: CouchStore, overview = new OverviewServi
     getWorkflow: async ({ name }) => detailView(await getWorkflow(name)),
     getWorkflowChart: async ({ name }) => {
       const answer = await charts.answer(name)
-      if (!answer) throw new WorkflowNotFoundError(`No workflow named ${name} in the store`)
+      if (!answer) throw new NotFoundError(`No workflow named ${name} in the store`)
       return answer
     },
     getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => {
@@ -100,7 +99,8 @@ export function readOnlyHandlers(store: CouchStore, overview = new OverviewServi
         mode: 'live',
         store: { url: store.url, embedded: store.isEmbedded, workflows: 0 },
         failed: [],
-        schedule: { everyMinutes: 0 }
+        schedule: { everyMinutes: 0 },
+        readOnlyService: true
       }
       try {
         const [workflows, settings] = await Promise.all([store.countWorkflows(), store.getSettings()])
@@ -190,7 +190,7 @@ export class Dashboard {
       throw new BadRequestError('The path is not valid percent-encoding.')
     }
     const file = resolve(this.root, relative === '' ? 'index.html' : relative)
-    if (file !== this.root && !file.startsWith(this.root + sep)) throw new NotFoundError()
+    if (file !== this.root && !file.startsWith(this.root + sep)) throw new NotFoundError('Not found')
     let content: Buffer
     try {
       content = await readFile((await stat(file)).isDirectory() ? join(file, 'index.html') : file)

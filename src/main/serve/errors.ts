@@ -1,4 +1,8 @@
-/** Errors of the service, each with the HTTP status it answers; anything else is a 500 without details. */
+/**
+ * Errors of the service's routes, each with the HTTP status it answers. The product's own errors
+ * (NotFoundError, BusyError, StoreError, …: src/main/core/errors.ts) get theirs from the error table
+ * (src/main/core/error-codes.ts); anything else is a 500 without details.
+ */
 export class HttpError extends Error {
   override name = 'HttpError'
   constructor(readonly status: number, message: string, readonly code: string) {
@@ -14,24 +18,9 @@ export class BadRequestError extends HttpError {
   }
 }
 
-export class NotFoundError extends HttpError {
-  override name = 'NotFoundError'
-  constructor(message = 'Not found') {
-    super(404, message, 'not-found')
-  }
-}
-
 export class MethodNotAllowedError extends HttpError {
   override name = 'MethodNotAllowedError'
   constructor(readonly allowed: string[]) {
     super(405, `Method not allowed; use ${allowed.join(' or ')}`, 'method-not-allowed')
-  }
-}
-
-/** Too many updates queued: the caller may retry later. */
-export class BusyError extends HttpError {
-  override name = 'BusyError'
-  constructor(message: string) {
-    super(503, message, 'busy')
   }
 }

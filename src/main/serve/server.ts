@@ -12,7 +12,9 @@ import { createLogger } from '../log/logger'
 import { workflowName as workflowNameSchema } from '../../shared/ipc-contract'
 import type { Authoriser } from './auth'
 import { Dashboard, HEAVY_AT_ONCE, limited, readOnlyHandlers } from './dashboard'
-import { BadRequestError, HttpError, MethodNotAllowedError, NotFoundError } from './errors'
+import { BadRequestError, HttpError, MethodNotAllowedError } from './errors'
+import { BusyError, NotFoundError } from '../core/errors'
+import { errorMapping } from '../core/error-codes'
 import { sortedJson } from './json'
 import { markdownTable } from './markdown'
 import { FRONT_PAGE_CSS, renderFrontPage } from './page'
@@ -201,7 +203,7 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
     try {
       await updates.update(workflow)
     } catch (error) {
-      if (error instanceof HttpError) throw error
+      if (error instanceof HttpError || error instanceof BusyError) throw error
       // A programming error's text means nothing to the caller: it goes to the log only.
       const internal = error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || !(error instanceof Error)
       if (internal) log.error(`update of ${workflow} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
@@ -245,7 +247,7 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
     }
     if (rest === '/healthz') return health(res)
     if (rest === '/static/stats2.css') return send(res, 200, FRONT_PAGE_CSS, 'text/css; charset=utf-8', { 'cache-control': 'max-age=3600' })
-    throw new NotFoundError()
+    throw new NotFoundError('Not found')
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -281,6 +283,7 @@ function answerError(res: ServerResponse, error: unknown, api: boolean): void {
   let status: number
   let message: string
   const extra: Record<string, string> = {}
+  const mapping = errorMapping(error)
   if (error instanceof HttpError) {
     status = error.status
     message = error.message
@@ -290,6 +293,11 @@ function answerError(res: ServerResponse, error: unknown, api: boolean): void {
     message = `The Stats2 store is not available: ${error.message}`
     extra['retry-after'] = '10'
     log.warn(message)
+  } else if (error instanceof Error && mapping !== undefined && mapping.code !== 'internal') {
+    // The product's own errors (not found, busy, …): their status from the error table.
+    status = mapping.status
+    message = error.message
+    if (error instanceof BusyError) extra['retry-after'] = String(error.retryAfterSeconds)
   } else {
     status = 500
     message = 'Internal error; the service log has the details.'

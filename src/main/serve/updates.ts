@@ -9,7 +9,7 @@ import { openCmsweb, updaterOptions, type CmswebConnection } from '../core/runti
 import type { CouchStore } from '../store/couch-store'
 import { runUpdate } from '../updater/update-run'
 import { createLogger } from '../log/logger'
-import { BusyError } from './errors'
+import { BusyError } from '../core/errors'
 
 const log = createLogger('serve/update')
 

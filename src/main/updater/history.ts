@@ -1,5 +1,5 @@
 /** Event history entries (spec §4) and how they are merged when two updaters wrote at once. */
-import type { DatasetStat, HistoryEntry, WorkflowDoc } from '../../shared/stats2-doc'
+import type { DatasetStat, HistoryEntry } from '../../shared/stats2-doc'
 import { canonicalJson } from '../util/canonical-json'
 
 /** What DBS says about one dataset during one run; `NONE` when DBS does not know it. */
@@ -74,8 +74,3 @@ export function mergeHistories(a: readonly HistoryEntry[], b: readonly HistoryEn
   return merged
 }
 
-/** The newest entry by Time. */
-export function latestEntry(doc: Pick<WorkflowDoc, 'EventNumberHistory'>): HistoryEntry | undefined {
-  const sorted = byTime(doc.EventNumberHistory ?? [])
-  return sorted[sorted.length - 1]
-}

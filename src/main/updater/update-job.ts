@@ -8,6 +8,7 @@ import type { UpdaterState, WorkflowProgress } from '../../shared/ipc-contract'
 import type { UpdateProgress, UpdateReport, UpdateScope, WorkflowFailure } from '../../shared/update-types'
 import { createLogger } from '../log/logger'
 import type { RunOptions, WorkflowEvent } from './update-run'
+import { BusyError } from '../core/errors'
 
 const log = createLogger('update-job')
 
@@ -18,10 +19,6 @@ export interface JobHooks {
 }
 
 export type JobRunner = (scope: UpdateScope, options: RunOptions, hooks: JobHooks) => Promise<UpdateReport>
-
-export class BusyError extends Error {
-  override name = 'BusyError'
-}
 
 const MAX_RECENT_FAILURES = 50
 

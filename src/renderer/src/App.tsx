@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { SearchField } from '../../shared/search-types'
 import { getApi } from './api'
 import { AppHeader } from './components/AppHeader'
@@ -16,6 +16,7 @@ import { useView } from './hooks/useView'
 import { useNotify } from './hooks/notices'
 import { SearchNavigationContext } from './hooks/searchNavigation'
 import { useGlobalKeys } from './hooks/useGlobalKeys'
+import { ReadOnlyServiceContext } from './hooks/readOnlyService'
 import { useHashQuery } from './hooks/useHashQuery'
 import { useNow } from './hooks/useNow'
 import { useSearch } from './hooks/useSearch'
@@ -23,6 +24,7 @@ import { useStatus } from './hooks/useStatus'
 import { useUpdater } from './hooks/useUpdater'
 import { attributeQuery } from './lib/hash-query'
 import { MAX_SELECTED, isRunning, progressByName } from './lib/updater-view'
+import './styles/tabs.css'
 import { OverviewView } from './overview/OverviewView'
 import { LookContext, useLookAtStart, useSinceBadge } from './overview/useOverview'
 
@@ -37,6 +39,9 @@ export function App(): ReactNode {
   const [settingsOpen, setSettingsOpen] = useState(false)
   const [failedOpen, setFailedOpen] = useState(false)
   const searchRef = useRef<HTMLInputElement>(null)
+  const mainRef = useRef<HTMLElement>(null)
+  // What had the focus when a workflow was opened: it gets it back when the panel closes.
+  const opener = useRef<{ element: Element | null; name: string } | undefined>(undefined)
   const { view, showWatchlist, showOverview } = useView()
   // This operator's last look (recorded once per page) and the changes since, for the tab's badge.
   const look = useLookAtStart()
@@ -52,6 +57,8 @@ export function App(): ReactNode {
   const updater = useUpdater(refreshAll)
   const running = isRunning(updater.state)
   const unconfigured = status?.mode === 'unconfigured'
+  // The dashboard of `stats2 serve`: reading only, without any update, settings or pin controls.
+  const service = status?.readOnlyService === true
   // A store opened without write rights: everything reads, updates are disabled (main says why).
   const readOnlyReason = status?.store.readOnly ? (status.store.readOnlyReason ?? 'The database is open read-only.') : undefined
   // Without a certificate an empty store has nothing to show: the welcome card replaces the results.
@@ -59,6 +66,21 @@ export function App(): ReactNode {
   const search = useSearch(query, `${refreshKey}:${nonce}`, !welcomeOnly && view === 'search')
   const watchlist = useWatchlist(refreshKey)
   const progress = useMemo(() => (updater.state?.scope === 'names' ? progressByName(updater.state) : new Map()), [updater.state])
+
+  const openWorkflow = useCallback((name: string) => {
+    opener.current = { element: document.activeElement, name }
+    setOpenName(name)
+  }, [])
+
+  useEffect(() => {
+    if (openName !== undefined || !opener.current) return
+    const { element, name } = opener.current
+    opener.current = undefined
+    const target = element instanceof HTMLElement && element.isConnected && element !== document.body
+      ? element
+      : document.querySelector<HTMLElement>(`[data-testid="workflow-row"][data-name="${CSS.escape(name)}"] .workflow-name`)
+    target?.focus()
+  }, [openName])
 
   const searchFor = useCallback((text: string, field: SearchField) => navigate(attributeQuery(text, field, query.pageSize)), [navigate, query.pageSize])
 
@@ -110,7 +132,7 @@ export function App(): ReactNode {
 
   // What a list of workflows needs, in the search results and in an overview cell's list alike.
   const listing = {
-    now, selected, onSelect, openName, onOpen: setOpenName, progress,
+    now, selected, onSelect, openName, onOpen: openWorkflow, progress,
     updateRunning: running, updateBlockedReason: readOnlyReason, onUpdateSelected: () => updateSelected([...selected])
   }
 
@@ -118,9 +140,22 @@ export function App(): ReactNode {
     <SearchNavigationContext.Provider value={searchFor}>
       <LookContext.Provider value={look}>
       <WatchlistContext.Provider value={watchlist}>
+      <ReadOnlyServiceContext.Provider value={service}>
       <div className={`app${openName ? ' has-detail' : ''}`}>
+        <a
+          className="skip-link"
+          href="#main-content"
+          onClick={(event) => {
+            // The hash holds the search: move the focus without touching it.
+            event.preventDefault()
+            mainRef.current?.focus()
+          }}
+        >
+          Skip to the main content
+        </a>
         <AppHeader
           status={status}
+          service={service}
           statusError={statusError}
           now={now}
           updater={updater}
@@ -132,31 +167,33 @@ export function App(): ReactNode {
         />
         <UpdaterBar state={updater.state} error={updater.error} onCancel={() => void updater.cancel()} onDismissError={updater.clearError} />
         {readOnlyReason ? (
-          <div className="read-only-notice" role="status" data-testid="read-only-notice">
+          <section className="read-only-notice" aria-label="Read-only database" data-testid="read-only-notice">
             <strong>Read-only.</strong> {readOnlyReason}
             <button type="button" className="button small" onClick={() => setSettingsOpen(true)}>Database settings</button>
-          </div>
+          </section>
         ) : null}
         <div className="search-row">
           <nav className="view-tabs" aria-label="Views">
             <button type="button" className={`tab${view === 'search' ? ' is-active' : ''}`} aria-current={view === 'search' ? 'page' : undefined} data-testid="view-search" onClick={() => navigate(lastSearch.current)}>Search</button>
-            <button type="button" className={`tab${view === 'watchlist' ? ' is-active' : ''}`} aria-current={view === 'watchlist' ? 'page' : undefined} data-testid="view-watchlist" onClick={showWatchlist}>
-              ★ Watchlist{watchlist.view && watchlist.view.items.length > 0 ? ` (${watchlist.view.items.length})` : ''}
-            </button>
+            {service ? null : (
+              <button type="button" className={`tab${view === 'watchlist' ? ' is-active' : ''}`} aria-current={view === 'watchlist' ? 'page' : undefined} data-testid="view-watchlist" onClick={showWatchlist}>
+                ★ Watchlist{watchlist.view && watchlist.view.items.length > 0 ? ` (${watchlist.view.items.length})` : ''}
+              </button>
+            )}
             <button type="button" className={`tab${view === 'overview' ? ' is-active' : ''}`} aria-current={view === 'overview' ? 'page' : undefined} data-testid="view-overview" onClick={showOverview}>
               Overview{sinceCount ? <span className="count-badge" data-testid="since-badge" aria-label={`, ${sinceCount} changes since your last look`}>{sinceCount > 999 ? '999+' : sinceCount}</span> : null}
             </button>
           </nav>
           <SearchBar query={query} onSearch={(text, field) => navigate({ text, field, page: 0, pageSize: query.pageSize })} inputRef={searchRef} loading={search.loading} />
         </div>
-        <main className="app-main">
+        <main className="app-main" id="main-content" ref={mainRef} tabIndex={-1}>
           {view === 'overview' ? (
             <ErrorBoundary what="the overview" resetKey={refreshKey} className="results-pane">
               <OverviewView {...listing} refreshKey={refreshKey} />
             </ErrorBoundary>
-          ) : view === 'watchlist' ? (
+          ) : view === 'watchlist' && !service ? (
             <ErrorBoundary what="the watchlist" resetKey={refreshKey} className="results-pane">
-              <WatchlistView now={now} updateRunning={running} onUpdateWatchlist={() => void updater.updateWatchlist()} onOpen={setOpenName} />
+              <WatchlistView now={now} updateRunning={running} onUpdateWatchlist={() => void updater.updateWatchlist()} onOpen={openWorkflow} />
             </ErrorBoundary>
           ) : welcomeOnly ? (
             <div className="results-pane">
@@ -182,11 +219,12 @@ export function App(): ReactNode {
           ) : null}
         </main>
       </div>
-      {settingsOpen ? <SettingsDialog onClose={() => setSettingsOpen(false)} /> : null}
+      {settingsOpen && !service ? <SettingsDialog onClose={() => setSettingsOpen(false)} /> : null}
       {failedOpen && status ? (
         <FailedDialog
           failed={status.failed}
           updateRunning={running || readOnlyReason !== undefined}
+          canUpdate={!service}
           onClose={() => setFailedOpen(false)}
           onRetry={(names) => {
             setFailedOpen(false)
@@ -194,6 +232,7 @@ export function App(): ReactNode {
           }}
         />
       ) : null}
+      </ReadOnlyServiceContext.Provider>
       </WatchlistContext.Provider>
       </LookContext.Provider>
     </SearchNavigationContext.Provider>

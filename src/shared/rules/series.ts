@@ -95,12 +95,6 @@ export interface AggregateSeries {
   skipped: number
 }
 
-/** The dataset a workflow's progress is counted on: its last output in tier order (the final product). */
-export function finalDataset(doc: WorkflowDoc): string | undefined {
-  const outputs = doc.OutputDatasets ?? []
-  return outputs[outputs.length - 1]
-}
-
 /** The history of one workflow's final dataset, what the summed chart adds up (times ascending). */
 export interface FinalTrack {
   times: number[]

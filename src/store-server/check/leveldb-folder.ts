@@ -12,6 +12,9 @@
  *   does (a crash while appending).
  * - every table (`<n>.ldb`, or `<n>.sst` from old versions) the MANIFEST lists: LevelDB refuses to
  *   open when one is missing; a table shorter or longer than recorded opens but fails on reads.
+ *   Every block of it is verified too (leveldb-format.ts `checkTable`): LevelDB itself verifies no
+ *   block checksum on reads here (leveldown has no `verify_checksums`), so a flipped byte would be
+ *   served, or crash PouchDB.
  * - the write-ahead log `<n>.log` named by the MANIFEST's log number: LevelDB creates it before it
  *   records its number, so it is always there; when it is gone the newest writes are gone and
  *   LevelDB would open without a word. Its records' checksums are verified too (LevelDB skips a
@@ -21,6 +24,7 @@
  */
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
+import { checkTable, Corruption, decodeBatch, type Entry, Reader, readLogRecords, scanLog, tableEntries } from './leveldb-format'
 
 export type LevelDbState =
   /** The folder does not exist, or holds no data: opening it creates a new database. */
@@ -34,120 +38,17 @@ export interface LevelDbCheck {
   problems: string[]
   /** Files of the folder that hold data (tables, logs, the MANIFEST), for messages. */
   dataFiles: string[]
+  /** Bytes read and verified (tables, logs, the MANIFEST). */
+  bytesRead?: number
 }
 
-// ---------------------------------------------------------------------------------------------
-// CRC32C (Castagnoli), masked as LevelDB stores it
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256)
-  for (let n = 0; n < 256; n++) {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1
-    table[n] = c >>> 0
-  }
-  return table
-})()
-
-function crc32c(data: Uint8Array, start: number, end: number): number {
-  let crc = 0xffffffff
-  for (let i = start; i < end; i++) crc = (CRC_TABLE[(crc ^ (data[i] as number)) & 0xff] as number) ^ (crc >>> 8)
-  return (crc ^ 0xffffffff) >>> 0
-}
-
-function unmask(masked: number): number {
-  const rot = (masked - 0xa282ead8) >>> 0
-  return ((rot >>> 17) | (rot << 15)) >>> 0
-}
-
-// ---------------------------------------------------------------------------------------------
-// Log files (the MANIFEST is one too)
-
-const BLOCK_SIZE = 32768
-const HEADER_SIZE = 7
-const FULL = 1
-const FIRST = 2
-const MIDDLE = 3
-const LAST = 4
-
-class Corruption extends Error {}
-
-/** The logical records of a LevelDB log file; throws Corruption where LevelDB's reader reports it. */
-export function readLogRecords(data: Buffer): Buffer[] {
-  const records: Buffer[] = []
-  let pending: Buffer[] | undefined
-  let offset = 0
-  while (offset < data.length) {
-    const leftInBlock = BLOCK_SIZE - (offset % BLOCK_SIZE)
-    if (leftInBlock < HEADER_SIZE) {
-      offset += leftInBlock // block trailer, zero filled
-      continue
-    }
-    if (offset + HEADER_SIZE > data.length) break // header torn at the end of the file
-    const length = data.readUInt16LE(offset + 4)
-    const type = data[offset + 6] as number
-    if (type === 0 && length === 0) {
-      // Zeroed space (a preallocated file, or mmap'd tail): LevelDB skips it.
-      offset += HEADER_SIZE
-      continue
-    }
-    const start = offset + HEADER_SIZE
-    const end = start + length
-    if (end > data.length) break // payload torn at the end of the file
-    if (HEADER_SIZE + length > leftInBlock) throw new Corruption(`bad record length at byte ${offset}`)
-    const expected = unmask(data.readUInt32LE(offset))
-    if (crc32c(data, offset + 6, end) !== expected) throw new Corruption(`checksum mismatch at byte ${offset}`)
-    const payload = data.subarray(start, end)
-    offset = end
-    if (type === FULL) {
-      if (pending) throw new Corruption(`partial record without end at byte ${offset}`)
-      records.push(payload)
-    } else if (type === FIRST) {
-      if (pending) throw new Corruption(`partial record without end at byte ${offset}`)
-      pending = [payload]
-    } else if (type === MIDDLE || type === LAST) {
-      if (!pending) throw new Corruption(`missing start of fragmented record at byte ${offset}`)
-      pending.push(payload)
-      if (type === LAST) {
-        records.push(Buffer.concat(pending))
-        pending = undefined
-      }
-    } else {
-      throw new Corruption(`unknown record type ${type} at byte ${offset}`)
-    }
-  }
-  return records
+export interface CheckOptions {
+  /** Verify every block of every table (default true); false checks only that the files are there. */
+  blocks?: boolean
 }
 
 // ---------------------------------------------------------------------------------------------
 // VersionEdits
-
-class Cursor {
-  offset = 0
-  constructor(private readonly data: Buffer) {}
-  get done(): boolean {
-    return this.offset >= this.data.length
-  }
-  varint(): number {
-    let result = 0
-    let factor = 1
-    for (let i = 0; i < 10; i++) {
-      if (this.offset >= this.data.length) throw new Corruption('truncated number in a version edit')
-      const byte = this.data[this.offset++] as number
-      result += (byte & 0x7f) * factor
-      if ((byte & 0x80) === 0) return result
-      factor *= 128
-    }
-    throw new Corruption('overlong number in a version edit')
-  }
-  slice(): Buffer {
-    const length = this.varint()
-    if (this.offset + length > this.data.length) throw new Corruption('truncated string in a version edit')
-    const value = this.data.subarray(this.offset, this.offset + length)
-    this.offset += length
-    return value
-  }
-}
 
 export interface ManifestState {
   logNumber: number
@@ -166,12 +67,12 @@ export function replayManifest(data: Buffer): ManifestState {
   let lastSequence: number | undefined
   const tables = new Map<number, number>()
   for (const record of readLogRecords(data)) {
-    const cursor = new Cursor(record)
+    const cursor = new Reader(record)
     while (!cursor.done) {
       const tag = cursor.varint()
       switch (tag) {
         case 1: {
-          const name = cursor.slice().toString('latin1')
+          const name = Buffer.from(cursor.slice()).toString('latin1')
           if (name !== 'leveldb.BytewiseComparator') throw new Corruption(`comparator ${name} is not LevelDB's bytewise comparator`)
           hasComparator = true
           break
@@ -237,7 +138,7 @@ async function sizeOf(path: string): Promise<number | undefined> {
 }
 
 /** Checks one LevelDB folder; never writes. Filesystem errors other than a missing file are thrown. */
-export async function checkLevelDbFolder(dir: string): Promise<LevelDbCheck> {
+export async function checkLevelDbFolder(dir: string, options: CheckOptions = {}): Promise<LevelDbCheck> {
   let names: string[]
   try {
     names = await fs.readdir(dir)
@@ -278,11 +179,18 @@ export async function checkLevelDbFolder(dir: string): Promise<LevelDbCheck> {
   }
 
   const problems: string[] = []
+  let bytesRead = 0
   for (const [number, size] of [...manifest.tables].sort((a, b) => a[0] - b[0])) {
     const ldb = fileName(number, 'ldb')
     const name = sizes.has(ldb) ? ldb : sizes.has(fileName(number, 'sst')) ? fileName(number, 'sst') : undefined
     if (!name) problems.push(`table ${ldb} listed in ${manifestName} is missing`)
     else if (sizes.get(name) !== size) problems.push(`table ${name} has ${sizes.get(name)} bytes instead of ${size} (truncated or overwritten)`)
+    else if (options.blocks !== false) {
+      // Every block's checksum: LevelDB itself checks none of them on reads here.
+      const bytes = await fs.readFile(join(dir, name))
+      bytesRead += bytes.length
+      for (const problem of checkTable(bytes).problems) problems.push(`table ${name}: ${problem}`)
+    }
   }
   const log = fileName(manifest.logNumber, 'log')
   if (manifest.logNumber > 0 && !sizes.has(log)) {
@@ -292,12 +200,92 @@ export async function checkLevelDbFolder(dir: string): Promise<LevelDbCheck> {
   for (const name of [...sizes.keys()].filter((n) => LOG.test(n)).sort()) {
     const number = Number(LOG.exec(name)?.[1])
     if (number < manifest.logNumber && number !== manifest.prevLogNumber) continue
-    try {
-      readLogRecords(await fs.readFile(join(dir, name)))
-    } catch (error) {
-      if (!(error instanceof Corruption)) throw error
-      problems.push(`the write-ahead log ${name} is corrupt: ${error.message}`)
+    const bytes = await fs.readFile(join(dir, name))
+    bytesRead += bytes.length
+    const bad = scanLog(bytes).bad
+    if (bad.length > 0) {
+      const shown = bad.slice(0, 3).map((b) => b.reason).join('; ')
+      problems.push(`the write-ahead log ${name} is corrupt: ${shown}${bad.length > 3 ? ` (and ${bad.length - 3} more)` : ''}`)
     }
   }
-  return problems.length > 0 ? damaged(...problems) : { state: 'ok', problems: [], dataFiles }
+  bytesRead += manifestBytes.length
+  return problems.length > 0 ? { ...damaged(...problems), bytesRead } : { state: 'ok', problems: [], dataFiles, bytesRead }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a folder's data without LevelDB (store check, repair, the start-up evidence)
+
+export interface FolderRead {
+  /** Entries of sound blocks and records; several versions of a key may appear (highest sequence wins). */
+  entries: number
+  /** Data blocks and log records left out because they failed their checksum or did not parse. */
+  droppedBlocks: number
+  droppedRecords: number
+  /** Tables whose footer or index could not be read: none of their entries were seen. */
+  unreadableTables: string[]
+}
+
+/**
+ * Calls `visit` for every entry in the folder's tables and write-ahead logs that passes its
+ * checksum, without opening the folder with LevelDB (so it works on a damaged folder and never
+ * changes it). The files read are those the MANIFEST names (the live tables, the logs LevelDB would
+ * replay), or every table and log on disk when the MANIFEST is the damaged part. Entries come in no
+ * particular order: the caller keeps the highest sequence of each key.
+ */
+export async function visitFolder(dir: string, visit: (entry: Entry) => void): Promise<FolderRead> {
+  const read: FolderRead = { entries: 0, droppedBlocks: 0, droppedRecords: 0, unreadableTables: [] }
+  let names: string[]
+  try {
+    names = (await fs.readdir(dir)).sort()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return read
+    throw error
+  }
+  const live = await liveFiles(dir, names)
+  for (const name of names) {
+    if (live && !live.has(name)) continue
+    if (TABLE.test(name)) {
+      const table = tableEntries(await fs.readFile(join(dir, name)))
+      if (!table.usable) read.unreadableTables.push(name)
+      read.droppedBlocks += table.droppedBlocks
+      for (const entry of table.entries) {
+        read.entries++
+        visit(entry)
+      }
+    } else if (LOG.test(name)) {
+      const scan = scanLog(await fs.readFile(join(dir, name)))
+      read.droppedRecords += scan.bad.length
+      for (const record of scan.records) {
+        let batch: Entry[]
+        try {
+          batch = decodeBatch(record.data)
+        } catch {
+          read.droppedRecords++
+          continue
+        }
+        for (const entry of batch) {
+          read.entries++
+          visit(entry)
+        }
+      }
+    }
+  }
+  return read
+}
+
+/** The tables and logs LevelDB would read, by file name; undefined when CURRENT or the MANIFEST is unusable. */
+async function liveFiles(dir: string, names: string[]): Promise<Set<string> | undefined> {
+  try {
+    const current = await fs.readFile(join(dir, 'CURRENT'), 'latin1')
+    const manifest = replayManifest(await fs.readFile(join(dir, current.trim())))
+    const live = new Set<string>()
+    for (const number of manifest.tables.keys()) live.add(fileName(number, 'ldb')).add(fileName(number, 'sst'))
+    for (const name of names) {
+      const number = Number(LOG.exec(name)?.[1] ?? -1)
+      if (number >= manifest.logNumber || (number >= 0 && number === manifest.prevLogNumber)) live.add(name)
+    }
+    return live
+  } catch {
+    return undefined
+  }
 }

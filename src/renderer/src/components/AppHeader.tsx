@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react'
 import type { AppStatus, UpdaterState } from '../../../shared/ipc-contract'
 import { StatusLine } from './StatusLine'
+import '../styles/header.css'
 
 interface Props {
   status: AppStatus | undefined
@@ -9,13 +10,15 @@ interface Props {
   updater: { state: UpdaterState | undefined }
   /** Set when the store is read-only: the update button is disabled and says why. */
   readOnlyReason?: string
+  /** The read-only dashboard of `stats2 serve`: no Update all, demo or Settings buttons at all. */
+  service?: boolean
   onUpdateAll: () => void
   onOpenFailed: () => void
   onOpenSettings: () => void
   onStopDemo: () => void
 }
 
-/** Name, DEMO badge, store status, failed workflows, Update all, Stop demo, Settings. */
+/** Name, DEMO badge, store status, failed workflows, Update all, Stop demo, Settings (not in the read-only service). */
 export function AppHeader(props: Props): ReactNode {
   const { status, now } = props
   const demo = status?.mode === 'demo'
@@ -23,7 +26,7 @@ export function AppHeader(props: Props): ReactNode {
   return (
     <header className="app-header">
       <div className="brand">
-        <span className="brand-name">Stats2</span>
+        <h1 className="brand-name">Stats2</h1>
         {demo ? (
           <span
             className="demo-badge"
@@ -42,20 +45,25 @@ export function AppHeader(props: Props): ReactNode {
           </button>
         ) : null}
       </div>
-      <div className="header-actions">
-        <button
-          type="button"
-          className="button primary"
-          data-testid="update-all"
-          onClick={props.onUpdateAll}
-          disabled={!status || status.mode === 'unconfigured' || props.updater.state?.state === 'running' || props.readOnlyReason !== undefined}
-          title={props.readOnlyReason ?? 'Read the ReqMgr2 changes feed, update the changed workflows and recalculate their event history'}
-        >
-          Update all
-        </button>
-        {demo ? <button type="button" className="button" onClick={props.onStopDemo} data-testid="stop-demo">Stop demo</button> : null}
-        <button type="button" className="button" onClick={props.onOpenSettings} data-testid="open-settings" aria-label="Settings">⚙ Settings</button>
-      </div>
+      {/* Once the status says which dashboard this is (an error still offers Settings to fix it). */}
+      {(status || props.statusError) && !props.service ? (
+        <div className="header-actions">
+          <button
+            type="button"
+            className="button primary"
+            data-testid="update-all"
+            onClick={props.onUpdateAll}
+            disabled={!status || status.mode === 'unconfigured' || props.updater.state?.state === 'running' || props.readOnlyReason !== undefined}
+            title={props.readOnlyReason ?? 'Read the ReqMgr2 changes feed, update the changed workflows and recalculate their event history'}
+          >
+            Update all
+          </button>
+          {demo ? <button type="button" className="button" onClick={props.onStopDemo} data-testid="stop-demo">Stop demo</button> : null}
+          <button type="button" className="button" onClick={props.onOpenSettings} data-testid="open-settings">
+            <span aria-hidden="true">⚙</span> Settings
+          </button>
+        </div>
+      ) : null}
     </header>
   )
 }

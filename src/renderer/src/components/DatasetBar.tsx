@@ -8,6 +8,7 @@ import { DatasetName } from './DatasetName'
 import { ExternalLink } from './ExternalLink'
 import { SearchLink } from './SearchLink'
 import { TypeBadge } from './TypeBadge'
+import '../styles/workflow.css'
 
 interface Props {
   completion: WorkflowRowDataset

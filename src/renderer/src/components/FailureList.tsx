@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react'
 import type { WorkflowFailure } from '../../../shared/update-types'
 import { SearchLink } from './SearchLink'
+import '../styles/dialogs.css'
 
 /** Failed workflows with why, each name a link to it. */
 export function FailureList({ failures, limit = 500, onNavigate }: { failures: readonly WorkflowFailure[]; limit?: number; onNavigate?: () => void }): ReactNode {

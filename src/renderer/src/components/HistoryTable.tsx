@@ -5,6 +5,7 @@ import { groupDigits, humanSize } from '../../../shared/rules/size'
 import { formatUtc, timeAgo } from '../../../shared/rules/time-ago'
 import { tierOf } from '../../../shared/rules/tiers'
 import { TypeBadge } from './TypeBadge'
+import '../styles/charts.css'
 
 /** Every stored history entry, newest first: per output dataset events (or lumis), the change, Type and size. */
 export function HistoryTable({ doc, now }: { doc: WorkflowDoc; now: number }): ReactNode {
@@ -14,7 +15,8 @@ export function HistoryTable({ doc, now }: { doc: WorkflowDoc; now: number }): R
   for (const entry of entries) for (const name of Object.keys(entry.Datasets ?? {})) if (!datasets.includes(name)) datasets.push(name)
   if (entries.length === 0) return <p className="empty-note">No history entries yet.</p>
   return (
-    <div className="table-scroll">
+    // Focusable, so the keyboard scrolls it (arrows, Page Up/Down) like the mouse wheel does.
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="History entries, newest first">
       <table className="history-table" data-testid="history-table">
         <thead>
           <tr>

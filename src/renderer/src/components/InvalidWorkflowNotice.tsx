@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react'
 import type { InvalidWorkflow } from '../../../shared/workflow-view'
+import '../styles/invalid.css'
 
 /**
  * A stored document that does not fit the Stats2 schema: why, and the document itself as JSON

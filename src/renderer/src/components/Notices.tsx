@@ -1,5 +1,6 @@
 import { useCallback, useRef, useState, type ReactNode } from 'react'
 import { NoticeContext, type Notice, type NoticeTone } from '../hooks/notices'
+import '../styles/notices.css'
 
 /** Provides `useNotify()` and shows the messages, each for a few seconds. */
 export function Notices({ children }: { children: ReactNode }): ReactNode {
@@ -14,14 +15,14 @@ export function Notices({ children }: { children: ReactNode }): ReactNode {
   return (
     <NoticeContext.Provider value={notify}>
       {children}
-      <div className="notices" role="status" aria-live="polite">
+      <section className="notices" aria-label="Messages" aria-live="polite">
         {notices.map((notice) => (
           <div key={notice.id} className={`notice notice-${notice.tone}`}>
             <span>{notice.message}</span>
             <button type="button" className="button ghost small" onClick={() => dismiss(notice.id)} aria-label="Dismiss">×</button>
           </div>
         ))}
-      </div>
+      </section>
     </NoticeContext.Provider>
   )
 }

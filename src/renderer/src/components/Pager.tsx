@@ -15,11 +15,11 @@ export function Pager({ page, pageSize, total, onPage, onPageSize, position }: P
   const pages = pageCount(total, pageSize)
   return (
     <nav className="pager" aria-label={`Pages (${position})`}>
-      <button type="button" className="button small" data-testid={position === 'top' ? 'page-prev' : undefined} disabled={page <= 0} onClick={() => onPage(page - 1)} aria-label="Previous page">
+      <button type="button" className="button small" data-testid={position === 'top' ? 'page-prev' : undefined} disabled={page <= 0} onClick={() => onPage(page - 1)} title="Previous page">
         ‹ Prev
       </button>
       <span className="page-of" data-testid={position === 'top' ? 'page-of' : undefined}>page {page + 1} of {pages}</span>
-      <button type="button" className="button small" data-testid={position === 'top' ? 'page-next' : undefined} disabled={page + 1 >= pages} onClick={() => onPage(page + 1)} aria-label="Next page">
+      <button type="button" className="button small" data-testid={position === 'top' ? 'page-next' : undefined} disabled={page + 1 >= pages} onClick={() => onPage(page + 1)} title="Next page">
         Next ›
       </button>
       {onPageSize ? (

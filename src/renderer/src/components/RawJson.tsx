@@ -3,6 +3,8 @@ import { getApi } from '../api'
 import { downloadText } from '../download'
 import { useNotify } from '../hooks/notices'
 import { useApiResult } from '../hooks/useApiResult'
+import '../styles/charts.css'
+import '../styles/panel.css'
 
 function pretty(content: string): string {
   try {

@@ -6,11 +6,13 @@ import { describeResult, emptyExplanation } from '../lib/search-summary'
 import { PinButton } from './PinButton'
 import { MAX_SELECTED } from '../lib/updater-view'
 import type { SearchState } from '../hooks/useSearch'
+import { useReadOnlyService } from '../hooks/readOnlyService'
 import { ErrorBoundary } from './ErrorBoundary'
 import { ExportButtons } from './ExportButtons'
 import { Pager } from './Pager'
 import { ResultsList } from './ResultsList'
 import { SearchChart } from './SearchChart'
+import '../styles/results.css'
 
 const CHART_KEY = 'stats2.showSearchChart'
 
@@ -48,6 +50,8 @@ export function ResultsPanel(props: Props): ReactNode {
   const scrollRef = useRef<HTMLDivElement>(null)
   const listRef = useRef<HTMLDivElement>(null)
   const [showChart, setShowChart] = useState(readChartPreference)
+  // Selection only serves updating: the read-only service has neither.
+  const selectable = !useReadOnlyService()
   const result = search.result
   const rows = result?.rows ?? []
   // Only documents that fit can be selected for an update (an invalid one shows its raw JSON instead).
@@ -120,33 +124,37 @@ export function ResultsPanel(props: Props): ReactNode {
           ) : null}
           {result.total > 0 ? (
             <div className="results-toolbar">
-              <label className="select-page">
-                <input
-                  type="checkbox"
-                  data-testid="select-page"
-                  checked={allOnPage}
-                  ref={(element) => {
-                    if (element) element.indeterminate = selectedOnPage > 0 && !allOnPage
-                  }}
-                  onChange={(event) => props.onSelect(pageNames, event.target.checked)}
-                  aria-label="Select every workflow on this page"
-                />
-                <span>All on page</span>
-              </label>
-              <span className="selected-count" data-testid="selected-count">
-                {selected.size > 0 ? `${selected.size} selected` : 'none selected'}
-              </span>
-              {selected.size > 0 ? <button type="button" className="button small ghost" onClick={props.onClearSelection}>Clear</button> : null}
-              <button
-                type="button"
-                className="button small primary"
-                data-testid="update-selected"
-                disabled={selected.size === 0 || selected.size > MAX_SELECTED || props.updateRunning || props.updateBlockedReason !== undefined}
-                title={props.updateBlockedReason ?? (selected.size > MAX_SELECTED ? `At most ${MAX_SELECTED} workflows at a time` : props.updateRunning ? 'An update is running' : 'Fetch the selected workflows from ReqMgr2 and DBS now')}
-                onClick={props.onUpdateSelected}
-              >
-                Update selected{selected.size > 0 ? ` (${selected.size})` : ''}
-              </button>
+              {selectable ? (
+                <>
+                  <label className="select-page">
+                    <input
+                      type="checkbox"
+                      data-testid="select-page"
+                      checked={allOnPage}
+                      ref={(element) => {
+                        if (element) element.indeterminate = selectedOnPage > 0 && !allOnPage
+                      }}
+                      onChange={(event) => props.onSelect(pageNames, event.target.checked)}
+                      aria-label="Select every workflow on this page"
+                    />
+                    <span>All on page</span>
+                  </label>
+                  <span className="selected-count" data-testid="selected-count">
+                    {selected.size > 0 ? `${selected.size} selected` : 'none selected'}
+                  </span>
+                  {selected.size > 0 ? <button type="button" className="button small ghost" onClick={props.onClearSelection}>Clear</button> : null}
+                  <button
+                    type="button"
+                    className="button small primary"
+                    data-testid="update-selected"
+                    disabled={selected.size === 0 || selected.size > MAX_SELECTED || props.updateRunning || props.updateBlockedReason !== undefined}
+                    title={props.updateBlockedReason ?? (selected.size > MAX_SELECTED ? `At most ${MAX_SELECTED} workflows at a time` : props.updateRunning ? 'An update is running' : 'Fetch the selected workflows from ReqMgr2 and DBS now')}
+                    onClick={props.onUpdateSelected}
+                  >
+                    Update selected{selected.size > 0 ? ` (${selected.size})` : ''}
+                  </button>
+                </>
+              ) : null}
               <span className="spacer-flex" />
               <ExportButtons text={query.text} field={query.field} disabled={result.total === 0} />
               <Pager page={result.page} pageSize={result.pageSize} total={result.total} onPage={toPage} onPageSize={toPageSize} position="top" />

@@ -1,6 +1,7 @@
 import { useState, type ReactNode, type RefObject } from 'react'
 import { SEARCH_FIELDS, SEARCH_FIELD_LABELS, type SearchField } from '../../../shared/search-types'
 import type { QueryState } from '../lib/hash-query'
+import '../styles/search.css'
 
 interface Props {
   query: QueryState

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
+import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react'
 import type { ChartConfiguration, TooltipItem } from 'chart.js'
 import type { AggregateSeries } from '../../../shared/rules/series'
 import type { SearchField } from '../../../shared/search-types'
@@ -6,10 +6,14 @@ import { formatPercent } from '../../../shared/rules/completion'
 import { groupDigits } from '../../../shared/rules/size'
 import { formatUtc } from '../../../shared/rules/time-ago'
 import { getApi } from '../api'
-import { baseLineOptions, whiteBackground } from '../chart-setup'
+import { baseLineOptions, chartBackground } from '../chart-setup'
 import { useLineChart } from '../hooks/useChart'
+import { useChartColours } from '../hooks/useChartColours'
 import { searchChartData, timeAxisBounds, type XY } from '../lib/chart-data'
+import { chartSummary } from '../lib/chart-table'
+import { ChartDataTable } from './ChartDataTable'
 import { workflowsWord } from '../lib/search-summary'
+import '../styles/charts.css'
 
 interface Props {
   text: string
@@ -24,6 +28,9 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
   const [series, setSeries] = useState<AggregateSeries>()
   const [error, setError] = useState<string>()
   const [loading, setLoading] = useState(true)
+  const [showTable, setShowTable] = useState(false)
+  const tableId = useId()
+  const colours = useChartColours()
 
   useEffect(() => {
     let current = true
@@ -44,9 +51,12 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
     }
   }, [text, field, refreshKey])
 
+  const datasets = useMemo(() => (series && series.times.length > 0 ? searchChartData(series, colours) : undefined), [series, colours])
+  const tableLines = useMemo(() => (datasets ?? []).filter((dataset) => dataset.stats2.kind === 'type'), [datasets])
+
   const config = useMemo((): ChartConfiguration<'line', XY[]> | undefined => {
-    if (!series || series.times.length === 0) return undefined
-    const options = baseLineOptions()
+    if (!series || !datasets) return undefined
+    const options = baseLineOptions(colours)
     options.scales!.y!.stacked = true
     const bounds = timeAxisBounds({ min: series.times[0]!, max: series.times[series.times.length - 1]! })
     if (bounds) {
@@ -54,7 +64,7 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
       options.scales!.x!.min = bounds.min
       options.scales!.x!.max = bounds.max
     }
-    options.scales!.y!.title = { display: true, text: 'Events (final datasets)' }
+    options.scales!.y!.title = { display: true, text: 'Events (final datasets)', color: colours.text }
     options.interaction = { mode: 'index', intersect: false }
     const expected = series.expected
     options.plugins!.tooltip = {
@@ -68,8 +78,8 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
         }
       }
     }
-    return { type: 'line', data: { datasets: searchChartData(series) }, options, plugins: [whiteBackground] }
-  }, [series])
+    return { type: 'line', data: { datasets }, options, plugins: [chartBackground(colours.background)] }
+  }, [series, datasets, colours])
 
   const { zoomed, resetZoom, exportPng } = useLineChart(canvasRef, config)
 
@@ -84,6 +94,9 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
         <span className="spacer-flex" />
         {config ? (
           <>
+            <button type="button" className="button small" onClick={() => setShowTable((value) => !value)} aria-expanded={showTable} aria-controls={tableId} data-testid="chart-table-toggle">
+              {showTable ? 'Hide table' : 'Table'}
+            </button>
             <button type="button" className="button small" onClick={resetZoom} disabled={!zoomed}>Reset zoom</button>
             <button type="button" className="button small" onClick={() => exportPng(`stats2-${text || 'all'}-progress`)}>Export PNG</button>
           </>
@@ -92,8 +105,9 @@ export function SearchChart({ text, field, refreshKey }: Props): ReactNode {
       {error ? <p className="inline-error" role="alert">The summed chart is not available: {error}</p> : null}
       {series && series.times.length === 0 && !error ? <p className="empty-note">None of these workflows has event history yet.</p> : null}
       <div className={`chart-frame${config || (loading && !error) ? '' : ' is-empty'}`}>
-        <canvas ref={canvasRef} data-testid="search-chart" role="img" aria-label="Summed events over time by dataset Type, with the expected total" />
+        <canvas ref={canvasRef} data-testid="search-chart" role="img" aria-label={chartSummary('Summed events over time by dataset Type', tableLines, 'events')} />
       </div>
+      {showTable && config ? <ChartDataTable id={tableId} caption="Summed events of the matching workflows by dataset Type, by day" lines={tableLines} /> : null}
     </section>
   )
 }

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react'
 import { typeColour } from '../../../shared/rules/completion'
+import '../styles/workflow.css'
 
 /** A dataset Type (VALID, PRODUCTION, …) in its colour. */
 export function TypeBadge({ type }: { type: string }): ReactNode {

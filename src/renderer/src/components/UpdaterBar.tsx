@@ -5,6 +5,7 @@ import { formatUtc } from '../../../shared/rules/time-ago'
 import { toSeconds } from '../lib/format'
 import { JOB_STATE_LABELS, PHASE_LABELS, isRunning, percentDone, reportSummary } from '../lib/updater-view'
 import { ReportDialog } from './ReportDialog'
+import '../styles/updater.css'
 
 interface Props {
   state: UpdaterState | undefined
@@ -24,10 +25,11 @@ export function UpdaterBar({ state, error, onCancel, onDismissError }: Props): R
 
   if (!running && !finished && !error) return null
   return (
-    <div className="updater" data-testid="updater" data-state={state?.state ?? 'unknown'}>
+    <section className="updater" aria-label="Update" data-testid="updater" data-state={state?.state ?? 'unknown'}>
       {running ? (
-        <div className="updater-progress" aria-live="polite">
-          <span className="updater-phase">
+        <div className="updater-progress">
+          {/* Announced when the phase changes, not at every workflow. */}
+          <span className="updater-phase" role="status">
             <strong>{state?.scope === 'names' ? 'Update selected' : 'Update all'}</strong> · {progress ? PHASE_LABELS[progress.phase] : 'Starting'}
           </span>
           {progress && progress.total > 0 ? (
@@ -47,7 +49,7 @@ export function UpdaterBar({ state, error, onCancel, onDismissError }: Props): R
           <button type="button" className="button small danger" onClick={onCancel} data-testid="update-cancel">Cancel</button>
         </div>
       ) : finished ? (
-        <div className={`updater-result state-${state.state}`} data-testid="update-result">
+        <div className={`updater-result state-${state.state}`} data-testid="update-result" role="status">
           <span>
             <strong>{state.scope === 'names' ? 'Update selected' : 'Update all'}: {JOB_STATE_LABELS[state.state].toLowerCase()}</strong>
             {state.finishedAt ? <span className="muted"> {formatUtc(toSeconds(state.finishedAt))} UTC</span> : null}
@@ -64,6 +66,6 @@ export function UpdaterBar({ state, error, onCancel, onDismissError }: Props): R
         </div>
       ) : null}
       {showReport && state ? <ReportDialog state={state} onClose={() => setShowReport(false)} /> : null}
-    </div>
+    </section>
   )
 }

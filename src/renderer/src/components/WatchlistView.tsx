@@ -12,7 +12,9 @@ import { DatasetBar } from './DatasetBar'
 import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
 import { PinButton } from './PinButton'
 import { SearchLink } from './SearchLink'
-import '../watchlist.css'
+import '../styles/results.css'
+import '../styles/workflow.css'
+import '../styles/watchlist.css'
 
 interface Props {
   now: number

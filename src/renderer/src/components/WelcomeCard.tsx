@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react'
 import { getApi } from '../api'
+import '../styles/welcome.css'
 
 interface Props {
   onOpenSettings: () => void

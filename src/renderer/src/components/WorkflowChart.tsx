@@ -1,4 +1,4 @@
-import { useMemo, useRef, type ReactNode } from 'react'
+import { useId, useMemo, useRef, useState, type ReactNode } from 'react'
 import { Chart, type ChartConfiguration, type LegendItem, type TooltipItem } from 'chart.js'
 import type { WorkflowSeries } from '../../../shared/rules/series'
 import { formatPercent } from '../../../shared/rules/completion'
@@ -6,14 +6,18 @@ import { dasDatasetLink, harvestingLink } from '../../../shared/rules/links'
 import { groupDigits } from '../../../shared/rules/size'
 import { formatUtc } from '../../../shared/rules/time-ago'
 import { tierOf } from '../../../shared/rules/tiers'
-import { baseLineOptions, whiteBackground } from '../chart-setup'
+import { baseLineOptions, chartBackground } from '../chart-setup'
 import { useLineChart } from '../hooks/useChart'
+import { useChartColours } from '../hooks/useChartColours'
+import { chartSummary } from '../lib/chart-table'
 import { chartDataFromSeries, legendLabel, timeAxisBounds, type Stats2LineDataset, type XY } from '../lib/chart-data'
 import { timeUntil } from '../lib/format'
+import { ChartDataTable } from './ChartDataTable'
 import { DatasetName } from './DatasetName'
 import { ExternalLink } from './ExternalLink'
 import { SearchLink } from './SearchLink'
 import { TypeBadge } from './TypeBadge'
+import '../styles/charts.css'
 
 const etaText = (eta: number): string => `${formatUtc(eta)} UTC`
 
@@ -23,15 +27,18 @@ const etaText = (eta: number): string => `${formatUtc(eta)} UTC`
  */
 export function WorkflowChart({ name, series, now }: { name: string; series: WorkflowSeries; now: number }): ReactNode {
   const canvasRef = useRef<HTMLCanvasElement>(null)
-  const data = useMemo(() => chartDataFromSeries(series), [series])
+  const colours = useChartColours()
+  const data = useMemo(() => chartDataFromSeries(series, colours), [series, colours])
+  const [showTable, setShowTable] = useState(false)
+  const tableId = useId()
 
   const config = useMemo((): ChartConfiguration<'line', XY[]> | undefined => {
     if (!data.range) return undefined
-    const options = baseLineOptions()
+    const options = baseLineOptions(colours)
     const datasets = data.datasets
     const unit = data.unit
     const expected = data.expected
-    options.scales!.y!.title = { display: true, text: unit === 'lumis' ? 'Lumis' : 'Events' }
+    options.scales!.y!.title = { display: true, text: unit === 'lumis' ? 'Lumis' : 'Events', color: colours.text }
     const bounds = timeAxisBounds(data.range)
     if (bounds) {
       options.scales!.x!.min = bounds.min
@@ -65,11 +72,14 @@ export function WorkflowChart({ name, series, now }: { name: string; series: Wor
         }
       }
     }
-    return { type: 'line', data: { datasets }, options, plugins: [whiteBackground] }
-  }, [data])
+    return { type: 'line', data: { datasets }, options, plugins: [chartBackground(colours.background)] }
+  }, [data, colours])
 
   const { zoomed, resetZoom, exportPng } = useLineChart(canvasRef, config)
-  const lines = data.datasets.filter((dataset) => dataset.stats2.kind === 'dataset')
+  const lines = useMemo(() => data.datasets.filter((dataset) => dataset.stats2.kind === 'dataset'), [data])
+  const unitWord = data.unit === 'lumis' ? 'Lumis' : 'Events'
+  // Short column names (the tier, the processed dataset when two share it), the full name as tooltip.
+  const tableLines = useMemo(() => lines.map((dataset) => ({ label: legendLabel(dataset, undefined, lines), data: dataset.data })), [lines])
 
   if (!data.range) {
     return <p className="empty-note">No event history yet: it starts with the first update that finds the output datasets in DBS.</p>
@@ -79,15 +89,19 @@ export function WorkflowChart({ name, series, now }: { name: string; series: Wor
       <div className="chart-toolbar">
         <span className="muted">Drag across the chart to zoom in on a period; shift-drag to pan.</span>
         <span className="spacer-flex" />
+        <button type="button" className="button small" onClick={() => setShowTable((value) => !value)} aria-expanded={showTable} aria-controls={tableId} data-testid="chart-table-toggle">
+          {showTable ? 'Hide table' : 'Table'}
+        </button>
         <button type="button" className="button small" onClick={resetZoom} disabled={!zoomed} data-testid="reset-zoom">Reset zoom</button>
         <button type="button" className="button small" onClick={() => exportPng(`${name}-history`)} data-testid="export-png">Export PNG</button>
       </div>
       <div className="chart-frame chart-frame-tall">
-        <canvas ref={canvasRef} data-testid="history-chart" role="img" aria-label={`${data.unit === 'lumis' ? 'Lumis' : 'Events'} over time per output dataset of ${name}`} />
+        <canvas ref={canvasRef} data-testid="history-chart" role="img" aria-label={chartSummary(`${unitWord} over time per output dataset of ${name}`, tableLines, data.unit)} />
       </div>
+      {showTable ? <ChartDataTable id={tableId} caption={`${unitWord} per output dataset of ${name}, by day`} lines={tableLines} titles={lines.map((dataset) => dataset.label)} /> : null}
       <table className="eta-table">
         <thead>
-          <tr><th scope="col">Output dataset</th><th scope="col">Type</th><th scope="col" className="num">{data.unit === 'lumis' ? 'Lumis' : 'Events'}</th><th scope="col" className="num">Done</th><th scope="col">ETA</th><th scope="col"><span className="visually-hidden">Links</span></th></tr>
+          <tr><th scope="col">Output dataset</th><th scope="col">Type</th><th scope="col" className="num">{unitWord}</th><th scope="col" className="num">Done</th><th scope="col">ETA</th><th scope="col"><span className="visually-hidden">Links</span></th></tr>
         </thead>
         <tbody>
           {lines.map((dataset) => {
@@ -97,7 +111,7 @@ export function WorkflowChart({ name, series, now }: { name: string; series: Wor
             return (
               <tr key={dataset.label}>
                 <td className="mono wrap">
-                  <span className="swatch" style={{ backgroundColor: String(dataset.borderColor) }} />
+                  <span className="swatch" aria-hidden="true" style={{ backgroundColor: String(dataset.borderColor) }} />
                   <SearchLink text={dataset.label} field="output_dataset"><DatasetName name={dataset.label} /></SearchLink>
                 </td>
                 <td><TypeBadge type={type} /></td>

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react'
 import { isInvalidWorkflow, viewName, type WorkflowChartAnswer, type WorkflowView } from '../../../shared/workflow-view'
 import { workflowRow } from '../../../shared/rules/workflow-row'
 import { getApi } from '../api'
@@ -11,6 +11,8 @@ import { WorkflowChart } from './WorkflowChart'
 import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
+import '../styles/tabs.css'
+import '../styles/panel.css'
 
 type Tab = 'chart' | 'history' | 'json'
 
@@ -48,13 +50,24 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
   const chart = isInvalidWorkflow(current) ? undefined : current
   const shown = chart?.view
   const row = useMemo(() => (chart ? { ...workflowRow(chart.view, name), historyLength: chart.historyLength } : undefined), [chart, name])
+  // Tabs as the ARIA pattern has them: one stop for Tab, the arrows (Home, End) move between them.
+  const tabKeys = (event: KeyboardEvent<HTMLDivElement>): void => {
+    const order = tabs.map(({ id }) => id)
+    const at = order.indexOf(tab)
+    const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: order.length - 1 }[event.key]
+    if (next === undefined) return
+    event.preventDefault()
+    const id = order[(next + order.length) % order.length]!
+    setTab(id)
+    event.currentTarget.querySelector<HTMLElement>(`[data-testid="tab-${id}"]`)?.focus()
+  }
   const tabs: Array<{ id: Tab; label: string }> = [
     { id: 'chart', label: 'Chart' },
     { id: 'history', label: `History${chart ? ` (${chart.historyLength})` : ''}` },
     { id: 'json', label: 'Raw JSON' }
   ]
   return (
-    <aside className="detail-panel" data-testid="detail-panel" aria-label={`Workflow ${name}`}>
+    <section className="detail-panel" data-testid="detail-panel" aria-label={`Workflow ${name}`}>
       <header className="detail-head">
         <h2 className="mono detail-title" title={name}>{name}</h2>
         <PinButton item={{ kind: 'workflow', value: name }} label />
@@ -70,7 +83,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
             <div className="detail-summary">
               {row ? <WorkflowSummary row={row} now={now} datasets={row.historyLength === 0} /> : null}
             </div>
-            <div className="tabs" role="tablist" aria-label="Workflow views">
+            <div className="tabs" role="tablist" aria-label="Workflow views" onKeyDown={tabKeys}>
               {tabs.map(({ id, label }) => (
                 <button
                   key={id}
@@ -78,6 +91,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
                   role="tab"
                   id={`tab-${id}`}
                   aria-selected={tab === id}
+                  tabIndex={tab === id ? 0 : -1}
                   aria-controls={`tabpanel-${id}`}
                   className={`tab${tab === id ? ' is-active' : ''}`}
                   data-testid={`tab-${id}`}
@@ -97,6 +111,6 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
           </div>
         </ErrorBoundary>
       ) : null}
-    </aside>
+    </section>
   )
 }

@@ -2,9 +2,11 @@ import { memo, type ReactNode } from 'react'
 import type { WorkflowProgress } from '../../../shared/ipc-contract'
 import type { WorkflowRow as Row } from '../../../shared/search-types'
 import { workflowProgressLabel, workflowProgressTone } from '../lib/updater-view'
+import { useReadOnlyService } from '../hooks/readOnlyService'
 import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
+import '../styles/workflow.css'
 
 interface Props {
   row: Row
@@ -20,6 +22,7 @@ interface Props {
 /** One workflow of the results: checkbox, name (opens the detail panel), links, fields, datasets. */
 export const WorkflowRow = memo(function WorkflowRow({ row, now, selected, open, progress, onToggle, onOpen, measureRef }: Props): ReactNode {
   const name = row.name
+  const selectable = !useReadOnlyService()
   return (
     <article
       className={`workflow-row${selected ? ' is-selected' : ''}${open ? ' is-open' : ''}${row.invalid ? ' is-invalid' : ''}`}
@@ -30,15 +33,17 @@ export const WorkflowRow = memo(function WorkflowRow({ row, now, selected, open,
       aria-label={name}
     >
       <div className="row-head">
-        <input
-          type="checkbox"
-          className="row-check"
-          data-testid="workflow-select"
-          checked={selected}
-          onChange={(event) => onToggle(name, event.target.checked)}
-          aria-label={`Select ${name}`}
-        />
-        <button type="button" className="workflow-name mono" onClick={() => onOpen(name)} title="Show the history chart, table and raw JSON">
+        {selectable ? (
+          <input
+            type="checkbox"
+            className="row-check"
+            data-testid="workflow-select"
+            checked={selected}
+            onChange={(event) => onToggle(name, event.target.checked)}
+            aria-label={`Select ${name}`}
+          />
+        ) : null}
+        <button type="button" className="workflow-name mono" onClick={() => onOpen(name)} title="Show the history chart, table and raw JSON (Enter); ↑ ↓ move between workflows">
           {name}
         </button>
         {progress ? (

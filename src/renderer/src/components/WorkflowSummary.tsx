@@ -5,6 +5,7 @@ import { expectedText } from '../lib/format'
 import { CampaignLinks, PrepIdLinks } from './PdmvLinks'
 import { DatasetBar } from './DatasetBar'
 import { SearchLink } from './SearchLink'
+import '../styles/workflow.css'
 
 function StatusAt({ status, time, now }: { status: string; time: number; now: number }): ReactNode {
   return (

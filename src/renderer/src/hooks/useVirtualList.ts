@@ -18,7 +18,12 @@ interface Options<T> {
  * first renders the rows in view only, and the `overscan` around them in the frame after it is
  * painted: those rows cost as much to build and lay out as the visible ones and nobody sees them yet.
  */
-export function useVirtualList<T>(options: Options<T>): { window: ListWindow; measureRef: (element: HTMLElement | null) => (() => void) | undefined } {
+export function useVirtualList<T>(options: Options<T>): {
+  window: ListWindow
+  measureRef: (element: HTMLElement | null) => (() => void) | undefined
+  /** Scrolls so that row `index` is rendered and in view (keyboard moves to a row not drawn yet). */
+  scrollToIndex: (index: number) => void
+} {
   const { items, keyOf, estimate, scrollRef, listRef, overscan = 800 } = options
   const heights = useRef(new Map<string, number>())
   const [version, setVersion] = useState(0)
@@ -103,5 +108,15 @@ export function useVirtualList<T>(options: Options<T>): { window: ListWindow; me
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [items, keyOf, estimate, viewport, margin, version])
 
-  return { window, measureRef }
+  const scrollToIndex = useCallback((index: number) => {
+    const scroller = scrollRef.current
+    const list = listRef.current
+    if (!scroller || !list) return
+    let top = 0
+    for (let i = 0; i < index && i < items.length; i++) top += heights.current.get(keyOf(items[i]!)) ?? estimate(items[i]!)
+    const offset = list.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop
+    scroller.scrollTop = Math.max(0, offset + top - scroller.clientHeight / 3)
+  }, [items, keyOf, estimate, scrollRef, listRef])
+
+  return { window, measureRef, scrollToIndex }
 }

@@ -11,7 +11,7 @@ import type { CompletionUnit } from '../../../shared/rules/completion'
 import { tierOf } from '../../../shared/rules/tiers'
 import { decimateIndices } from '../../../shared/rules/decimate'
 import { groupDigits } from '../../../shared/rules/size'
-import { SERIES_PALETTE, TYPE_COLOURS, colourOfType, withAlpha } from './colours'
+import { LIGHT_CHART_COLOURS, colourOfType, withAlpha, type ChartColours } from './colours'
 
 export interface XY {
   x: number
@@ -46,13 +46,13 @@ export interface WorkflowChartData {
 /** Lines of up to this many points draw a dot per point, coloured by its Type. */
 export const DOTS_UP_TO = 200
 
-export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
+export function chartDataFromSeries(series: WorkflowSeries, colours: ChartColours = LIGHT_CHART_COLOURS): WorkflowChartData {
   const datasets: Stats2LineDataset[] = []
   let min = Infinity
   let max = -Infinity
   series.datasets.forEach((item, index) => {
     if (item.points.length === 0) return
-    const colour = SERIES_PALETTE[index % SERIES_PALETTE.length]!
+    const colour = colours.series[index % colours.series.length]!
     // Long histories are decimated (extremes, first and last kept): the chart draws at most
     // CHART_MAX_POINTS per line, whatever the history length.
     const points = decimateIndices(item.points.map((point) => point.v)).map((i) => item.points[i]!)
@@ -61,7 +61,7 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
       min = Math.min(min, point.t)
       max = Math.max(max, point.t)
     }
-    const typeColours = types.map(colourOfType)
+    const typeColours = types.map((type) => colourOfType(type, colours.types))
     const dots = points.length <= DOTS_UP_TO
     datasets.push({
       label: item.dataset,
@@ -89,8 +89,8 @@ export function chartDataFromSeries(series: WorkflowSeries): WorkflowChartData {
     datasets.push({
       label: `Expected: ${groupDigits(series.expected)} ${series.unit}`,
       data: [{ x: span.min, y: series.expected }, { x: span.max, y: series.expected }],
-      borderColor: '#6b7280',
-      backgroundColor: '#6b7280',
+      borderColor: colours.expected,
+      backgroundColor: colours.expected,
       borderDash: [6, 4],
       borderWidth: 1.5,
       pointRadius: 0,
@@ -117,24 +117,24 @@ export function timeAxisBounds(range: { min: number; max: number } | undefined):
 }
 
 /** The workflow chart: events (or lumis) per output dataset over time, and the expected total. */
-export function workflowChartData(doc: WorkflowDoc): WorkflowChartData {
-  return chartDataFromSeries(workflowSeries(doc))
+export function workflowChartData(doc: WorkflowDoc, colours: ChartColours = LIGHT_CHART_COLOURS): WorkflowChartData {
+  return chartDataFromSeries(workflowSeries(doc), colours)
 }
 
-const BUCKETS = [
-  { key: 'valid', type: 'VALID', label: 'VALID (done)', colour: TYPE_COLOURS.valid },
-  { key: 'production', type: 'PRODUCTION', label: 'PRODUCTION (produced)', colour: TYPE_COLOURS.production },
-  { key: 'invalid', type: 'INVALID', label: 'INVALID / DELETED', colour: TYPE_COLOURS.invalid },
-  { key: 'other', type: 'other', label: 'Other types', colour: TYPE_COLOURS.other }
+export const BUCKETS = [
+  { key: 'valid', type: 'VALID', label: 'VALID (done)' },
+  { key: 'production', type: 'PRODUCTION', label: 'PRODUCTION (produced)' },
+  { key: 'invalid', type: 'INVALID', label: 'INVALID / DELETED' },
+  { key: 'other', type: 'other', label: 'Other types' }
 ] as const
 
 /** pMp-like stacked areas (VALID at the bottom, then PRODUCTION, INVALID, other) and the expected line. */
-export function searchChartData(series: AggregateSeries): Stats2LineDataset[] {
+export function searchChartData(series: AggregateSeries, colours: ChartColours = LIGHT_CHART_COLOURS): Stats2LineDataset[] {
   const datasets: Stats2LineDataset[] = BUCKETS.map((bucket, index) => ({
     label: bucket.label,
     data: series.times.map((time, i) => ({ x: time, y: series[bucket.key][i] ?? 0 })),
-    borderColor: bucket.colour,
-    backgroundColor: withAlpha(bucket.colour, 0.55),
+    borderColor: colours.types[bucket.key],
+    backgroundColor: withAlpha(colours.types[bucket.key], 0.55),
     borderWidth: 1,
     // A single moment draws no area: show it as points.
     pointRadius: series.times.length === 1 ? 4 : 0,
@@ -151,8 +151,8 @@ export function searchChartData(series: AggregateSeries): Stats2LineDataset[] {
     datasets.push({
       label: `Expected: ${groupDigits(series.expected)} events`,
       data: first === last ? [{ x: first, y: series.expected }] : [{ x: first, y: series.expected }, { x: last, y: series.expected }],
-      borderColor: '#111827',
-      backgroundColor: '#111827',
+      borderColor: colours.total,
+      backgroundColor: colours.total,
       borderDash: [6, 4],
       borderWidth: 1.5,
       pointRadius: 0,
@@ -168,15 +168,15 @@ export function searchChartData(series: AggregateSeries): Stats2LineDataset[] {
 
 /**
  * Short legend text for a dataset line: its tier (plus the processed dataset when two outputs share
- * a tier), and the ETA when there is one.
+ * a tier), and the ETA when there is one (and `formatEta` is given).
  */
-export function legendLabel(dataset: Stats2LineDataset, formatEta: (eta: number) => string, all: readonly Stats2LineDataset[] = []): string {
+export function legendLabel(dataset: Stats2LineDataset, formatEta: ((eta: number) => string) | undefined, all: readonly Stats2LineDataset[] = []): string {
   if (dataset.stats2.kind !== 'dataset' || !dataset.stats2.dataset) return dataset.label
   const name = dataset.stats2.dataset
   const tier = tierOf(name)
   const shared = all.some((other) => other !== dataset && other.stats2.kind === 'dataset' && other.stats2.dataset && tierOf(other.stats2.dataset) === tier)
   const processed = name.split('/')[2] ?? ''
   const short = processed.length > 40 ? `${processed.slice(0, 38)}…` : processed
-  const eta = dataset.stats2.eta !== undefined ? ` · ETA ${formatEta(dataset.stats2.eta)}` : ''
+  const eta = dataset.stats2.eta !== undefined && formatEta ? ` · ETA ${formatEta(dataset.stats2.eta)}` : ''
   return `${tier}${shared ? ` (${short})` : ''}${eta}`
 }

@@ -2,18 +2,13 @@
 import type { Transition, WorkflowDoc } from '../../../shared/stats2-doc'
 import { expectedTotal } from '../../../shared/rules/completion'
 import { groupDigits } from '../../../shared/rules/size'
-import { formatUtc, timeAgo } from '../../../shared/rules/time-ago'
+import { timeAgo } from '../../../shared/rules/time-ago'
 
 /** Distinct non-empty strings of a list the documents type as `unknown[]` (Campaigns, Requests), in order. */
 export function distinctStrings(values: readonly unknown[] | undefined): string[] {
   const seen = new Set<string>()
   for (const value of values ?? []) if (typeof value === 'string' && value !== '') seen.add(value)
   return [...seen]
-}
-
-export function firstTransition(doc: Pick<WorkflowDoc, 'RequestTransition'>): Transition | undefined {
-  const list = doc.RequestTransition ?? []
-  return list.length > 0 ? list[0] : undefined
 }
 
 export function lastTransition(doc: Pick<WorkflowDoc, 'RequestTransition'>): Transition | undefined {
@@ -28,12 +23,6 @@ export function expectedLabel(doc: WorkflowDoc): string {
 
 export function expectedText({ unit, total }: { unit: string; total: number }): string {
   return total > 0 ? `${groupDigits(total)} ${unit}` : `unknown ${unit}`
-}
-
-/** `2026-11-27 10:04 UTC (3d ago)`. */
-export function whenLabel(seconds: number | undefined, now: number): string {
-  if (!seconds) return '–'
-  return `${formatUtc(seconds)} UTC (${timeAgo(seconds, now)} ago)`
 }
 
 /** "in 2d", "in 3h 5min": the time until a future moment, in the "N ago" units. */

@@ -1,5 +1,6 @@
 /** The settings dialog's form: from the stored view, back to a patch, and errors per field. Pure. */
 import type { CredentialKind, SettingsPatch, SettingsView } from '../../../shared/ipc-contract'
+import { settingsFixedBy } from '../../../shared/config-table'
 
 export interface SettingsForm {
   credentialKind: CredentialKind
@@ -207,29 +208,16 @@ export function fieldErrorsFromMessage(message: string): { fields: Partial<Recor
   return { fields, general }
 }
 
-/** Environment variable names (`fromEnvironment`) → the form fields they fix. */
-const ENV_TO_FIELDS: Record<string, FormField[]> = {
-  USERCRT: ['credentialKind', 'certPath', 'keyPath', 'p12Path', 'proxyPath'],
-  USERKEY: ['credentialKind', 'certPath', 'keyPath', 'p12Path', 'proxyPath'],
-  X509_USER_CERT: ['credentialKind', 'certPath', 'keyPath', 'p12Path', 'proxyPath'],
-  X509_USER_KEY: ['credentialKind', 'certPath', 'keyPath', 'p12Path', 'proxyPath'],
-  X509_USER_PROXY: ['credentialKind', 'certPath', 'keyPath', 'p12Path', 'proxyPath'],
-  STATS2_USER_P12: ['credentialKind', 'certPath', 'keyPath', 'p12Path', 'proxyPath'],
-  STATS2_KEY_PASSPHRASE: ['passphrase', 'rememberPassphrase', 'forgetPassphrase'],
-  STATS2_KEY_PASSPHRASE_FILE: ['passphrase', 'rememberPassphrase', 'forgetPassphrase'],
-  CMSWEB_CA: ['caPath'],
-  DB_URL: ['databaseKind', 'databaseUrl', 'databaseUser', 'databasePassword', 'forgetDatabasePassword', 'dataDir'],
-  STATS_DB_AUTH_HEADER: ['databaseUser', 'databasePassword', 'forgetDatabasePassword'],
-  STATS2_DATA_DIR: ['dataDir'],
-  CMSWEB_URL: ['cmswebUrl'],
-  CMSWEB_PROD_URL: ['dbsUrl'],
-  STATS2_CONCURRENCY: ['concurrency'],
-  ...Object.fromEntries(
-    ['CAMPAIGNS', 'PREPIDS', 'STATUSES', 'REQUESTED_FROM', 'REQUESTED_TO', 'WORKFLOWS'].map((part) => [
-      `STATS2_SCOPE_${part}`,
-      ['scopeCampaigns', 'scopePrepIds', 'scopeStatuses', 'scopeFrom', 'scopeTo', 'scopeWorkflows'] as FormField[]
-    ])
-  )
+/** Fields that go with another one: locked together. */
+const COMPANIONS: Partial<Record<FormField, FormField[]>> = {
+  passphrase: ['forgetPassphrase'],
+  databasePassword: ['forgetDatabasePassword']
+}
+
+/** The form fields of a settings path (`credentials` → every credential field). */
+function fieldsOfPath(path: string): FormField[] {
+  const fields = Object.entries(PATH_TO_FIELD).filter(([key]) => key === path || key.startsWith(`${path}.`)).map(([, field]) => field)
+  return [...new Set(fields.flatMap((field) => [field, ...(COMPANIONS[field] ?? [])]))]
 }
 
 /**
@@ -239,7 +227,8 @@ const ENV_TO_FIELDS: Record<string, FormField[]> = {
 export function lockedFields(fromEnvironment: readonly string[]): Map<FormField, string> {
   const locked = new Map<FormField, string>()
   for (const name of fromEnvironment) {
-    const fields = ENV_TO_FIELDS[name] ?? (PATH_TO_FIELD[name] ? [PATH_TO_FIELD[name]] : [])
+    // An environment variable fixes the settings paths of the configuration table; a path fixes itself.
+    const fields = settingsFixedBy(name).flatMap(fieldsOfPath)
     for (const field of fields) if (!locked.has(field)) locked.set(field, name)
   }
   return locked

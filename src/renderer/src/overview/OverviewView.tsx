@@ -13,7 +13,8 @@ import { formatUtc, groupDigits } from './format'
 import { SelectionForm } from './SelectionForm'
 import { SinceLookSection } from './SinceLook'
 import { useLook, useOverviewData } from './useOverview'
-import '../overview.css'
+import { useReadOnlyService } from '../hooks/readOnlyService'
+import '../styles/overview.css'
 
 interface Props {
   now: number
@@ -49,6 +50,8 @@ function useOverviewAddress(): { address: OverviewAddress; go: (next: OverviewAd
 export function OverviewView(props: Props): ReactNode {
   const { address, go } = useOverviewAddress()
   const look = useLook()
+  // The read-only dashboard of `stats2 serve`: no updates, no watchlist.
+  const service = useReadOnlyService()
   const { selection, drill, page } = address
   const drilled = !isEmptyDrill(drill)
   const state = useOverviewData(selection, String(props.refreshKey), look, !drilled)
@@ -84,7 +87,7 @@ export function OverviewView(props: Props): ReactNode {
         selected={props.selected}
         onSelect={props.onSelect}
         progress={props.progress}
-        update={look.where === 'browser' ? undefined : { running: props.updateRunning, blockedReason: props.updateBlockedReason, onUpdateSelected: props.onUpdateSelected }}
+        update={service ? undefined : { running: props.updateRunning, blockedReason: props.updateBlockedReason, onUpdateSelected: props.onUpdateSelected }}
       />
     )
   }
@@ -93,7 +96,7 @@ export function OverviewView(props: Props): ReactNode {
     <div className="results-pane overview-pane" data-testid="overview-view" aria-busy={loading}>
       <div className="results-head overview-head">
         <h2 className="overview-title">Overview</h2>
-        <SelectionForm selection={selection} watchlist={look.where !== 'browser'} onSelect={select} />
+        <SelectionForm selection={selection} watchlist={!service} onSelect={select} />
         <span className="spacer-flex" />
         {view ? (
           <span className="muted overview-stamp" data-testid="overview-stamp">

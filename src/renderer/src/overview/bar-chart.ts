@@ -24,11 +24,11 @@ export function themeColours(element: Element | null): ThemeColours {
   const style = element ? getComputedStyle(element) : undefined
   const token = (name: string, fallback: string): string => style?.getPropertyValue(name).trim() || fallback
   return {
-    text: token('--color-text', '#1b2230'),
+    text: token('--color-chart-text', '#374151'),
     muted: token('--color-text-muted', '#5d6675'),
-    grid: token('--color-border', '#dde1e8'),
-    surface: token('--color-surface', '#ffffff'),
-    accent: token('--color-accent', '#26497f'),
+    grid: token('--color-chart-grid', '#eef0f3'),
+    surface: token('--color-chart-bg', '#ffffff'),
+    accent: token('--color-series-1', token('--color-accent', '#26497f')),
     warning: token('--color-warning', '#9a5b00')
   }
 }

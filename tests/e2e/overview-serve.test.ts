@@ -2,7 +2,7 @@
  * The Overview in `stats2 serve`'s read-only dashboard, in Debian's Chromium: the same views over
  * the service's store, no update control and no watchlist, documents that do not fit the schema
  * counted and named, and "since my last look" kept by the browser (localStorage) across a reload.
- * Both colour schemes; screenshots to test-results/screenshots/overview-serve-*.png.
+ * Each state in both themes, axe clean; screenshots to test-results/screenshots/overview-serve-*.png.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -16,6 +16,7 @@ import type { OverviewLook } from '../../src/shared/overview/types'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import { overviewDoc } from '../../bench/overview'
 import { serveStore, type ServiceUnderTest } from '../serve/helpers'
+import { expectNoSeriousA11yViolations, setTheme, settled, THEMES } from './a11y'
 import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from './harness'
 
 let work: string
@@ -31,6 +32,7 @@ async function shot(name: string): Promise<void> {
   const size = page.viewportSize()!
   const height = await page.locator('.results-pane').evaluateAll((panes) => Math.max(...panes.map((pane) => pane.scrollHeight)))
   await page.setViewportSize({ width: size.width, height: Math.min(6000, Math.max(size.height, height + 200)) })
+  await settled(page)
   await page.screenshot({ path: join(ARTIFACTS, `overview-serve-${name}.png`) })
   const sections = page.locator('.overview-section')
   for (let i = 0; i < (await sections.count()); i++) {
@@ -39,6 +41,16 @@ async function shot(name: string): Promise<void> {
     if (box) await page.screenshot({ path: join(ARTIFACTS, `overview-serve-${name}-${id}.png`), clip: box })
   }
   await page.setViewportSize(size)
+}
+
+/** The state on screen in both themes: screenshots of each, and axe finds nothing serious or critical. */
+async function audit(state: string): Promise<void> {
+  for (const theme of THEMES) {
+    await setTheme(page, theme)
+    await shot(`${state}-${theme}`)
+    await expectNoSeriousA11yViolations(page, `overview-serve-${state} (${theme})`)
+  }
+  await setTheme(page, 'light')
 }
 
 beforeAll(async () => {
@@ -74,13 +86,13 @@ describe('the Overview in the served read-only dashboard', () => {
     expect(await page.getByTestId('since-first-look').isVisible()).toBe(true)
     expect(await page.getByTestId('overview-kind').locator('option').allInnerTexts()).not.toContain('The watchlist')
     expect(await page.getByTestId('overview-not-readable').innerText()).toMatch(/^2 not readable:.*odd_history.*odd_transitions/s)
-    await shot('light')
+    await audit('overview')
     await page.getByTestId('board-by-status').locator('tbody button').first().click()
     await page.getByTestId('overview-drill').waitFor()
     await page.getByTestId('results-list').waitFor()
     expect(await page.getByRole('button', { name: /Update selected/ }).count()).toBe(0)
     expect(await page.getByRole('button', { name: /Select this page/ }).count()).toBe(0)
-    await shot('drill-light')
+    await audit('drill')
     await page.keyboard.press('Escape')
     await page.getByTestId('board-by-status').waitFor()
     expect(problems).toEqual([])
@@ -101,11 +113,7 @@ describe('the Overview in the served read-only dashboard', () => {
     expect(Number(await section.getAttribute('data-total'))).toBe(expected.sinceLook!.total)
     expect(await section.locator('tr[data-kind="status"]').innerText()).toContain(name)
     expect(await page.getByTestId('since-badge').innerText()).toBe(String(expected.sinceLook!.total))
-    await shot('since-light')
-    await page.emulateMedia({ colorScheme: 'dark' })
-    await page.reload()
-    await page.getByTestId('board-by-status').waitFor()
-    await shot('dark')
+    await audit('since')
     expect(problems).toEqual([])
   })
 })

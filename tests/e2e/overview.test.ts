@@ -2,13 +2,15 @@
  * The Overview tab end to end in Debian's Chromium, over the real bridge, handlers and the demo's
  * cmsweb simulator (desktop mode, as `stats2 ui` serves it): the board, durations and attention
  * drawn from the engine's answer; a keyboard-only walk from the tab to a cell's list and back (Esc);
- * CSV and PNG exports; "since my last look" after a reload; both colour schemes. Screenshots of
- * each state go to test-results/screenshots/overview-*.png.
+ * CSV and PNG exports; "since my last look" after a reload. Each state in both themes: axe finds
+ * nothing serious or critical (tests/e2e/a11y.ts), and its screenshots go to
+ * test-results/screenshots/overview-<state>-<theme>(-<section>).png.
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
+import { expectNoSeriousA11yViolations, setTheme, settled, THEMES } from './a11y'
 import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
 import type { OverviewLook } from '../../src/shared/overview/types'
 
@@ -20,6 +22,7 @@ async function shot(name: string): Promise<void> {
   const size = page.viewportSize()!
   const height = await page.locator('.results-pane').evaluateAll((panes) => Math.max(...panes.map((pane) => pane.scrollHeight)))
   await page.setViewportSize({ width: size.width, height: Math.min(6000, Math.max(size.height, height + 200)) })
+  await settled(page)
   await page.screenshot({ path: join(ARTIFACTS, `overview-${name}.png`) })
   const sections = page.locator('.overview-section')
   for (let i = 0; i < (await sections.count()); i++) {
@@ -28,6 +31,16 @@ async function shot(name: string): Promise<void> {
     if (box) await page.screenshot({ path: join(ARTIFACTS, `overview-${name}-${id}.png`), clip: box })
   }
   await page.setViewportSize(size)
+}
+
+/** The state on screen in both themes: screenshots of each, and axe finds nothing serious or critical. */
+async function audit(state: string): Promise<void> {
+  for (const theme of THEMES) {
+    await setTheme(page, theme)
+    await shot(`${state}-${theme}`)
+    await expectNoSeriousA11yViolations(page, `overview-${state} (${theme})`)
+  }
+  await setTheme(page, 'light')
 }
 
 /** The element that has the keyboard focus, described. */
@@ -73,7 +86,8 @@ describe('the Overview tab in Chromium (desktop mode)', () => {
     expect(await page.getByTestId('durations-table').locator('tbody tr').count()).toBe(view.durations.pairs.length)
     expect(await page.getByTestId('slow-tail').locator('tbody tr').count()).toBe(view.slowest.length)
     expect(h.pageErrors).toEqual([])
-    await shot('desktop-light')
+    await page.locator('details.chart-table summary').first().click()
+    await audit('desktop')
   })
 
   it('walks from the tab to a cell\'s list and back with the keyboard only, focus always visible', async () => {
@@ -99,7 +113,7 @@ describe('the Overview tab in Chromium (desktop mode)', () => {
     await page.getByTestId('drill-title').filter({ hasText: /^\d/ }).waitFor()
     expect(await page.getByTestId('drill-title').innerText()).toMatch(new RegExp(`^${first.text.trim()} workflows? of every stored workflow, in status `))
     expect(await page.getByTestId('results-list').getAttribute('data-rows')).toBe(first.text.trim().replace(/,/g, ''))
-    await shot('drill-light')
+    await audit('drill')
     await page.keyboard.press('Escape')
     await page.getByTestId('board-by-status').waitFor()
     expect(page.url()).toMatch(/#overview$/)
@@ -139,18 +153,21 @@ describe('the Overview tab in Chromium (desktop mode)', () => {
     await section.waitFor()
     expect(Number(await section.getAttribute('data-total'))).toBe(expected.sinceLook!.total)
     if (expected.sinceLook!.total > 0) expect(await page.getByTestId('since-badge').innerText()).toBe(String(Math.min(999, expected.sinceLook!.total)))
-    await shot('since-light')
+    await audit('since')
   })
 
-  it('follows a dark colour scheme', async () => {
-    await page.emulateMedia({ colorScheme: 'dark' })
+  it('draws its charts in the dark theme\'s chart colours', async () => {
+    await setTheme(page, 'dark')
     await page.goto(`${h.bridge.openUrl}#overview`)
     await page.getByTestId('board-by-status').waitFor()
-    await shot('desktop-dark')
-    await page.getByTestId('board-by-status').locator('tbody button').first().click()
-    await page.getByTestId('overview-drill').waitFor()
-    await shot('drill-dark')
-    await page.emulateMedia({ colorScheme: 'light' })
+    await settled(page)
+    // The chart's background is the dark theme's chart surface, not white.
+    const corner = await page.getByTestId('board-chart').evaluate((canvas) => {
+      const context = (canvas as unknown as { getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: number[] } } }).getContext('2d')
+      return [...context.getImageData(1, 1, 1, 1).data]
+    })
+    expect(corner.slice(0, 3).reduce((sum, value) => sum + value, 0)).toBeLessThan(200)
+    await setTheme(page, 'light')
     expect(h.pageErrors).toEqual([])
   })
 })

@@ -15,6 +15,7 @@ import { drillSlots } from '../../src/shared/overview/drill'
 import { selectionFromParams, selectionParams, type OverviewSelection } from '../../src/shared/overview/selection'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import { boundedNames } from '../../src/shared/overview/compute'
+import { orderByKey } from '../../src/shared/overview/order'
 import { overviewLookSchema } from '../../src/shared/overview/types'
 
 const H = 3600
@@ -146,6 +147,25 @@ describe('durations and the slow tail', () => {
     expect(tail.map((entry) => [entry.workflow, entry.hours])).toEqual([['stuck', 5], ['twice', 3]])
     expect(drillSlots(t, t.allSlots(), { pair: pairKey('new', 'failed') }).map((slot) => t.names[slot])).toEqual(['twice'])
     expect(drillSlots(t, t.allSlots(), { pair: 'no→pair' })).toEqual([])
+  })
+})
+
+describe('ordering by time', () => {
+  it('gives the comparator\'s order, packed or not, fractions and ties included', () => {
+    let seed = 3
+    const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    const n = 5000
+    const keys = Float64Array.from({ length: n }, () => 1_700_000_000 + Math.floor(random() * 500) + (random() < 0.3 ? random() : 0))
+    const names = Array.from({ length: n }, () => `w${Math.floor(random() * 50)}`)
+    const exact = (a: number, b: number): number => keys[a]! - keys[b]! || (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0) || a - b
+    const expected = Int32Array.from({ length: n }, (_, i) => i).sort(exact)
+    expect(orderByKey(keys, n, exact)).toEqual(expected)
+    const negated = keys.map((key) => -key)
+    const descending = (a: number, b: number): number => exact(b, a)
+    expect(orderByKey(negated, n, descending)).toEqual(Int32Array.from({ length: n }, (_, i) => i).sort(descending))
+    // Out of the packable range (a time in milliseconds by mistake): the comparator alone, same order.
+    keys[7] = 1.7e12
+    expect(orderByKey(keys, n, exact)).toEqual(Int32Array.from({ length: n }, (_, i) => i).sort(exact))
   })
 })
 

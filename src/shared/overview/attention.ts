@@ -14,6 +14,7 @@
 import { type FactsTable, SLOT_READABLE } from './facts-table'
 import { ABANDONED_STATUSES, PRODUCING_STATUSES, RUNNING_STATUSES } from './lifecycle'
 import { compareText } from './durations'
+import { orderByKey } from './order'
 import { ATTENTION_REASONS, type AcdcFamily, type AttentionItem, type AttentionReason } from './types'
 
 export interface AttentionOptions {
@@ -50,35 +51,10 @@ class Entries {
   }
 }
 
-/** Local indexes fit in the low 20 bits of a sort key (times below 8e9 s, year 2223, keep it exact). */
-const INDEX_BITS = 2 ** 20
-const PACKABLE_TIME = 8e9
-
-/**
- * The order of `entries` by since, then by workflow name. Whole-second times are sorted as packed
- * numbers (native, no comparator: 200 000 entries in a few ms), then each run of one second is
- * put in exact order; anything else (fractions too large to pack) by a comparator.
- */
+/** The order of `entries` by since, then by workflow name. */
 function sinceOrder(entries: Entries, names: readonly string[]): Int32Array {
-  const n = entries.length
   const { since, slots } = entries
-  const exact = (a: number, b: number): number => since[a]! - since[b]! || compareText(names[slots[a]!]!, names[slots[b]!]!)
-  let packable = n < INDEX_BITS
-  for (let i = 0; packable && i < n; i++) packable = since[i]! >= 0 && since[i]! < PACKABLE_TIME
-  if (!packable) return Int32Array.from({ length: n }, (_, i) => i).sort(exact)
-  const keys = new Float64Array(n)
-  for (let i = 0; i < n; i++) keys[i] = Math.floor(since[i]!) * INDEX_BITS + i
-  keys.sort()
-  const order = new Int32Array(n)
-  for (let i = 0; i < n; i++) order[i] = keys[i]! % INDEX_BITS
-  for (let start = 0; start < n;) {
-    const second = Math.floor(since[order[start]!]!)
-    let end = start + 1
-    while (end < n && Math.floor(since[order[end]!]!) === second) end++
-    if (end - start > 1) order.subarray(start, end).sort(exact)
-    start = end
-  }
-  return order
+  return orderByKey(since, entries.length, (a, b) => since[a]! - since[b]! || compareText(names[slots[a]!]!, names[slots[b]!]!))
 }
 
 /**

@@ -8,7 +8,9 @@
  * An answer is computed for the current minute (`now` is whole minutes: stalls and ETAs are a matter
  * of hours), so every door — the CLI, the API, the dashboards — gives the same object within a
  * minute, and an answer is reused within its minute while nothing was written: repeated calls cost
- * a lookup.
+ * a lookup. The parts that do not depend on the time (board, durations, families) are kept per
+ * selection until the facts change: after the first answer, a new minute recomputes only what
+ * needs attention, the slow tail and what changed since the last look.
  */
 import type { CouchStore } from '../store/couch-store'
 import { WorkflowSearch, VIEW_OF } from '../search/search'
@@ -17,7 +19,7 @@ import { SETTINGS_DB, type SettingsDoc } from '../../shared/stats2-doc'
 import { normaliseScope, isScoped, type SyncScope } from '../../shared/sync-scope'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
 import type { FactsTable } from '../../shared/overview/facts-table'
-import { computeOverview, overviewJson, type OverviewComputation } from '../../shared/overview/compute'
+import { computeOverview, computeStable, overviewJson, type OverviewComputation, type StableParts } from '../../shared/overview/compute'
 import { computeAttention } from '../../shared/overview/attention'
 import { drillSlots, type OverviewDrill } from '../../shared/overview/drill'
 import { selectionKey, type OverviewSelection } from '../../shared/overview/selection'
@@ -61,13 +63,26 @@ export interface SettingsFacts {
 
 type ScopeSettings = SettingsDoc & { sync_scope?: SyncScope; scope_excluded?: string[]; scope_followed?: string[] }
 
+/** Which slots a selection holds, in short (a watchlist may change while the store does not). */
+function fingerprint(slots: Int32Array): string {
+  let sum = 0
+  let mixed = 0
+  for (const slot of slots) {
+    sum = (sum + slot) | 0
+    mixed = Math.imul(mixed ^ slot, 0x9e3779b1) | 0
+  }
+  return `${slots.length}:${sum}:${mixed}`
+}
+
 /** Names a selection needs from the store before it can be matched against the facts. */
 type Resolved = { names: string[] } | undefined
 
 export class OverviewService {
   readonly engine: OverviewEngine
   private settingsRead: { seq: string; value: SettingsFacts } | undefined
-  private readonly answers = new Map<string, { version: number; settingsSeq: string; size: number; at: number; computation: OverviewComputation }>()
+  private readonly answers = new Map<string, { version: number; settingsSeq: string; slots: string; at: number; computation: OverviewComputation }>()
+  /** The time-independent parts per selection, kept until the facts change. */
+  private readonly stable = new Map<string, { version: number; slots: string; parts: StableParts }>()
 
   constructor(private readonly store: CouchStore, private readonly options: OverviewServiceOptions = {}) {
     this.engine = new OverviewEngine(store)
@@ -167,7 +182,7 @@ export class OverviewService {
     const key = JSON.stringify([selectionKey(selection), request.look ?? null, stallHours])
     const computation = await this.withSelection(selection, (table, slots, settings) => {
       const reused = this.answers.get(key)
-      if (reused && reused.version === table.version && reused.settingsSeq === settings.seq && reused.size === slots.length &&
+      if (reused && reused.version === table.version && reused.settingsSeq === settings.seq && reused.slots === fingerprint(slots) &&
         reused.at === now) {
         return reused.computation
       }
@@ -179,9 +194,9 @@ export class OverviewService {
         ...(settings.lastRun !== undefined ? { lastRun: settings.lastRun } : {}),
         ...(request.look ? { look: request.look } : {}),
         source: this.engine.stats.source ?? 'view'
-      })
+      }, this.stableParts(table, selection, slots))
       this.answers.delete(key)
-      this.answers.set(key, { version: table.version, settingsSeq: settings.seq, size: slots.length, at: now, computation: computed })
+      this.answers.set(key, { version: table.version, settingsSeq: settings.seq, slots: fingerprint(slots), at: now, computation: computed })
       for (const oldest of this.answers.keys()) {
         if (this.answers.size <= REUSED_ANSWERS) break
         this.answers.delete(oldest)
@@ -190,6 +205,22 @@ export class OverviewService {
     })
     await this.nameDatasets(computation)
     return computation
+  }
+
+  /** The board, durations and families of a selection: computed again only when the facts changed. */
+  private stableParts(table: FactsTable, selection: OverviewSelection, slots: Int32Array): StableParts {
+    const key = selectionKey(selection)
+    const kept = this.stable.get(key)
+    const print = fingerprint(slots)
+    if (kept && kept.version === table.version && kept.slots === print) return kept.parts
+    const parts = computeStable(table, slots)
+    this.stable.delete(key)
+    this.stable.set(key, { version: table.version, slots: print, parts })
+    for (const oldest of this.stable.keys()) {
+      if (this.stable.size <= REUSED_ANSWERS) break
+      this.stable.delete(oldest)
+    }
+    return parts
   }
 
   /** Sets the dataset name of each listed "now VALID" entry (names are not kept in memory). */

@@ -10,7 +10,7 @@ import type { FactsTable } from './facts-table'
 import type { OverviewSelection } from './selection'
 import { selectionLabel } from './selection'
 import { computeSinceLook, type PendingDataset } from './since-look'
-import type { AcdcFamily, BoardCell, BoardRow, OverviewJson, OverviewLook, OverviewView } from './types'
+import type { AcdcFamily, Board, BoardCell, BoardRow, Durations, OverviewJson, OverviewLook, OverviewView } from './types'
 
 /** Entries per reason in the dashboard's answer (the counts say how many there are). */
 export const VIEW_ATTENTION_PER_REASON = 200
@@ -63,9 +63,31 @@ export interface OverviewComputation {
   pendingDatasets: PendingDataset[]
 }
 
-export function computeOverview(table: FactsTable, slots: Int32Array, options: ComputeOptions): OverviewComputation {
+/**
+ * The parts that depend on the facts alone, not on the time: the board, the durations, the ACDC
+ * families, what is not readable. The service keeps them per selection until the facts change.
+ */
+export interface StableParts {
+  board: Board
+  durations: Durations
+  families: AcdcFamily[]
+  notReadable: OverviewView['notReadable']
+}
+
+export function computeStable(table: FactsTable, slots: Int32Array): StableParts {
   const { board, unreadable } = computeBoard(table, slots)
-  const durations = computeDurations(table, slots)
+  return {
+    board,
+    durations: computeDurations(table, slots),
+    families: computeFamilies(table, slots),
+    notReadable: {
+      count: unreadable.length,
+      examples: unreadable.slice(0, NOT_READABLE_EXAMPLES).map((slot) => ({ workflow: table.names[slot]!, issue: (table.issues.get(slot) ?? ['does not fit the document schema']).join('; ') }))
+    }
+  }
+}
+
+export function computeOverview(table: FactsTable, slots: Int32Array, options: ComputeOptions, stable: StableParts = computeStable(table, slots)): OverviewComputation {
   const slowest = computeSlowTail(table, slots, options.now)
   const attention = computeAttention(table, slots, {
     now: options.now,
@@ -73,7 +95,6 @@ export function computeOverview(table: FactsTable, slots: Int32Array, options: C
     failed: options.failed,
     failedFallback: options.lastRun ?? options.now
   })
-  const families = computeFamilies(table, slots)
   const since = options.look ? computeSinceLook(table, slots, options.look, options.failed, VIEW_SINCE_ENTRIES) : undefined
   const view: OverviewView = {
     selection: options.selection,
@@ -81,20 +102,17 @@ export function computeOverview(table: FactsTable, slots: Int32Array, options: C
     now: options.now,
     stallHours: options.stallHours,
     total: slots.length,
-    notReadable: {
-      count: unreadable.length,
-      examples: unreadable.slice(0, NOT_READABLE_EXAMPLES).map((slot) => ({ workflow: table.names[slot]!, issue: (table.issues.get(slot) ?? ['does not fit the document schema']).join('; ') }))
-    },
-    board,
-    durations,
+    notReadable: stable.notReadable,
+    board: stable.board,
+    durations: stable.durations,
     slowest,
     attention: { counts: attention.counts, total: attention.total, entries: attention.entries(VIEW_ATTENTION_PER_REASON) },
-    families: { total: families.length, entries: families.slice(0, VIEW_FAMILIES) },
+    families: { total: stable.families.length, entries: stable.families.slice(0, VIEW_FAMILIES) },
     lookNow: { time: options.now, failed: boundedNames([...options.failed.keys()].sort(), LOOK_FAILED_CHARS) },
     source: options.source
   }
   if (since) view.sinceLook = since.look
-  return { view, attention, families, pendingDatasets: since?.datasets ?? [] }
+  return { view, attention, families: stable.families, pendingDatasets: since?.datasets ?? [] }
 }
 
 const iso = (seconds: number): string => new Date(Math.round(seconds * 1000)).toISOString()

@@ -158,7 +158,7 @@ export class OverviewService {
     if (id < 0) return new Int32Array(0)
     switch (selection.field) {
       case 'campaign':
-        return all.filter((slot) => table.ids.campaign[slot] === id || (table.moreCampaigns.get(slot)?.includes(id) ?? false))
+        return all.filter((slot) => table.ids.campaign[slot] === id || (table.moreCampaigns[slot]?.includes(id) ?? false))
       case 'prepid':
         return all.filter((slot) => table.ids.prepId[slot] === id)
       case 'type':

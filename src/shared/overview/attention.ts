@@ -120,10 +120,9 @@ export class AttentionList {
 /** What needs attention in the selection (see the top of this file). */
 export function computeAttention(table: FactsTable, slots: Int32Array, options: AttentionOptions): AttentionList {
   const { now, stallSeconds, failed } = options
-  const strings = table.strings.values
-  const running = strings.map((value) => RUNNING_STATUSES.has(value))
-  const producing = strings.map((value) => PRODUCING_STATUSES.has(value))
-  const abandoned = strings.map((value) => ABANDONED_STATUSES.has(value))
+  const running = table.statusIn(RUNNING_STATUSES)
+  const producing = table.statusIn(PRODUCING_STATUSES)
+  const abandoned = table.statusIn(ABANDONED_STATUSES)
   const lists = Object.fromEntries(ATTENTION_REASONS.map((reason) => [reason, new Entries()])) as Record<AttentionReason, Entries>
   const { status: statusColumn } = table.ids
   const { lastUpdate, lastHistory, statusSince, eta: etaColumn } = table.num
@@ -136,15 +135,15 @@ export function computeAttention(table: FactsTable, slots: Int32Array, options: 
     if (table.state[slot] !== SLOT_READABLE) continue
     const status = statusColumn[slot]!
     if (status < 0) continue
-    if (running[status]) {
+    if (running(status)) {
       const history = lastHistory[slot]!
       const since = Number.isNaN(history) ? statusSince[slot]! : Math.max(history, statusSince[slot]!)
       if (now - since >= stallSeconds) lists.stalled.push(slot, since)
     }
     const eta = etaColumn[slot]!
-    if (producing[status] && eta < now) lists['past-eta'].push(slot, eta)
+    if (eta < now && producing(status)) lists['past-eta'].push(slot, eta)
     const bad = table.bad.get(slot)
-    if (bad && !abandoned[status]) lists['invalid-output'].push(slot, bad.reduce((min, output) => Math.min(min, output.since), Number.POSITIVE_INFINITY))
+    if (bad && !abandoned(status)) lists['invalid-output'].push(slot, bad.reduce((min, output) => Math.min(min, output.since), Number.POSITIVE_INFINITY))
   }
   return new AttentionList(table, lists, options)
 }

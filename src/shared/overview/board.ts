@@ -86,21 +86,8 @@ export function computeBoard(table: FactsTable, slots: Int32Array): BoardResult 
   const { status: statusColumn, campaign: campaignColumn } = table.ids
   const unreadable: number[] = []
 
-  const addTo = (c: number, slot: number, isProducing: boolean): void => {
-    cells.workflows[c]!++
-    const done = events[slot]!
-    const wanted = expected[slot]!
-    cells.events[c]! += done
-    cells.expected[c]! += wanted
-    if (isProducing && wanted > 0 && done < wanted) {
-      cells.remaining[c]! += wanted - done
-      cells.rate[c]! += slope[slot]!
-      const time = finalTime[slot]!
-      if (time > cells.ref[c]!) cells.ref[c] = time
-    }
-  }
-  const addToGroup = (group: number, status: number, slot: number, isProducing: boolean): void => {
-    addTo(groupTotal[group]!, slot, isProducing)
+  /** The cell of a group's row for a status (made when first met). */
+  const statusCell = (group: number, status: number): number => {
     let row = groupRow[group]!
     if (status >= row.length) {
       const next = new Int32Array(row.length * 2).fill(-1)
@@ -109,9 +96,20 @@ export function computeBoard(table: FactsTable, slots: Int32Array): BoardResult 
     }
     let c = row[status]!
     if (c < 0) row[status] = c = cells.add()
-    addTo(c, slot, isProducing)
+    return c
+  }
+  const campaignGroupOf = (campaign: number): number => {
+    let group = campaignGroup[campaign + 1]!
+    if (group < 0) {
+      group = campaignGroup[campaign + 1] = newGroup()
+      campaignOfGroup.set(group, campaign)
+    }
+    return group
   }
 
+  // Per workflow: the cells it adds to (its status in all, in each campaign, in its block; and
+  // their totals), then one pass adding its numbers to each.
+  let targets = new Int32Array(6)
   for (const slot of slots) {
     if (table.state[slot] !== SLOT_READABLE) {
       unreadable.push(slot)
@@ -124,26 +122,48 @@ export function computeBoard(table: FactsTable, slots: Int32Array): BoardResult 
       statusIds.push(id)
       producing.push(id >= 0 && PRODUCING_STATUSES.has(strings[id]!))
     }
-    const isProducing = producing[status]!
-    addToGroup(ALL, status, slot, isProducing)
     const first = campaignColumn[slot]!
-    const more = first >= 0 ? table.moreCampaigns.get(slot) : undefined
-    for (let k = -1; k < (more?.length ?? 0); k++) {
-      const campaign = k < 0 ? first : more![k]!
-      let group = campaignGroup[campaign + 1]!
-      if (group < 0) {
-        group = campaignGroup[campaign + 1] = newGroup()
-        campaignOfGroup.set(group, campaign)
+    const more = first >= 0 ? table.moreCampaigns[slot] : undefined
+    const wanted = 4 + 2 * (1 + (more?.length ?? 0))
+    if (wanted > targets.length) targets = new Int32Array(wanted)
+    let n = 0
+    targets[n++] = groupTotal[ALL]!
+    targets[n++] = statusCell(ALL, status)
+    let group = campaignGroupOf(first)
+    targets[n++] = groupTotal[group]!
+    targets[n++] = statusCell(group, status)
+    if (more) {
+      for (const campaign of more) {
+        group = campaignGroupOf(campaign)
+        targets[n++] = groupTotal[group]!
+        targets[n++] = statusCell(group, status)
       }
-      addToGroup(group, status, slot, isProducing)
     }
     const block = priorityBlock(priority[slot]!)
-    let group = blockGroup[block]!
+    group = blockGroup[block]!
     if (group < 0) {
       group = blockGroup[block] = newGroup()
       blockOfGroup.set(group, block)
     }
-    addToGroup(group, status, slot, isProducing)
+    targets[n++] = groupTotal[group]!
+    targets[n++] = statusCell(group, status)
+
+    const done = events[slot]!
+    const expectedHere = expected[slot]!
+    const short = producing[status]! && expectedHere > 0 && done < expectedHere
+    const rate = slope[slot]!
+    const time = finalTime[slot]!
+    for (let k = 0; k < n; k++) {
+      const c = targets[k]!
+      cells.workflows[c]!++
+      cells.events[c]! += done
+      cells.expected[c]! += expectedHere
+      if (short) {
+        cells.remaining[c]! += expectedHere - done
+        cells.rate[c]! += rate
+        if (time > cells.ref[c]!) cells.ref[c] = time
+      }
+    }
   }
 
   const statusNames = statusIds.map((id) => (id < 0 ? NO_STATUS : strings[id]!))

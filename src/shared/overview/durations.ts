@@ -53,18 +53,20 @@ class PairValues {
 export function computeDurations(table: FactsTable, slots: Int32Array): Durations {
   const strings = table.strings.values
   const { campaign: campaignColumn, sequence: sequenceColumn } = table.ids
-  // Only the largest campaigns get a table: count first (index campaign + 1; 0 = no campaign).
+  // Only the largest campaigns get a table: count first (index campaign + 1; 0 = no campaign),
+  // remembering the campaigns met (the string pool also holds every PrepID: not walked).
   const counts = new Int32Array(strings.length + 1)
+  const met: number[] = []
+  const count = (campaign: number): void => {
+    if (counts[campaign + 1]!++ === 0) met.push(campaign)
+  }
   for (const slot of slots) {
     if (table.state[slot] !== SLOT_READABLE) continue
-    counts[campaignColumn[slot]! + 1]!++
-    const more = table.moreCampaigns.get(slot)
-    if (more) for (const campaign of more) counts[campaign + 1]!++
+    count(campaignColumn[slot]!)
+    const more = table.moreCampaigns[slot]
+    if (more) for (const campaign of more) count(campaign)
   }
-  const largest: Array<[number, number]> = []
-  counts.forEach((count, index) => {
-    if (count > 0) largest.push([index - 1, count])
-  })
+  const largest: Array<[number, number]> = met.map((campaign) => [campaign, counts[campaign + 1]!])
   largest.sort((a, b) => b[1] - a[1] || compareText(campaignName(strings, a[0]), campaignName(strings, b[0])))
   largest.length = Math.min(largest.length, DURATION_CAMPAIGNS)
   const groupOf = new Int32Array(strings.length + 1).fill(-1)
@@ -111,7 +113,7 @@ export function computeDurations(table: FactsTable, slots: Int32Array): Duration
     let groupCount = 0
     const first = groupOf[campaignColumn[slot]! + 1]!
     if (first >= 0) campaignGroups[groupCount++] = first
-    const more = table.moreCampaigns.size > 0 ? table.moreCampaigns.get(slot) : undefined
+    const more = table.moreCampaigns[slot]
     if (more) {
       if (more.length + 1 > campaignGroups.length) campaignGroups = new Int32Array(more.length + 1)
       for (const campaign of more) {
@@ -136,7 +138,7 @@ function campaignName(strings: readonly string[], id: number): string {
 
 /** The `limit` workflows longest in their current status at `now` (longest first, then by name). */
 export function computeSlowTail(table: FactsTable, slots: Int32Array, now: number, limit = SLOW_TAIL): SlowEntry[] {
-  const resting = table.strings.values.map((value) => RESTING_STATUSES.has(value))
+  const resting = table.statusIn(RESTING_STATUSES)
   // A small sorted list: a slot enters only when it beats the shortest kept.
   const kept: Array<{ slot: number; since: number }> = []
   const earlier = (a: { slot: number; since: number }, b: { slot: number; since: number }): number =>
@@ -144,7 +146,7 @@ export function computeSlowTail(table: FactsTable, slots: Int32Array, now: numbe
   for (const slot of slots) {
     if (table.state[slot] !== SLOT_READABLE) continue
     const status = table.ids.status[slot]!
-    if (status < 0 || resting[status]) continue
+    if (status < 0 || resting(status)) continue
     const since = table.num.statusSince[slot]!
     const entry = { slot, since }
     if (kept.length === limit && earlier(entry, kept[kept.length - 1]!) >= 0) continue

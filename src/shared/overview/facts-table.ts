@@ -103,8 +103,8 @@ export class FactsTable {
   readonly ids = Object.fromEntries(ID_COLUMNS.map((name) => [name, new Int32Array(0)])) as Record<IdColumn, Int32Array>
   /** Numbers, see NUMBER_DEFAULTS. */
   readonly num = Object.fromEntries(NUMBER_COLUMNS.map((name) => [name, new Float64Array(0)])) as Record<NumberColumn, Float64Array>
-  /** More campaigns of a workflow than its first. */
-  readonly moreCampaigns = new Map<number, Int32Array>()
+  /** More campaigns of a workflow than its first, per slot (an array: read for every workflow, a map lookup each would cost more). */
+  moreCampaigns: Array<Int32Array | undefined> = []
   /**
    * Times of every workflow's transitions (document order) in one array: a workflow's start in it is
    * `ids.times`, their number its sequence's length. Replaced workflows leave their old times behind
@@ -136,6 +136,19 @@ export class FactsTable {
     return out
   }
 
+  /**
+   * Whether a status (a string id) is in `statuses`, answered from a small cache: the string pool
+   * also holds every PrepID and campaign, so testing all of it up front would cost more.
+   */
+  statusIn(statuses: ReadonlySet<string>): (id: number) => boolean {
+    const known = new Int8Array(this.strings.size).fill(-1)
+    return (id) => {
+      let value = known[id]!
+      if (value < 0) value = known[id] = statuses.has(this.strings.values[id]!) ? 1 : 0
+      return value === 1
+    }
+  }
+
   /** The status of a slot as text (NO_STATUS without transitions). */
   statusOf(slot: number): string {
     const id = this.ids.status[slot]!
@@ -145,7 +158,7 @@ export class FactsTable {
   campaignsOf(slot: number): number[] {
     const first = this.ids.campaign[slot]!
     if (first < 0) return []
-    const more = this.moreCampaigns.get(slot)
+    const more = this.moreCampaigns[slot]
     return more ? [first, ...more] : [first]
   }
 
@@ -213,7 +226,7 @@ export class FactsTable {
     for (const name of ID_COLUMNS) this.ids[name][slot] = NONE
     for (const name of NUMBER_COLUMNS) this.num[name][slot] = NUMBER_DEFAULTS[name]
     this.resubmission[slot] = 0
-    this.moreCampaigns.delete(slot)
+    this.moreCampaigns[slot] = undefined
     this.bad.delete(slot)
     this.validSince[slot] = undefined
     this.issues.delete(slot)
@@ -237,7 +250,7 @@ export class FactsTable {
     this.resubmission[slot] = facts.requestType?.toLowerCase() === 'resubmission' ? 1 : 0
     const campaigns = facts.campaigns.map((campaign) => this.strings.id(campaign))
     if (campaigns.length > 0) this.ids.campaign[slot] = campaigns[0]!
-    if (campaigns.length > 1) this.moreCampaigns.set(slot, Int32Array.from(campaigns.slice(1)))
+    if (campaigns.length > 1) this.moreCampaigns[slot] = Int32Array.from(campaigns.slice(1))
     if (!facts.readable) {
       this.state[slot] = SLOT_UNREADABLE
       this.issues.set(slot, facts.issues.slice(0, 5))

@@ -28,7 +28,7 @@
  *   npm run bench -- --search-only [--search-docs 200000]
  * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
  *   npm run bench -- --store-only --stored 100000 --workflows 10000
- * The operator overview (bench/overview.ts) at `--overview-docs` (quick 20 000, full 200 000):
+ * The operator overview (bench/overview.ts) at `--overview-docs` (quick 10 000, full 200 000):
  * boardP95Ms, durationsP95Ms, attentionP95Ms (warm), their CPU, overviewFirstBuildS, overviewHeapMb,
  * overviewChangeMs. At production size with the search part, or alone (200 000 unless given):
  *   npm run bench -- --search-only --search-docs 200000     (search and overview at 200 000)
@@ -96,7 +96,7 @@ const { values: given } = parseArgs({
 
 /** The two profiles: what each size is when no flag gives it. */
 const PROFILES = {
-  quick: { workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false, 'overview-docs': '20000' },
+  quick: { workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false, 'overview-docs': '10000' },
   full: { workflows: '10000', 'search-docs': '200000', stored: '100000', 'serve-seconds': '20', 'scope-total': '200000', unscoped: true, 'overview-docs': '200000' }
 } as const
 const profile = PROFILES[given.full ? 'full' : 'quick']

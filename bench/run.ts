@@ -24,6 +24,8 @@
  * Then the `stats2 serve` load test (bench/serve.ts; `--no-serve` skips it, `--serve-only` runs only
  * it): its figures join the last line as serveRps, serveP50Ms, serveP99Ms, serveErrors.
  *   npm run bench -- --serve-only [--serve-clients 50] [--serve-seconds 20]
+ * The memory of `stats2 serve` under parallel whole-store `/api/fetch` answers (bench/serve-limits.ts):
+ *   npm run bench -- --serve-limits-only [--fetch-docs 3000] [--fetch-parallel 6]
  * Only the search part (store fill, index build, query latencies):
  *   npm run bench -- --search-only [--search-docs 200000]
  * `--store-only` runs only the store at scale (peakRssMb, diskMbPer100k, the update's wall time):
@@ -52,6 +54,7 @@ import { benchSearch, type SearchFigures } from './search'
 import { benchStoreAtScale, type StoreFigures } from './store'
 import { benchScoped, type ScopedBenchResult } from './scoped'
 import { benchServe } from './serve'
+import { benchServeLimits } from './serve-limits'
 import { type SimProcess, startSimProcess } from './sim-process'
 import { benchOverview, type OverviewFigures } from './overview'
 
@@ -78,6 +81,10 @@ const { values: given } = parseArgs({
     /** Only the store at scale (bench/store.ts): `stats2 update` over `--workflows` with `--stored` already stored. */
     'store-only': { type: 'boolean', default: false },
     'serve-clients': { type: 'string', default: '50' },
+    /** Only the memory of `stats2 serve` under parallel whole-store /api/fetch answers (bench/serve-limits.ts). */
+    'serve-limits-only': { type: 'boolean', default: false },
+    'fetch-docs': { type: 'string', default: '3000' },
+    'fetch-parallel': { type: 'string', default: '6' },
     'serve-seconds': { type: 'string' },
     /** Workflows of the scoped-sync comparison's generated ReqMgr2, and about how many the scope holds. */
     'scope-total': { type: 'string' },
@@ -214,6 +221,11 @@ async function main(): Promise<void> {
     if (values['no-serve']) return {}
     const served = await benchServe({ clients: Number(values['serve-clients']), seconds: Number(values['serve-seconds']) })
     return { serveRps: served.rps, serveP50Ms: served.p50Ms, serveP99Ms: served.p99Ms, serveErrors: served.errors, serveCleanExit: served.cleanExit }
+  }
+  if (values['serve-limits-only']) {
+    const result = await benchServeLimits({ docs: Number(values['fetch-docs']), parallel: Number(values['fetch-parallel']) })
+    console.log(JSON.stringify({ serveFetchPeakRssMb: result.peakRssMb, serveIdleRssMb: result.idleRssMb, fetchAnswerMb: result.answerMb, fetchSeconds: result.seconds, fetchDocs: result.docs, fetchParallel: result.parallel }))
+    return
   }
   if (values['serve-only']) {
     console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...(await serveKeys()) }))

@@ -91,7 +91,9 @@ interface ServeProcess {
 async function startServeProcess(env: Record<string, string>): Promise<ServeProcess> {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'stats2.cjs'), 'serve', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { PATH: process.env.PATH ?? '', STATS2_LOG_LEVEL: 'warn', ...env }
+    // The load generator is one address standing for many clients: the per-client limits
+    // (docs/service-limits.md) would refuse it, the instance's still apply.
+    env: { PATH: process.env.PATH ?? '', STATS2_LOG_LEVEL: 'warn', STATS2_SERVE_CLIENT_CONCURRENCY: '10000', STATS2_SERVE_CLIENT_CONNECTIONS: '100000', ...env }
   })
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
   const line = await Promise.race([

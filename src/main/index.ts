@@ -12,6 +12,7 @@ import {
 } from 'electron'
 import { AppCore } from './desktop/app-core'
 import { appIconPath } from './desktop/app-icon'
+import { demoStepMs } from './desktop/demo'
 import { applicationMenu } from './desktop/app-menu'
 import { SettingsError } from './desktop/desktop-settings'
 import { aboutText, dataFolder, diagnosticsText, runtimeVersions } from './desktop/diagnostics'
@@ -163,7 +164,7 @@ export async function startDesktop(): Promise<void> {
   const core = await AppCore.create({
     userDataDir: userData,
     secrets: await openSecretStore(userData),
-    demoStepEveryMs: 20_000,
+    demoStepEveryMs: demoStepMs(process.argv),
     // Only an installed app has a stable command to start at login.
     ...(app.isPackaged ? { startAtLogin: registerLoginItem } : {})
   })
@@ -173,6 +174,8 @@ export async function startDesktop(): Promise<void> {
   const icon = appIconPath({ packaged: app.isPackaged, resourcesPath: process.resourcesPath, mainDir: __dirname })
   const windowState = new WindowStateFile(userData)
   let savedState = await windowState.load()
+  let savingState: Promise<void> = Promise.resolve()
+  let flushWindowState: (() => void) | undefined
   let window: BrowserWindow | undefined
   const message = (options: Electron.MessageBoxOptions): void =>
     void (window && !window.isDestroyed() ? dialog.showMessageBox(window, options) : dialog.showMessageBox(options))
@@ -208,9 +211,9 @@ export async function startDesktop(): Promise<void> {
       ...(place.x !== undefined && place.y !== undefined ? { x: place.x, y: place.y } : {})
     })
     if (place.maximized) window.maximize()
-    trackWindowState(window, (state) => {
+    flushWindowState = trackWindowState(window, (state) => {
       savedState = state
-      windowState.save(state).catch((error: unknown) => log.warn(`window state not saved: ${(error as Error).message}`))
+      savingState = windowState.save(state).catch((error: unknown) => log.warn(`window state not saved: ${(error as Error).message}`))
     })
     hardenContents(window.webContents, url, openExternal)
     window.once('ready-to-show', () => window?.show())
@@ -240,7 +243,9 @@ export async function startDesktop(): Promise<void> {
     if (closing) return
     closing = true
     event.preventDefault()
-    void core.close().finally(() => app.exit(0))
+    // app.exit destroys the window without its `close` event: save a move or resize still waiting.
+    if (window && !window.isDestroyed()) flushWindowState?.()
+    void Promise.allSettled([core.close(), savingState]).finally(() => app.exit(0))
   })
   open()
 }

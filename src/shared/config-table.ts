@@ -71,6 +71,7 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { env: 'STATS2_DB_VIEW_TIMEOUT_MS', group: 'database', type: { kind: 'int', min: 1 }, default: 900_000, meaning: 'per view query (the first one on a large store builds the index)' },
   { env: 'STATS2_DB_RETRIES', group: 'database', type: { kind: 'int', min: 0 }, default: 3, meaning: 'retries of a CouchDB call on timeouts, resets and 5xx (never 4xx)' },
   { env: 'STATS2_STORE_ANONYMOUS', group: 'database', type: { kind: 'enum', values: ['read', 'none'] }, default: 'read', meaning: 'what callers without credentials may do on the embedded store: `read` (the `requests` and `settings` databases) or `none`' },
+  { env: 'STATS2_STORE_FUNCTION_TIMEOUT_MS', group: 'database', type: { kind: 'int', min: 1 }, default: 5_000, meaning: 'deadline of each call into a design-document function (map, reduce, filter, validate) and of each `_find` on the embedded store, in ms (CouchDB\'s `os_process_timeout`); past it the request fails with a 500' },
   // Notifications
   { env: 'CALLBACK_CLIENT_ID', group: 'notifications', type: { kind: 'text' }, meaning: 'Keycloak client for notifying McM/RelVal/ReReco (old Stats2 name)' },
   { env: 'CALLBACK_CLIENT_SECRET', group: 'notifications', type: { kind: 'secret' }, meaning: 'its secret (old Stats2 name)' },
@@ -99,6 +100,20 @@ export const CONFIG_TABLE: readonly ConfigEntry[] = [
   { env: 'STATS2_SERVE_UPDATE_QUEUE', group: 'service', type: { kind: 'int', min: 0, max: 100_000 }, default: 100, meaning: 'updates waiting beyond those (more answer 503)', only: 'stats2 serve' },
   { env: 'STATS2_SERVE_PUBLIC_URL', group: 'service', type: { kind: 'url' }, default: 'https://cms-pdmv-prod.web.cern.ch/stats', meaning: 'the service\'s public address, for the links of `md`', only: 'stats2 serve' },
   { env: 'STATS2_SERVE_DRAIN_MS', group: 'service', type: { kind: 'int', min: 0, max: 600_000 }, default: 10_000, meaning: 'how long SIGTERM waits for requests in flight', only: 'stats2 serve' },
+  // The limits of docs/service-limits.md: what a client sees at each is written there.
+  { env: 'STATS2_SERVE_FETCH_MAX_DOCS', group: 'service', type: { kind: 'int', min: 1, max: 10_000 }, default: 10_000, meaning: 'documents in one `api/fetch` answer at most (the old service\'s 100 pages); beyond, `X-Stats2-Truncated: documents`', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_FETCH_MAX_BYTES', group: 'service', type: { kind: 'int', min: 1024, max: 2 ** 32 }, default: 268_435_456, meaning: 'bytes of one `api/fetch` answer at most: it ends at a whole document, with the trailer `X-Stats2-Truncated: bytes`', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_CONCURRENCY', group: 'service', type: { kind: 'int', min: 1, max: 10_000 }, default: 64, meaning: 'requests reading the store at once (more answer 503 with Retry-After)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_CLIENT_CONCURRENCY', group: 'service', type: { kind: 'int', min: 1, max: 10_000 }, default: 16, meaning: 'requests reading the store at once per client address (more answer 429 with Retry-After)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_HEAVY', group: 'service', type: { kind: 'int', min: 1, max: 1000 }, default: 8, meaning: '`api/fetch` and `md` answers at once (more answer 503 with Retry-After)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_CLIENT_HEAVY', group: 'service', type: { kind: 'int', min: 1, max: 1000 }, default: 2, meaning: '`api/fetch` and `md` answers at once per client address (more answer 429 with Retry-After)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_STREAMS', group: 'service', type: { kind: 'int', min: 0, max: 100_000 }, default: 200, meaning: 'dashboard event streams open at once (more answer 503 with Retry-After)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_CLIENT_STREAMS', group: 'service', type: { kind: 'int', min: 0, max: 10_000 }, default: 4, meaning: 'dashboard event streams open at once per client address (more answer 429 with Retry-After)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_HEADERS_TIMEOUT_MS', group: 'service', type: { kind: 'int', min: 100, max: 600_000 }, default: 10_000, meaning: 'a request\'s headers must arrive within this, else 408 and the connection is closed', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_REQUEST_TIMEOUT_MS', group: 'service', type: { kind: 'int', min: 100, max: 3_600_000 }, default: 30_000, meaning: 'the whole request (headers and body) must arrive within this, else 408', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_IDLE_TIMEOUT_MS', group: 'service', type: { kind: 'int', min: 100, max: 3_600_000 }, default: 60_000, meaning: 'a connection that neither sends nor reads anything this long is closed (a client that stopped reading)', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_MAX_CONNECTIONS', group: 'service', type: { kind: 'int', min: 1, max: 1_000_000 }, default: 512, meaning: 'open connections at most; more are closed at once', only: 'stats2 serve' },
+  { env: 'STATS2_SERVE_CLIENT_CONNECTIONS', group: 'service', type: { kind: 'int', min: 1, max: 1_000_000 }, default: 64, meaning: 'open connections per client address (the trusted proxies have no such limit); more are closed at once', only: 'stats2 serve' },
   // The process
   { env: 'STATS2_LOG_LEVEL', group: 'process', type: { kind: 'enum', values: ['debug', 'info', 'warn', 'error'] }, default: 'info', meaning: 'what is logged (on stderr)' },
   { env: 'STATS2_HEAP_MB', group: 'process', type: { kind: 'int', min: 0 }, default: 192, meaning: 'JavaScript heap of `stats2 update` in MB (at least 96), `0` for Node\'s own default; an own `--max-old-space-size` in `NODE_OPTIONS` wins', only: 'stats2 update' },

@@ -61,4 +61,19 @@ export interface SettingsDoc {
 
 export const REQUESTS_DB = 'requests'
 export const SETTINGS_DB = 'settings'
+
+/**
+ * The design documents of the old Stats2 (src/main/store/design-docs.ts holds their functions):
+ * the seven search views of `requests`, and the admin-only write validation of both databases.
+ * Here because the embedded store opens exactly these views to readers.
+ */
+export const DESIGN_DOC_ID = '_design/_designDoc'
+export const VALIDATE_WRITE_ID = '_design/validate_write'
+export const VIEW_NAMES = [
+  'campaigns', 'inputDatasets', 'outputDatasets', 'prepids', 'types', 'processingStrings', 'requests'
+] as const
+export type ViewName = (typeof VIEW_NAMES)[number]
+/** `validate_write`'s function, verbatim from the old Stats2 (the embedded store runs this exact text as trusted code). */
+export const VALIDATE_WRITE_FUNCTION =
+  "function (newDoc, oldDoc, userCtx) { if (userCtx.roles.indexOf('_admin') === -1) throw( { forbidden : 'Only admins can modify the database.'} ); }"
 export const SETTINGS_DOC_ID = 'all_settings'

@@ -1,14 +1,22 @@
 /**
  * Who may do what on the embedded server. express-pouchdb on its own lets anonymous callers create
  * design documents (`POST /<db>/_index`, which rewrote `_design/validate_write`), write `_local`
- * documents, sign up in `_users` and send bodies of any size. Here, before any route runs:
+ * documents, sign up in `_users`, run any design document's functions and send bodies of any size.
+ * Here, before any route runs:
  *
- * - the server admin may do everything (bodies up to ADMIN_BODY_LIMIT);
- * - everyone else may only read, and only the Stats2 databases (`requests`, `settings`): GET/HEAD,
- *   and the POSTs that only read (`_all_docs`, `_bulk_get`, `_find`, `_explain`, `_changes`,
- *   `_revs_diff`, `_missing_revs`, view queries with `keys`), bodies up to READER_BODY_LIMIT;
+ * - the server admin may do everything (bodies up to ADMIN_BODY_LIMIT), except what is gone for
+ *   everyone: temporary views (410 `gone`, CouchDB 2+'s answer) and `_show`/`_list`/`_update`/
+ *   `_rewrite` functions (404: Stats2 has none, and PouchDB would run them unsandboxed);
+ * - everyone else gets what Stats2's readers (McM, RelVal, pMp, browsers, the product's own
+ *   read-only paths, a replication reading this store) use, and only on the Stats2 databases
+ *   (`requests`, `settings`): `GET /<db>` (its info), document GETs (design documents and
+ *   `_local` documents — replication checkpoints — included, as CouchDB lets readers), `_all_docs`
+ *   (GET, POST keys), the app's own views (`readerViews`: GET, POST keys), `_changes` (GET, POST),
+ *   `_bulk_get` and `_find` (POST); bodies up to READER_BODY_LIMIT. Everything else — other design
+ *   documents' views, `_explain`, `_index`, `_revs_diff`, `_missing_revs`, `_design_docs`,
+ *   `_security`, attachments, `/_uuids`, `/_all_dbs`, `/_config`, … — is refused;
  *   with `anonymous: 'none'` an anonymous caller may not even read (a logged-in user still may);
- * - `/`, `/_up`, `/_uuids` and `/_session` (log in, log out) stay open, as in CouchDB.
+ * - `/`, `/_up` and `/_session` (log in, log out) stay open, as in CouchDB.
  *
  * Refusals have CouchDB's shapes: 401 `unauthorized` for anonymous callers and server-admin
  * routes, 403 `forbidden` for a logged-in user without the right, 403 `forbidden` "Only admins can
@@ -25,6 +33,8 @@ export interface AccessOptions {
   anonymous: AnonymousAccess
   /** Databases that non-admins may read. */
   readable: string[]
+  /** The design-document views non-admins may query, as `<ddoc name>/<view>` (the app's own). */
+  readerViews: string[]
   adminBodyLimit?: number
   readerBodyLimit?: number
 }
@@ -39,10 +49,14 @@ interface SessionRequest extends Request {
   _body?: boolean
 }
 
-/** The POST routes of a database that only read. */
-const READ_POSTS = new Set(['_all_docs', '_bulk_get', '_find', '_explain', '_changes', '_revs_diff', '_missing_revs'])
+/** The POST routes of a database that readers may use (they only read). */
+const READ_POSTS = new Set(['_all_docs', '_bulk_get', '_find', '_changes'])
+/** The GET routes of a database that readers may use. */
+const READ_GETS = new Set(['_all_docs', '_changes'])
 /** Server routes anyone may use. */
-const OPEN_ROUTES = new Set(['', '_up', '_uuids', '_session'])
+const OPEN_ROUTES = new Set(['', '_up', '_session'])
+/** Design-document functions the embedded store does not run for anyone. */
+const GONE_FUNCTIONS = new Set(['_show', '_list', '_update', '_rewrite'])
 
 type Verdict = 'allow' | 'read-post' | 'bulk-refused' | { status: number; error: string; reason: string }
 
@@ -65,6 +79,8 @@ function isDocumentWrite(rest: string[]): boolean {
   const [first = ''] = rest
   if (rest.length === 0) return true // POST /<db>: a new document
   if (first === '_bulk_docs') return true
+  // `_design/<name>/_view/…`, `_info`: routes of the design document, not writes (an attachment is)
+  if (first === '_design' && (rest[2] ?? '').startsWith('_')) return false
   if (first === '_design' || first === '_local') return rest.length >= 2
   return !first.startsWith('_')
 }
@@ -96,16 +112,39 @@ function decide(req: SessionRequest, options: AccessOptions): Verdict {
   if (anonymous && options.anonymous === 'none') {
     return { status: 401, error: 'unauthorized', reason: 'Authentication required.' }
   }
-  if (reading) return 'allow'
+  if (reading && isReaderGet(rest, options.readerViews)) return 'allow'
   if (rest.length === 0 && method !== 'POST') return NOT_ADMIN // creating or deleting the database
-  const isView = rest.length === 4 && rest[0] === '_design' && rest[2] === '_view'
-  if (method === 'POST' && ((rest.length === 1 && READ_POSTS.has(rest[0] as string)) || isView)) return 'read-post'
+  if (method === 'POST' && ((rest.length === 1 && READ_POSTS.has(rest[0] as string)) || isReaderView(rest, options.readerViews))) return 'read-post'
   // A real Stats2 CouchDB refuses each document of a bulk write (validate_write), in a 201 answer.
   if (method === 'POST' && rest.length === 1 && rest[0] === '_bulk_docs') return 'bulk-refused'
-  if (isDocumentWrite(rest)) return { status: 403, error: 'forbidden', reason: ONLY_ADMINS }
-  return anonymous
-    ? { status: 401, error: 'unauthorized', reason: 'You are not a db or server admin.' }
-    : { status: 403, error: 'forbidden', reason: 'You are not a db or server admin.' }
+  if (!reading && isDocumentWrite(rest)) return { status: 403, error: 'forbidden', reason: ONLY_ADMINS }
+  const reason = reading ? `This route is for the server admin only: readers may read documents, _all_docs, ${options.readerViews.length > 0 ? "the app's views, " : ''}_changes, _bulk_get and _find.` : 'You are not a db or server admin.'
+  return anonymous ? { status: 401, error: 'unauthorized', reason } : { status: 403, error: 'forbidden', reason }
+}
+
+/** `_design/<ddoc>/_view/<view>` of one of the views readers may query. */
+function isReaderView(rest: string[], readerViews: string[]): boolean {
+  return rest.length === 4 && rest[0] === '_design' && rest[2] === '_view' && readerViews.includes(`${rest[1]}/${rest[3]}`)
+}
+
+/** The GETs (and HEADs) of a database open to readers. */
+function isReaderGet(rest: string[], readerViews: string[]): boolean {
+  const [first = ''] = rest
+  if (rest.length === 0) return true // the database's info
+  if (rest.length === 1) return !first.startsWith('_') || READ_GETS.has(first) // a document, or a read route
+  if (rest.length === 2) return first === '_design' || first === '_local' // a design or local document
+  return isReaderView(rest, readerViews)
+}
+
+/** Routes gone for everyone, admin included: `/<db>/_temp_view`, `/<db>/_design/<name>/_show|_list|_update|_rewrite/…`. */
+function goneRoute(path: string): { status: number; error: string; reason: string } | undefined {
+  const segments = segmentsOf(path)
+  if (!segments || segments.length < 2 || segments[0]!.startsWith('_')) return undefined
+  if (segments.length === 2 && segments[1] === '_temp_view') return { status: 410, error: 'gone', reason: 'Temporary views are not supported in CouchDB' }
+  if (segments.length >= 4 && segments[1] === '_design' && GONE_FUNCTIONS.has(segments[3]!)) {
+    return { status: 404, error: 'not_found', reason: `${segments[3]} functions are not supported by the embedded store.` }
+  }
+  return undefined
 }
 
 const tooLarge = { error: 'too_large', reason: 'the request entity is too large' }
@@ -173,6 +212,11 @@ export function couchAccess(options: AccessOptions): RequestHandler {
   const adminLimit = options.adminBodyLimit ?? ADMIN_BODY_LIMIT
   const readerLimit = options.readerBodyLimit ?? READER_BODY_LIMIT
   return (req: SessionRequest, res, next) => {
+    const gone = goneRoute(req.path)
+    if (gone) {
+      if ((contentLength(req) ?? 0) > 0 || req.headers['transfer-encoding']) res.setHeader('Connection', 'close')
+      return sendCouchJson(res, gone.status, { error: gone.error, reason: gone.reason })
+    }
     const isAdmin = req.couchSession?.userCtx?.roles?.includes('_admin') === true
     if (isAdmin) {
       if ((contentLength(req) ?? 0) > adminLimit) return sendCouchJson(res, 413, tooLarge)

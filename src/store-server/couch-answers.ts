@@ -6,7 +6,8 @@
  *   `{"error": {"id", "rev", "error": "not_found", "reason": "missing"|"deleted"}}` (express-pouchdb
  *   answered `{}` for a missing or deleted id and `{"missing": rev}` for a missing revision).
  * - `POST /{db}/_find`: `limit` defaults to 25, `bookmark` is returned and accepted (an opaque
- *   string; here it encodes how far the result went), `warning` when no index is used.
+ *   string; here it encodes how far the result went), `warning` when no index is used; run by
+ *   find.ts (paged, bounded, RE2 for `$regex`, under the store's deadline).
  * - `limit`, `skip` that are not integers ≥ 0 answer 400 `query_parse_error`; `_changes` with a
  *   `since` that is not a sequence answers 400 `bad_request` (express-pouchdb ignored or echoed them).
  * - Error answers never carry JavaScript's internal messages ("x is not a function", "Cannot use
@@ -19,11 +20,11 @@
 import express, { type Request, type RequestHandler, type Response } from 'express'
 import { type Logger } from '../main/log/logger'
 import { sendCouchJson } from './couch-guards'
+import { type FindDb, runFind } from './find'
 
 /** The members of a PouchDB database used here. */
-export interface AnswerDb {
+export interface AnswerDb extends FindDb {
   get(id: string, options?: Record<string, unknown>): Promise<Record<string, unknown>>
-  find?(request: Record<string, unknown>): Promise<{ docs: unknown[]; warning?: string }>
 }
 
 export type DbLookup = (name: string) => Promise<AnswerDb | undefined>
@@ -108,7 +109,7 @@ function decodeBookmark(bookmark: string): number | undefined {
   }
 }
 
-async function find(db: AnswerDb, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function find(db: AnswerDb, body: unknown, deadlineMs: number): Promise<{ status: number; body: Record<string, unknown> }> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { status: 400, body: { error: 'bad_request', reason: 'Request body must be a JSON object' } }
   }
@@ -133,25 +134,17 @@ async function find(db: AnswerDb, body: unknown): Promise<{ status: number; body
     if (decoded === undefined) return { status: 400, body: { error: 'invalid_bookmark', reason: `Invalid bookmark value: ${JSON.stringify(request.bookmark)}` } }
     from = decoded
   }
-  if (!db.find) return { status: 501, body: { error: 'not_implemented', reason: '_find is not available on this server' } }
-  const limit = (request.limit as number | undefined) ?? 25 // CouchDB's default
-  const skip = from + ((request.skip as number | undefined) ?? 0)
-  const query: Record<string, unknown> = { selector, limit, skip }
-  if (request.fields !== undefined) query.fields = request.fields
-  if (request.sort !== undefined) query.sort = request.sort
-  if (request.use_index !== undefined) query.use_index = request.use_index
-  let result: { docs: unknown[]; warning?: string }
-  try {
-    result = await db.find(query)
-  } catch (error) {
-    // pouchdb-find rejects a bad selector ("$or must be an array") with status 500.
-    const message = (error as { message?: unknown }).message
-    if (typeof message !== 'string' || isInternalMessage(message)) return { status: 400, body: SAFE_BAD_REQUEST }
-    return { status: 400, body: { error: 'bad_request', reason: message } }
-  }
-  const answer: Record<string, unknown> = { docs: result.docs, bookmark: result.docs.length > 0 ? encodeBookmark(skip + result.docs.length) : 'nil' }
-  if (result.warning) answer.warning = result.warning
-  return { status: 200, body: answer }
+  const answer = await runFind(db, {
+    selector,
+    limit: (request.limit as number | undefined) ?? 25, // CouchDB's default
+    skip: from + ((request.skip as number | undefined) ?? 0),
+    fields: request.fields as string[] | undefined,
+    sort: request.sort as unknown[] | undefined,
+    executionStats: request.execution_stats === true
+  }, deadlineMs)
+  if (answer.returned === undefined) return answer
+  const position = from + ((request.skip as number | undefined) ?? 0) + answer.returned
+  return { status: answer.status, body: { ...answer.body, bookmark: answer.returned > 0 ? encodeBookmark(position) : 'nil' } }
 }
 
 /** `limit`/`skip`/`since` of the read routes, as CouchDB checks them (query values are JSON-parsed already). */
@@ -172,11 +165,13 @@ function queryProblem(route: string, query: Request['query']): { status: number;
 }
 
 /** Installed after couch-access (rights and readers' bodies are settled), before express-pouchdb's routes. */
-export function couchAnswers(lookup: DbLookup, adminBodyLimit: number): RequestHandler {
+export function couchAnswers(lookup: DbLookup, adminBodyLimit: number, findDeadlineMs: number): RequestHandler {
   const parse = parseJsonBody(adminBodyLimit)
   return (req: BodyRequest, res, next) => {
     const segments = segmentsOf(req.path)
     const [db = '', route = ''] = segments
+    // CouchDB 2+'s health check (express-pouchdb has none): the server is up and answering.
+    if (segments.length === 1 && db === '_up' && (req.method === 'GET' || req.method === 'HEAD')) return sendCouchJson(res, 200, { status: 'ok' })
     const isView = segments.length === 5 && segments[1] === '_design' && segments[3] === '_view'
     const openRevs = req.query.open_revs as unknown
     if (segments.length === 2 && !route.startsWith('_') && openRevs !== undefined && openRevs !== 'all') {
@@ -195,7 +190,7 @@ export function couchAnswers(lookup: DbLookup, adminBodyLimit: number): RequestH
       lookup(db)
         .then(async (database) => {
           if (!database) return sendCouchJson(res, 404, { error: 'not_found', reason: 'Database does not exist.' })
-          const answer = route === '_bulk_get' ? await bulkGet(database, req.body, req.query) : await find(database, req.body)
+          const answer = route === '_bulk_get' ? await bulkGet(database, req.body, req.query) : await find(database, req.body, findDeadlineMs)
           sendCouchJson(res, answer.status, answer.body)
         })
         .catch((error: unknown) => next(error))
@@ -215,7 +210,11 @@ export const SAFE_BAD_REQUEST = { error: 'bad_request', reason: 'The request is 
 
 interface ExpressPouchUtils {
   sendJSON: ((res: Response, status: number, body: unknown) => void) & { stats2Sanitized?: boolean }
+  sendError: (res: Response, error: unknown, baseStatus?: number) => void
 }
+
+/** pouchdb-errors' BAD_REQUEST text: the specific one is in the error's `reason`. */
+const GENERIC_BAD_REQUEST = 'Something wrong with the request'
 
 /**
  * express-pouchdb answers every error through `utils.sendJSON` (its `sendError` turns a TypeError
@@ -238,4 +237,14 @@ export function sanitizeExpressPouchErrors(log: Logger): void {
   }
   sanitized.stats2Sanitized = true
   utils.sendJSON = sanitized
+  // express-pouchdb answers an error's `message`; a PouchDB 400 keeps its reason apart ("Filter
+  // function threw: …", the deadline of a `_changes` filter): CouchDB answers that reason.
+  const sendError = utils.sendError
+  utils.sendError = (res, error, baseStatus) => {
+    const err = error as { status?: unknown; name?: unknown; message?: unknown; reason?: unknown } | null
+    if (err && err.message === GENERIC_BAD_REQUEST && typeof err.reason === 'string' && err.reason !== '' && typeof err.name === 'string') {
+      return sendError(res, { status: err.status, name: err.name, message: err.reason }, baseStatus)
+    }
+    return sendError(res, error, baseStatus)
+  }
 }

@@ -14,14 +14,16 @@
  *   error is re-emitted on an EventEmitter that nobody listens to (crash). A filter (or the map
  *   function of `filter=_view`) that does not compile, or a name with two slashes, throws inside a
  *   callback instead (crash too, and the request hangs): checked here before PouchDB sees it.
- * - `_list` with a missing list function (crash); list functions are switched off instead.
+ * - `_list` with a missing list function (crash); list functions (with `_show`, `_update`,
+ *   `_rewrite`) are switched off instead, and answered 404 by couch-access.ts.
  * - Errors thrown synchronously in a route (`_bulk_docs` with `"docs": 5`, a `_temp_view` that does
  *   not compile) come back as Express's HTML error page.
  */
-import { runInNewContext, Script } from 'node:vm'
 import { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express'
 import { type Logger } from '../main/log/logger'
 import { isInternalMessage, SAFE_BAD_REQUEST } from './couch-answers'
+import { sandboxedFilter, sandboxedViewFilter } from './design-functions'
+import { FunctionTimeoutError } from './sandbox'
 
 /** CouchDB's rule for database names, minus `/` (express-pouchdb strips it from file names). */
 export const DB_NAME_PATTERN = /^[a-z][a-z0-9_$()+-]*$/
@@ -62,23 +64,18 @@ function ddocFunctionName(value: string): [string, string] | undefined {
   return undefined
 }
 
-/** Compiles the filter (or view) exactly as pouchdb-changes-filter will. */
-function compileProblem(kind: 'filter' | 'view', name: string, source: string): Problem | undefined {
+/** The filter (or view) compiled in the sandbox (design-functions.ts), which PouchDB then calls instead of compiling its own. */
+function compiledFilter(kind: 'filter' | 'view', name: string, source: string): Problem | { filter: (doc: unknown, req: unknown) => boolean } {
   try {
-    if (kind === 'filter') {
-      const fn: unknown = runInNewContext('(function() {\n"use strict";\nreturn ' + source + '\n})()', {}, { timeout: 1_000 })
-      if (typeof fn !== 'function') throw new Error('it is not a function')
-    } else {
-      new Script('(function(doc) {\n"use strict";\nvar view = ' + source + ';\n})')
-    }
-    return undefined
+    return { filter: kind === 'filter' ? sandboxedFilter(name, source) : sandboxedViewFilter(name, source) }
   } catch (error) {
+    if (error instanceof FunctionTimeoutError) return { status: 500, body: { error: error.name, reason: error.message } }
     const message = error instanceof Error ? error.message : String(error)
     return { status: 400, body: { error: 'compilation_error', reason: `The ${kind} function ${name} does not compile: ${message}` } }
   }
 }
 
-async function changesFilterProblem(db: string, query: Request['query'], lookup: DesignDocLookup): Promise<Problem | undefined> {
+async function changesFilter(db: string, query: Request['query'], lookup: DesignDocLookup): Promise<Problem | { filter: (doc: unknown, req: unknown) => boolean } | undefined> {
   const filter = String(query.filter)
   // The built-in filters go to PouchDB (their ids or selector may be in a POST body, not parsed
   // yet). Without them, and for `_design`, PouchDB looks for a design doc of that name and answers
@@ -98,7 +95,7 @@ async function changesFilterProblem(db: string, query: Request['query'], lookup:
   const member = section?.[functionName]
   const source = isView ? (member as { map?: unknown } | undefined)?.map : member
   if (typeof source !== 'string') return notFound(`missing json key: ${section ? functionName : isView ? 'views' : 'filters'}`)
-  return compileProblem(isView ? 'view' : 'filter', `${ddocName}/${functionName}`, source)
+  return compiledFilter(isView ? 'view' : 'filter', `${ddocName}/${functionName}`, source)
 }
 
 /**
@@ -134,12 +131,18 @@ export function couchGuard(lookup: DesignDocLookup): RequestHandler {
     if (first === '_replicate' && !isServerAdmin(req)) {
       return sendCouchJson(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' })
     }
-    if (segments.length >= 4 && segments[1] === '_design' && segments[3] === '_list') {
-      return sendCouchJson(res, 404, { error: 'not_found', reason: 'List functions are not supported by the embedded store.' })
-    }
     if (segments.length === 2 && segments[1] === '_changes' && req.query.filter !== undefined && !first.startsWith('_')) {
-      changesFilterProblem(first, req.query, lookup).then(
-        (problem) => (problem ? sendCouchJson(res, problem.status, problem.body) : next()),
+      changesFilter(first, req.query, lookup).then(
+        (found) => {
+          if (found && 'status' in found) return sendCouchJson(res, found.status, found.body)
+          if (found) {
+            // PouchDB calls a filter given as a function as it is (no compiling, no design-doc lookup).
+            const query = req.query as Record<string, unknown>
+            query.filter = found.filter
+            delete query.view
+          }
+          next()
+        },
         () => next() // could not look: let express-pouchdb answer
       )
       return

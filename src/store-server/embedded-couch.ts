@@ -39,6 +39,7 @@ import LevelAdapter from 'pouchdb-adapter-leveldb'
 import MemoryAdapter from 'pouchdb-adapter-memory'
 import { SandboxedMapReduce } from './sandboxed-mapreduce'
 import { nativeIndexesClosed } from './native-view-index'
+import { stopMapProcesses } from './map-process'
 import Replication from 'pouchdb-replication'
 import { createLogger } from '../main/log/logger'
 import {
@@ -56,7 +57,9 @@ import { forgetInManifest, STORE_MANIFEST, writeStoreManifest } from './check/st
 import { ADMIN_BODY_LIMIT, type AnonymousAccess, couchAccess } from './couch-access'
 import { type AnswerDb, couchAnswers, parseJsonBody, sanitizeExpressPouchErrors } from './couch-answers'
 import { couchFeeds, type FeedDb } from './couch-feeds'
-import { storeAnonymousAccess } from '../main/config/config'
+import { sandboxValidateFunctions } from './design-functions'
+import { DEFAULT_FUNCTION_TIMEOUT_MS, setFunctionTimeout } from './sandbox'
+import { DESIGN_DOC_ID, VIEW_NAMES } from '../shared/stats2-doc'
 
 export { StoreInUseError } from './store-lock'
 export { StoreDamagedError } from './check/damage'
@@ -81,8 +84,14 @@ export interface EmbeddedCouchOptions {
   inMemory?: boolean
   /** 0 = a free port (default). */
   port?: number
-  /** What anonymous callers may do: read `requests` and `settings` (default), or nothing. Default from STATS2_STORE_ANONYMOUS. */
+  /** What anonymous callers may do: read `requests` and `settings` (default), or nothing (the product passes STATS2_STORE_ANONYMOUS). */
   anonymous?: AnonymousAccess
+  /**
+   * Deadline of each call into a design-document function (map, reduce, filter, validate) and of
+   * each `_find`, in ms (default 5 000, CouchDB's `os_process_timeout`; the product passes
+   * STATS2_STORE_FUNCTION_TIMEOUT_MS). Process-wide: the last server started in a process sets it.
+   */
+  functionTimeoutMs?: number
   /** Longest life of a `_changes` feed, heartbeat or not (default FEED_MAX_MS, 10 minutes). */
   feedMaxMs?: number
   /**
@@ -101,6 +110,8 @@ export class EmbeddedCouchError extends Error {
 export const ADMIN_USER = 'stats2-admin'
 /** The databases non-admins may read (Stats2's two). */
 export const READABLE_DBS = ['requests', 'settings'] as const
+/** The views non-admins may query: the seven of the app's own design document. */
+export const READER_VIEWS = VIEW_NAMES.map((view) => `${DESIGN_DOC_ID.slice('_design/'.length)}/${view}`)
 export const ADMIN_FILE = 'admin.json'
 const LOG_FILE = 'express-pouchdb.log'
 
@@ -420,6 +431,9 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EmbeddedCouchError(`Invalid port ${String(options.port)}`)
   if (!inMemory && !options.dataDir) throw new EmbeddedCouchError('No data folder given for the store')
   const dataDir = inMemory ? '' : resolve(options.dataDir)
+  const functionTimeoutMs = options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS
+  if (!Number.isInteger(functionTimeoutMs) || functionTimeoutMs < 1) throw new EmbeddedCouchError(`Invalid function deadline ${String(options.functionTimeoutMs)} ms`)
+  setFunctionTimeout(functionTimeoutMs)
 
   // Everything acquired so far, undone in reverse order by close() or by a failed start.
   const cleanups: Array<() => Promise<void>> = []
@@ -494,6 +508,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
       }
       // The native view indexes close with their databases: the folder is free once this returns.
       await withTimeout(nativeIndexesClosed(), 10_000, 'closing the view indexes')
+      stopMapProcesses()
     })
     // At a clean close (not after a failed start): the manifest that proves which databases existed.
     let serving = false
@@ -511,6 +526,7 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
 
     // 3. express-pouchdb, with its files inside the data folder and without the parts not needed.
     sanitizeExpressPouchErrors(log)
+    sandboxValidateFunctions()
     const app = expressPouchDB({
       mode: 'fullCouchDB',
       configPath: join(filesDir, 'express-pouchdb-config.json'),
@@ -521,7 +537,12 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
           'routes/http-log', // one log line per request in the log file
           'routes/special-test-auth', // a config switch that makes everyone admin
           'replicator', // the _replicator daemon (anyone may write to _replicator)
-          'routes/list' // crashes on a missing list function; Stats2 has none
+          'routes/list', // crashes on a missing list function; Stats2 has none
+          // Design-document functions PouchDB would run unsandboxed; Stats2 has none (couch-access.ts answers 404)
+          'routes/show',
+          'routes/update',
+          'routes/rewrite',
+          'routes/temp-views' // gone in CouchDB 2+ (couch-access.ts answers 410)
         ]
       }
     }) as ExpressPouchApp
@@ -553,9 +574,8 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     })
     // Each insert lands after the previous ones, before the first route: access runs first, then
     // the answers, the guards (a feed's filter is checked before the feed starts), the feeds.
-    const anonymous = options.anonymous ?? storeAnonymousAccess(process.env)
-    insertBeforeRoutes(app, couchAccess({ anonymous, readable: [...READABLE_DBS] }))
-    insertBeforeRoutes(app, couchAnswers(database, ADMIN_BODY_LIMIT))
+    insertBeforeRoutes(app, couchAccess({ anonymous: options.anonymous ?? 'read', readable: [...READABLE_DBS], readerViews: READER_VIEWS }))
+    insertBeforeRoutes(app, couchAnswers(database, ADMIN_BODY_LIMIT, functionTimeoutMs))
     insertBeforeRoutes(app, couchGuard(lookup))
     insertBeforeRoutes(app, feeds.handler)
     await app.setPouchDB(scoped.PouchDB)
@@ -579,6 +599,14 @@ export async function startEmbeddedCouch(options: EmbeddedCouchOptions): Promise
     // 4. Listen on 127.0.0.1 only.
     const server = createServer(root)
     server.keepAliveTimeout = 60_000
+    // Requests Node's HTTP parser refuses (an unknown method, a malformed header, headers over
+    // 16 KB) get a CouchDB-shaped JSON answer instead of Node's empty 400.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) return void socket.destroy()
+      const [status, text] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request']
+      const body = JSON.stringify({ error: 'bad_request', reason: `The request is not valid HTTP (${error.code ?? 'parse error'}).` }) + '\n'
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    })
     const sockets = new Set<Socket>()
     server.on('connection', (socket) => {
       sockets.add(socket)

@@ -27,7 +27,8 @@ import { createLogger } from '../main/log/logger'
 import { COPIES_DIR } from './check/damage'
 import { checkLevelDbFolder } from './check/leveldb-folder'
 import { keyedRows } from './one-pass-index'
-import { compileMapPages } from './sandbox'
+import { mapRunner } from './map-process'
+import { compileMapPagesInWorker } from './sandbox'
 
 const log = createLogger('store')
 
@@ -70,8 +71,8 @@ export interface NativeSpec {
   /** Map-only views of the design document, in name order (their position is their key prefix). */
   views: string[]
   hash: string
-  /** Per document of a page, per view: the emitted pairs (undefined where the map threw). */
-  run: (docs: ReadonlyArray<Record<string, unknown>>) => Array<Array<Array<[unknown, unknown]> | undefined>>
+  /** Per document of a page, per view: the emitted pairs (undefined where the map threw); in a map process, under the deadline. */
+  run: (docs: ReadonlyArray<Record<string, unknown>>) => Promise<Array<Array<Array<[unknown, unknown]> | undefined>>>
 }
 
 interface DesignDoc {
@@ -105,7 +106,8 @@ export function nativeSpec(ddoc: DesignDoc, onMapError: (error: unknown) => void
   const hash = nativeHash(ddoc)
   if (!hash) return undefined
   try {
-    return { views: views.map(([name]) => name), hash, run: compileMapPages(views.map(([, map]) => map), onMapError) }
+    const names = views.map(([name]) => `${ddoc._id}/_view/${name}`)
+    return { views: views.map(([name]) => name), hash, run: compileMapPagesInWorker(views.map(([, map]) => map), onMapError, names, mapRunner(hash)) }
   } catch {
     return undefined
   }
@@ -269,7 +271,7 @@ export class NativeIndex {
       const previous = await Promise.all(docs.map((doc) => (seen && !seen.has(doc._id) ? undefined : this.backIndex(doc._id))))
       const counts = [...this.counts]
       const ops: BatchOp[] = []
-      const mapped = this.spec.run(docs.filter((doc) => !doc._deleted))
+      const mapped = await this.spec.run(docs.filter((doc) => !doc._deleted))
       let live = 0
       docs.forEach((doc, d) => {
         const id = doc._id

@@ -12,7 +12,7 @@
  * does not compile, a missing cache entry) is left to the per-view update.
  */
 import { createRequire } from 'node:module'
-import { compileMaps } from './sandbox'
+import { compileMapPages } from './sandbox'
 
 /** What the abstract map/reduce keeps per view (pouchdb-abstract-mapreduce 9 `createView`). */
 interface ViewObject {
@@ -156,7 +156,7 @@ interface PreparedViews {
   entries: Array<Promise<ViewObject> | undefined>
   views: Array<{ name: string; view: ViewObject }>
   skipped: string[]
-  run: (doc: Record<string, unknown>) => Array<Array<[unknown, unknown]> | undefined>
+  run: (docs: ReadonlyArray<Record<string, unknown>>) => Array<Array<Array<[unknown, unknown]> | undefined>>
 }
 
 /** Views prepared per database instance and design document, reused while the design document is unchanged. */
@@ -184,14 +184,14 @@ async function prepareViews(db: PouchLike, ddocId: string, ddoc: DesignDoc, crea
   }
   let run: PreparedViews['run']
   try {
-    run = compileMaps(views.map(({ view }) => String(view.mapFun)), (error) => {
+    run = compileMapPages(views.map(({ view }) => String(view.mapFun)), (error) => {
       // As the per-view update does: an 'error' event on the database (the server logs it).
       try {
         db.emit?.('error', error)
       } catch {
         // nobody listens: nothing to tell
       }
-    })
+    }, views.map(({ name }) => `${ddocId}/_view/${name}`))
   } catch {
     return undefined
   }
@@ -232,13 +232,19 @@ export async function updateDesignDocument(
     const { results } = await db.changes({ since, limit: INDEX_BATCH, include_docs: true, conflicts: true, style: 'all_docs', return_docs: true })
     if (results.length === 0) break
     const perView = views.map(() => [] as Array<{ change: Change; rows: Map<string, Emitted> }>)
+    const todo: Array<{ change: Change; doc: PouchDoc & Record<string, unknown>; wanted: boolean[] }> = []
     for (const change of results) {
       const doc = change.doc
       if (!doc || doc._id.startsWith('_')) continue
       const wanted = views.map(({ view }) => seqOf(view) < change.seq)
-      if (!wanted.some(Boolean)) continue
+      if (wanted.some(Boolean)) todo.push({ change, doc, wanted })
+    }
+    // One call per map for the page (the deadline's cost is per call); past it, nothing is written.
+    const mapped = run(todo.filter(({ doc }) => !doc._deleted).map(({ doc }) => doc))
+    let live = 0
+    for (const { change, doc, wanted } of todo) {
       documents++
-      const emitted = doc._deleted ? undefined : run(doc)
+      const emitted = doc._deleted ? undefined : mapped[live++]
       views.forEach((_, v) => {
         if (wanted[v]) perView[v]!.push({ change, rows: keyedRows(doc._id, emitted?.[v] ?? []) })
       })

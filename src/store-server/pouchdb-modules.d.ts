@@ -24,4 +24,5 @@ declare module 'pouchdb-abstract-mapreduce' {
 declare module 'pouchdb-mapreduce-utils' {
   export class NotFoundError extends Error {}
   export class QueryParseError extends Error {}
+  export class BuiltInError extends Error {}
 }

@@ -6,8 +6,8 @@
  * changed documents (one-pass-index.ts).
  */
 import createAbstractMapReduce from 'pouchdb-abstract-mapreduce'
-import { NotFoundError } from 'pouchdb-mapreduce-utils'
-import { compile } from './sandbox'
+import { BuiltInError, NotFoundError } from 'pouchdb-mapreduce-utils'
+import { compile, FunctionTimeoutError } from './sandbox'
 import { updateDesignDocument, type PouchLike } from './one-pass-index'
 import { NOT_NATIVE, queryNative, type NativeDb } from './native-view-query'
 import { cleanUpNative } from './native-view-index'
@@ -21,10 +21,10 @@ function json(value: unknown): string | undefined {
   return value === undefined ? undefined : JSON.stringify(value)
 }
 
-function sandboxed(source: string, emit?: Emit): (a?: unknown, b?: unknown, c?: unknown) => unknown {
+function sandboxed(source: string, what: string, emit?: Emit): (a?: unknown, b?: unknown, c?: unknown) => unknown {
   const call = compile(source)
   return (a, b, c) => {
-    const out = JSON.parse(call(json(a), json(b), json(c))) as { r: unknown; e: Array<[unknown, unknown]> }
+    const out = JSON.parse(call([json(a), json(b), json(c)], what)) as { r: unknown; e: Array<[unknown, unknown]> }
     if (emit) for (const [key, value] of out.e) emit(key, value)
     return out.r
   }
@@ -49,7 +49,7 @@ const BUILT_IN_REDUCE: Record<string, (keys: unknown, values: number[]) => unkno
 function mapper(mapFun: unknown, emit: Emit): (doc: unknown) => unknown {
   // A temporary view given as a real function of (doc, emit).
   if (typeof mapFun === 'function' && mapFun.length === 2) return (doc) => (mapFun as (d: unknown, e: Emit) => unknown)(doc, emit)
-  return sandboxed(String(mapFun), emit)
+  return sandboxed(String(mapFun), 'a map function', emit)
 }
 
 function reducer(reduceFun: unknown): (keys: unknown, values: unknown, rereduce?: boolean) => unknown {
@@ -60,7 +60,19 @@ function reducer(reduceFun: unknown): (keys: unknown, values: unknown, rereduce?
     if (!builtIn) throw new Error(`${source} is not a supported reduce function.`)
     return builtIn as (keys: unknown, values: unknown) => unknown
   }
-  return sandboxed(source)
+  const reduce = sandboxed(source, 'a reduce function')
+  return (keys, values, rereduce) => {
+    try {
+      return reduce(keys, values, rereduce)
+    } catch (error) {
+      if (!(error instanceof FunctionTimeoutError)) throw error
+      // The abstract map/reduce answers null for a reduce that throws, and goes on with the next
+      // group (another deadline each): a BuiltInError is the one error that fails the query.
+      const fail = new BuiltInError(error.message)
+      fail.name = error.name
+      throw fail
+    }
+  }
 }
 
 function ddocValidator(ddoc: { _id: string; views?: Record<string, { map?: unknown }> }, viewName: string): void {
@@ -90,6 +102,8 @@ function updateAllViews(db: PouchLike, ddocName: string): Promise<Set<string>> {
       const { views } = await updateDesignDocument(db, `_design/${ddocName}`, createView)
       return new Set(views)
     } catch (error) {
+      // Past the deadline the per-view update would only run into it again, document after document.
+      if (error instanceof FunctionTimeoutError) throw error
       if ((error as { status?: number }).status !== 404) log.warn(`one-pass index update of ${ddocName} failed, views update one by one: ${(error as Error).message}`)
       return new Set<string>()
     }

@@ -137,6 +137,38 @@ describe('dump --backup → load → dump --backup', () => {
     expect((await runCli(['load', notBackup], storeEnv('damaged'))).err).toMatch(/not a Stats2 backup/)
   })
 
+  it('refuses design documents other than Stats2\'s own unless --allow-design-docs, writing nothing', async () => {
+    const lines = (await readFile(backup, 'utf8')).split('\n').filter((line) => line !== '')
+    const end = JSON.parse(lines.pop()!) as { end: Record<string, number> }
+    const evil = { _id: '_design/evil', views: { loop: { map: 'function (doc) { while (true) {} }' } } }
+    // The app's own id with one more view is as foreign as any other (--replace would write it).
+    const own = lines.map((line) => JSON.parse(line) as { db?: string; doc?: { _id: string; views?: Record<string, unknown> } })
+      .find((entry) => entry.db === 'requests' && entry.doc?._id === '_design/_designDoc')!.doc!
+    const widened = { ...own, views: { ...own.views, extra: { map: 'function (doc) { emit(1) }' } } }
+    const file = join(work, 'foreign.ndjson')
+    await writeFile(file, [
+      ...lines.filter((line) => !line.includes('"_design/_designDoc"')),
+      JSON.stringify({ db: 'requests', doc: widened }),
+      JSON.stringify({ db: 'settings', doc: evil }),
+      JSON.stringify({ end: { requests: end.end.requests, settings: end.end.settings! + 1 } }),
+      ''
+    ].join('\n'))
+    const refused = await runCli(['load', file], storeEnv('foreign'))
+    expect(refused.code).toBe(1)
+    expect(refused.err).toContain('requests/_design/_designDoc, settings/_design/evil')
+    expect(refused.err).toContain('Nothing was written')
+    expect(refused.err).toContain('--allow-design-docs')
+    expect((JSON.parse((await runCli(['dump'], storeEnv('foreign'))).out) as unknown[]).length).toBe(0)
+    const checked = await runCli(['load', '--dry-run', file], storeEnv('foreign'))
+    expect(checked.code).toBe(1)
+    expect(checked.err).toContain('settings/_design/evil')
+
+    const allowed = await runCli(['load', '--allow-design-docs', file], storeEnv('foreign-allowed'))
+    expect(allowed.err).toMatch(/read \d+ documents/)
+    const restored = await contents(join(work, 'foreign-allowed'))
+    expect(restored.settings).toContainEqual(evil)
+  })
+
   it('loads the JSON array `stats2 dump` prints into requests', async () => {
     const dumped = await runCli(['dump'], storeEnv('source'))
     const file = join(work, 'dump.json')

@@ -98,4 +98,26 @@ describe('trackWindowState', () => {
     await new Promise((resolve) => setTimeout(resolve, 60))
     expect(saved).toHaveLength(2)
   })
+
+  it('saves a move still waiting for its delay when asked to (quitting), and nothing when none waits', async () => {
+    const { EventEmitter } = await import('node:events')
+    const { trackWindowState } = await import('../../src/main/desktop/window-state')
+    const window = Object.assign(new EventEmitter(), {
+      bounds: { x: 10, y: 20, width: 1200, height: 800 },
+      getNormalBounds() { return { ...this.bounds } },
+      isMaximized: () => false,
+      isMinimized: () => false,
+      isFullScreen: () => false
+    })
+    const saved: unknown[] = []
+    const flush = trackWindowState(window, (state) => saved.push(state), 60_000)
+    flush()
+    expect(saved).toEqual([])
+    window.bounds = { x: 40, y: 50, width: 1100, height: 700 }
+    window.emit('move')
+    flush()
+    expect(saved).toEqual([{ bounds: { x: 40, y: 50, width: 1100, height: 700 }, maximized: false }])
+    flush()
+    expect(saved).toHaveLength(1)
+  })
 })

@@ -3,13 +3,13 @@
  * bridge, answered by the real main-process handlers over a demo store fed by the cmsweb simulator.
  * Every state reached is axe-checked and photographed in the light and the dark theme (a11y.ts).
  */
-import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
+import { jobFinished, startHarness, type Harness } from './harness'
 import { auditThemes, setTheme } from './a11y'
 import { workflowSeries } from '../../src/shared/rules/series'
+import { expectChartOf, openFirstWorkflow, rowNames as rowNamesOf, screenshot, searchFor } from './steps'
 import { usesLumis } from '../../src/shared/rules/completion'
 import { groupDigits } from '../../src/shared/rules/size'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
@@ -17,20 +17,9 @@ import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 let h: Harness
 let page: Page
 
-async function search(text: string, field = 'any'): Promise<void> {
-  await page.getByTestId('search-field').selectOption(field)
-  await page.getByTestId('search').fill(text)
-  await page.getByTestId('search').press('Enter')
-  await page.getByTestId('search-summary').filter({ hasText: text.slice(0, 30) }).waitFor()
-}
-
-async function rowNames(): Promise<string[]> {
-  return page.getByTestId('workflow-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name') ?? ''))
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
-}
+const search = (text: string, field = 'any'): Promise<void> => searchFor(page, text, field)
+const rowNames = (): Promise<string[]> => rowNamesOf(page)
+const shot = (name: string): Promise<void> => screenshot(page, name)
 
 beforeAll(async () => {
   h = await startHarness({ demoWorkflows: 120 })
@@ -177,22 +166,10 @@ describe('dashboard in Chromium', () => {
     await search(doc!._id)
     await page.getByTestId('workflow-row').first().waitFor()
     await prefetch
-    await page.getByTestId('workflow-row').first().locator('button.workflow-name').click()
-    const canvas = page.getByTestId('history-chart')
-    await canvas.waitFor()
-    await expect.poll(() => canvas.getAttribute('data-series')).toBeTruthy()
-    const drawn = JSON.parse((await canvas.getAttribute('data-series'))!) as Array<{ label: string; data: Array<{ x: number; y: number }> }>
-    const series = workflowSeries(doc!)
-    for (const dataset of series.datasets) {
-      const line = drawn.find((d) => d.label === dataset.dataset)
-      expect(line, dataset.dataset).toBeDefined()
-      expect(line!.data).toEqual(dataset.points.map((p) => ({ x: p.t, y: p.v })))
-    }
-    const expectedLine = drawn.find((d) => d.data.every((p) => p.y === doc!.TotalEvents))
-    expect(expectedLine, 'the expected-total line').toBeDefined()
-    const box = await canvas.boundingBox()
-    expect(box!.width).toBeGreaterThan(300)
+    const canvas = await openFirstWorkflow(page)
+    await expectChartOf(canvas, doc!)
     await shot('workflow-chart')
+    const series = workflowSeries(doc!)
     // The canvas says what it draws; the chart follows the theme (its background is the dark token's).
     expect(await canvas.getAttribute('aria-label')).toMatch(/^Events over time per output dataset of .*Latest: /)
     const corner = async (): Promise<number[]> => canvas.evaluate((element) => [...(element as unknown as { getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: number[] } } }).getContext('2d').getImageData(1, 1, 1, 1).data].slice(0, 3))

@@ -5,22 +5,16 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { AppCore } from '../../src/main/desktop/app-core'
 import { MemorySecretStore } from '../../src/main/desktop/secrets'
 import { createHandlers } from '../../src/main/ipc/handlers'
 import { startBridge, type Bridge } from '../../src/main/ipc/bridge-server'
 import { RENDERER_DIR } from '../../src/main/cli/ui-command'
-import { REPO_ROOT } from '../helpers/paths'
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium'
 
-export const CHROMIUM = process.env.STATS2_CHROMIUM ?? '/usr/bin/chromium'
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic'
-]
-/** Screenshots of the main views, kept as test artifacts. */
-export const ARTIFACTS = resolve(REPO_ROOT, 'test-results', 'screenshots')
+export { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS }
 
 export interface Harness {
   work: string

@@ -6,13 +6,13 @@
  * calls the real API) and the Watchlist view updated. Also the demo's charts: curves from the first
  * minute, and a one-entry chart framed around its entry.
  */
-import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
-import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
+import { jobFinished, startHarness, type Harness } from './harness'
 import { auditThemes } from './a11y'
+import { drawnSeries, openFirstWorkflow, screenshot, searchFor } from './steps'
 import { currentStatus, FINAL_STATUSES } from '../../src/main/watchlist/detect'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
@@ -37,17 +37,8 @@ const RECORDER = `(() => {
   window.Notification = Recorded
 })()`
 
-async function search(text: string, field: string): Promise<void> {
-  await page.getByTestId('view-search').click()
-  await page.getByTestId('search-field').selectOption(field)
-  await page.getByTestId('search').fill(text)
-  await page.getByTestId('search').press('Enter')
-  await page.getByTestId('search-summary').filter({ hasText: text.slice(0, 30) }).waitFor()
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
-}
+const search = (text: string, field: string): Promise<void> => searchFor(page, text, field)
+const shot = (name: string): Promise<void> => screenshot(page, name)
 
 beforeAll(async () => {
   h = await startHarness({ demoWorkflows: 120 })
@@ -151,11 +142,8 @@ describe('demo charts in Chromium', () => {
     }
     expect(doc, 'a demo workflow with several history entries').toBeDefined()
     await search(doc!._id, 'workflow')
-    await page.getByTestId('workflow-row').first().locator('button.workflow-name').click()
-    const canvas = page.getByTestId('history-chart')
-    await canvas.waitFor()
-    await expect.poll(() => canvas.getAttribute('data-series')).toBeTruthy()
-    const drawn = JSON.parse((await canvas.getAttribute('data-series'))!) as Array<{ label: string; data: Array<{ x: number; y: number }> }>
+    const canvas = await openFirstWorkflow(page)
+    const drawn = await drawnSeries(canvas)
     const lines = drawn.filter((line) => doc!.OutputDatasets.includes(line.label))
     expect(lines.length).toBeGreaterThan(0)
     for (const line of lines) expect(line.data.length, line.label).toBeGreaterThanOrEqual(3)
@@ -167,8 +155,7 @@ describe('demo charts in Chromium', () => {
     await search(String(doc!.Campaigns[0]), 'campaign')
     const summed = page.getByTestId('search-chart')
     if ((await summed.count()) === 0) await page.getByRole('button', { name: 'Show chart' }).click()
-    await expect.poll(() => summed.getAttribute('data-series')).toBeTruthy()
-    const stacked = JSON.parse((await summed.getAttribute('data-series'))!) as Array<{ label: string; data: Array<{ x: number; y: number }> }>
+    const stacked = await drawnSeries(summed)
     const times = new Set(stacked.flatMap((s) => s.data.map((p) => p.x)))
     expect(times.size).toBeGreaterThanOrEqual(4)
     await shot('demo-summed-chart')
@@ -185,8 +172,7 @@ describe('demo charts in Chromium', () => {
     expect(doc, 'a demo workflow whose outputs appeared at the last step').toBeDefined()
     const time = doc!.EventNumberHistory[0]!.Time
     await search(doc!._id, 'workflow')
-    await page.getByTestId('workflow-row').first().locator('button.workflow-name').click()
-    const canvas = page.getByTestId('history-chart')
+    const canvas = await openFirstWorkflow(page)
     await expect.poll(() => canvas.getAttribute('data-x-range')).toBeTruthy()
     const range = JSON.parse((await canvas.getAttribute('data-x-range'))!) as { min: number; max: number }
     expect(range.min).toBeLessThan(time)

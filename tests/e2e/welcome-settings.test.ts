@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { ARTIFACTS, jobFinished, startHarness, type Harness } from './harness'
 import { auditThemes } from './a11y'
+import { expectWelcome, saveMissingCertificate, testConnectionThenClose } from './steps'
 
 let h: Harness
 let page: Page
@@ -23,36 +24,17 @@ afterAll(async () => {
 
 describe('first start', () => {
   it('welcomes an operator without a certificate and says what is needed', async () => {
-    const welcome = page.getByTestId('welcome')
-    await welcome.waitFor()
-    expect(await welcome.innerText()).toMatch(/certificate/i)
+    await expectWelcome(page)
     await page.screenshot({ path: join(ARTIFACTS, 'welcome.png') })
     await auditThemes(page, 'welcome')
   })
 
   it('refuses settings that point at missing files, naming the field, and keeps nothing of them', async () => {
-    await page.getByTestId('open-settings').click()
-    const dialog = page.getByTestId('settings-dialog')
-    await dialog.waitFor()
-    await dialog.locator('input[name="credential-kind"][value="pem"]').check()
-    await dialog.locator('#settings-certPath').fill(join(h.work, 'nowhere', 'usercert.pem'))
-    await dialog.locator('#settings-keyPath').fill(join(h.work, 'nowhere', 'userkey.pem'))
-    await page.getByTestId('settings-save').click()
-    const certError = dialog.locator('#settings-certPath-error')
-    await certError.waitFor()
-    expect(await certError.innerText()).toContain('usercert.pem does not exist')
-    expect(await dialog.locator('#settings-keyPath-error').innerText()).toContain('userkey.pem does not exist')
+    const dialog = await saveMissingCertificate(page, h.work)
     expect(h.core.settingsView().credentials.kind).toBe('auto')
     await page.screenshot({ path: join(ARTIFACTS, 'settings-errors.png') })
     await auditThemes(page, 'settings-dialog')
-
-    await page.getByTestId('test-connection').click()
-    const checks = page.getByTestId('connection-checks')
-    await checks.waitFor()
-    expect(await checks.innerText()).toMatch(/\.globus\/usercert\.pem/)
-    await auditThemes(page, 'settings-connection-checks', { include: '[data-testid="settings-dialog"]' })
-    await page.keyboard.press('Escape')
-    await dialog.waitFor({ state: 'hidden' })
+    await testConnectionThenClose(page, dialog, () => auditThemes(page, 'settings-connection-checks', { include: '[data-testid="settings-dialog"]' }))
     // The focus is back on the button that opened the dialog.
     expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute('data-testid'))).toBe('open-settings')
   })

@@ -105,3 +105,31 @@ describe('watchlist channels', () => {
     expect(await dispatch(handlers, 'watchlistRemove', { item: { kind: 'prepid', value: withPrepId.PrepID } })).toMatchObject({ ok: true, value: { items: [] } })
   })
 })
+
+describe('demo history after a cancelled first run', () => {
+  it('stops the replay where it was cancelled and resumes it with the next update', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stats2-demo-cancel-'))
+    const cancelling = await AppCore.create({ userDataDir: join(dir, 'user'), env: { HOME: dir }, secrets: new MemorySecretStore(), demoStepEveryMs: 0 })
+    try {
+      await cancelling.startDemo(60)
+      cancelling.job.cancel()
+      await cancelling.job.wait()
+      expect(cancelling.job.state().state).toBe('cancelled')
+      // Nothing of the replay was skipped: the simulator waits at the step the cancelled run was at.
+      expect(cancelling.demoSession!.replayed).toBe(false)
+      expect(cancelling.demoSession!.sim.step).toBeLessThan(DEMO_REPLAYED_STEPS)
+
+      cancelling.startUpdate({ kind: 'all' })
+      await cancelling.job.wait()
+      expect(cancelling.job.state().state).toBe('done')
+      expect(cancelling.demoSession!.sim.step).toBe(DEMO_REPLAYED_STEPS)
+      const store = await cancelling.activeStore()
+      const resumed = [...(await store.getWorkflows((await store.listNames({ limit: 1000 })).names)).values()]
+      // As after an uncancelled start: curves, not single points.
+      expect(resumed.filter((doc) => doc.EventNumberHistory.length >= 3).length).toBeGreaterThan(resumed.length / 4)
+    } finally {
+      await cancelling.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 180_000)
+})

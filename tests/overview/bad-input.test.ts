@@ -12,6 +12,7 @@ import { CouchStore } from '../../src/main/store/couch-store'
 import { loadConfig } from '../../src/main/config/config'
 import { dispatch } from '../../src/main/ipc/handlers'
 import { readOnlyHandlers } from '../../src/main/serve/dashboard'
+import { ReadModel } from '../../src/main/read-model/read-model'
 import { overviewJsonSchema, type OverviewJson, type OverviewView } from '../../src/shared/overview/types'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import type { Result } from '../../src/shared/result'
@@ -130,7 +131,7 @@ describe('stats2 overview', () => {
 
 describe('the read-only dashboard\'s overview channels', () => {
   it('validate their arguments, answer the view, and leave the last look to the browser', async () => {
-    const handlers = readOnlyHandlers(store)
+    const handlers = readOnlyHandlers(new ReadModel(store))
     const bad = await dispatch(handlers, 'getOverview', { selection: { kind: 'field', field: 'colour', value: 'blue' } })
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument' } })
     const extra = await dispatch(handlers, 'getOverview', { selection: { kind: 'all' }, sneaky: true })

@@ -1,7 +1,7 @@
 /**
  * Who may do what on the embedded store, over real HTTP against the real server (LevelDB in a
  * temporary folder): no credentials, a wrong password, a non-admin user created through `_users`,
- * the admin. Then body limits, content types, and a few dozen malformed requests that must all
+ * the admin. Readers get the narrow surface (couch-access.ts), route by route. Then body limits, content types, and a few dozen malformed requests that must all
  * come back as CouchDB-shaped JSON without JavaScript's internal error texts.
  */
 import { request as httpRequest } from 'node:http'
@@ -112,7 +112,6 @@ describe('only the admin writes', () => {
       ['POST', '/requests/_view_cleanup', {}],
       ['PUT', '/requests/_security', { members: { names: [] } }],
       ['POST', '/requests/_purge', {}],
-      ['POST', '/requests/_temp_view', { map: 'function (doc) { emit(1) }' }],
       ['POST', '/requests/_ensure_full_commit', {}],
       ['PUT', '/_users/org.couchdb.user:evil', { name: 'evil', password: 'x', roles: [], type: 'user' }],
       ['POST', '/_users', { _id: 'org.couchdb.user:evil2', name: 'evil2', password: 'x', roles: [], type: 'user' }],
@@ -174,8 +173,83 @@ describe('readers read the two Stats2 databases, nothing else', () => {
       expect((await as(who, 'POST', '/requests/_design/_designDoc/_view/prepids', { keys: ['p1'] })).body.rows).toHaveLength(1)
       expect((await as(who, 'POST', '/requests/_find', { selector: { PrepID: 'p1' } })).status).toBe(200)
       expect((await as(who, 'POST', '/requests/_changes', {})).status).toBe(200)
-      expect((await as(who, 'POST', '/requests/_revs_diff', { wf_1: ['1-x'] })).status).toBe(200)
       expect((await as(who, 'GET', '/')).status).toBe(200)
+    }
+  })
+
+  it('readers get exactly the narrow surface: what Stats2\'s readers use, and nothing else of the two databases', async () => {
+    expect((await as('admin', 'PUT', '/requests/_local/checkpoint-1', { last_seq: 3 })).status).toBe(201)
+    expect((await as('admin', 'PUT', '/requests/_design/other', { views: { v: { map: 'function (doc) { emit(doc._id) }' } } })).status).toBe(201)
+    const allowed: Array<[string, string, unknown?]> = [
+      ['GET', '/'],
+      ['GET', '/_up'],
+      ['GET', '/_session'],
+      ['GET', '/requests'],
+      ['HEAD', '/requests/wf_1'],
+      ['GET', '/requests/wf_1?revs=true'],
+      ['GET', '/settings/all_settings'],
+      ['GET', '/requests/_design/_designDoc'],
+      ['GET', '/requests/_design/other'],
+      ['GET', '/requests/_local/checkpoint-1'],
+      ['GET', '/requests/_all_docs?limit=1'],
+      ['POST', '/requests/_all_docs', { keys: ['wf_1'] }],
+      ['GET', '/requests/_design/_designDoc/_view/prepids?key="p1"'],
+      ['POST', '/requests/_design/_designDoc/_view/prepids', { keys: ['p1'] }],
+      ['GET', '/requests/_changes?limit=1'],
+      ['POST', '/requests/_changes', {}],
+      ['POST', '/requests/_bulk_get', { docs: [{ id: 'wf_1' }] }],
+      ['POST', '/requests/_find', { selector: { PrepID: 'p1' } }]
+    ]
+    const refused: Array<[string, string, unknown?]> = [
+      ['GET', '/requests/_design/other/_view/v'],
+      ['POST', '/requests/_design/other/_view/v', { keys: ['wf_1'] }],
+      ['GET', '/requests/_design/validate_write/_view/x'],
+      ['GET', '/requests/_design/_designDoc/_info'],
+      ['POST', '/requests/_explain', { selector: {} }],
+      ['POST', '/requests/_revs_diff', { wf_1: ['1-x'] }],
+      ['POST', '/requests/_missing_revs', { wf_1: ['1-x'] }],
+      ['GET', '/requests/_index'],
+      ['GET', '/requests/_design_docs'],
+      ['GET', '/requests/_local_docs'],
+      ['GET', '/requests/_security'],
+      ['GET', '/requests/_revs_limit'],
+      ['GET', '/requests/wf_1/attachment.txt'],
+      ['GET', '/_uuids'],
+      ['GET', '/_all_dbs'],
+      ['GET', '/_config'],
+      ['GET', '/_active_tasks']
+    ]
+    for (const who of ['anonymous', 'reader'] as const) {
+      for (const [method, path, body] of allowed) {
+        const reply = await as(who, method, path, body)
+        expect(reply.status, `${who} ${method} ${path}: ${reply.text}`).toBe(200)
+      }
+      for (const [method, path, body] of refused) {
+        const reply = await as(who, method, path, body)
+        // Server routes answer 401 "You are not a server admin." to users too, as CouchDB does.
+        const unauthorized = who === 'anonymous' || path.startsWith('/_')
+        expect(reply.status, `${who} ${method} ${path}: ${reply.text}`).toBe(unauthorized ? 401 : 403)
+        expect(reply.body.error).toBe(unauthorized ? 'unauthorized' : 'forbidden')
+        expect(typeof reply.body.reason).toBe('string')
+      }
+    }
+    // The admin still has all of it.
+    for (const [method, path, body] of refused.filter(([, path]) => /other|_info|_revs_diff|_index|_security/.test(path))) {
+      const reply = await as('admin', method, path, body)
+      expect(reply.status, `admin ${method} ${path}: ${reply.text}`).toBeLessThan(400)
+    }
+  })
+
+  it('temporary views are gone and _show/_list/_update/_rewrite are not served, for the admin too', async () => {
+    for (const who of ['anonymous', 'reader', 'admin'] as const) {
+      const temp = await as(who, 'POST', '/requests/_temp_view', { map: 'function (doc) { emit(1) }' })
+      expect(temp.status).toBe(410)
+      expect(temp.body).toEqual({ error: 'gone', reason: 'Temporary views are not supported in CouchDB' })
+      for (const [method, path] of [['GET', '/requests/_design/_designDoc/_show/s/wf_1'], ['GET', '/requests/_design/_designDoc/_list/l/prepids'], ['PUT', '/requests/_design/_designDoc/_update/u/wf_1'], ['GET', '/requests/_design/_designDoc/_rewrite/x']]) {
+        const reply = await as(who, method!, path!)
+        expect(reply.status, `${who} ${method} ${path}`).toBe(404)
+        expect(reply.body.error).toBe('not_found')
+      }
     }
   })
 
@@ -208,14 +282,8 @@ describe('readers read the two Stats2 databases, nothing else', () => {
     expect(() => loadConfig({ STATS2_STORE_ANONYMOUS: 'everything' })).toThrow(ConfigError)
     expect(loadConfig({ STATS2_STORE_ANONYMOUS: 'none' }).db.storeAnonymous).toBe('none')
     await couch.close()
-    const previous = process.env.STATS2_STORE_ANONYMOUS
-    process.env.STATS2_STORE_ANONYMOUS = 'none'
-    try {
-      couch = await startEmbeddedCouch({ dataDir: join(work, 'store') })
-    } finally {
-      if (previous === undefined) delete process.env.STATS2_STORE_ANONYMOUS
-      else process.env.STATS2_STORE_ANONYMOUS = previous
-    }
+    // The product passes the setting (couch-store.ts); the store server reads no environment.
+    couch = await startEmbeddedCouch({ dataDir: join(work, 'store'), anonymous: 'none' })
     const refused = await as('anonymous', 'GET', '/requests/wf_1')
     expect(refused.status).toBe(401)
     expect(refused.body).toEqual({ error: 'unauthorized', reason: 'Authentication required.' })

@@ -2,14 +2,17 @@
  * `stats2 dump [--backup]` and `stats2 load FILE|-`: print the stored workflows, back up both
  * databases, and restore a backup (store/backup.ts has the format and the rules).
  */
-import { createReadStream } from 'node:fs'
-import { access } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { access, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import type { Readable } from 'node:stream'
 import type { Stats2Config } from '../config/config'
 import { openStore } from '../core/runtime'
-import { loadBackup, writeBackup, type LoadReport } from '../store/backup'
+import { BackupFormatError, checkBackup, loadBackup, writeBackup, type LoadReport } from '../store/backup'
 import { UsageError, type CliIo } from './io'
 
 export interface BackupIo extends Omit<CliIo, 'env'> {
@@ -74,7 +77,7 @@ export async function runLoadCommand(args: string[], config: Stats2Config, io: B
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { replace: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+    options: { replace: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'allow-design-docs': { type: 'boolean' } },
     strict: true
   })
   const file = positionals[0]
@@ -89,14 +92,41 @@ export async function runLoadCommand(args: string[], config: Stats2Config, io: B
   }
   const store = await openStore(config)
   try {
+    // A store that cannot be written says so at once, before standard input is read.
     if (!values['dry-run']) store.assertWritable('loading a backup')
-    // A file is checked to its end before anything is written: a damaged line then writes nothing.
-    if (!fromStdin) await loadBackup(store, lines(createReadStream(file)), { dryRun: true })
-    const source = fromStdin ? (io.stdin ?? process.stdin) : createReadStream(file)
-    const report = await loadBackup(store, lines(source), { replace: values.replace, dryRun: values['dry-run'] })
-    io.err(`${values['dry-run'] ? 'checked (nothing written)' : `loaded into ${store.url}`}: ${describe(report)}`)
-    return report.conflicts.length > 0 || report.failed.length > 0 || !report.complete ? 1 : 0
+    // Standard input is read once: it is kept in a private temporary file, so that it too is checked
+    // to its end (its shape, its end line, no foreign design document) before anything is written.
+    const allowDesignDocs = values['allow-design-docs'] === true
+    const spool = fromStdin ? await spoolInput(io.stdin ?? process.stdin) : undefined
+    const path = spool?.path ?? file
+    try {
+      try {
+        await checkBackup(lines(createReadStream(path)), { allowDesignDocs })
+      } catch (error) {
+        if (error instanceof BackupFormatError) throw new BackupFormatError(error.line, `${error.message.replace(/^line \d+: /, '')}; nothing was written`)
+        throw error
+      }
+      const report = await loadBackup(store, lines(createReadStream(path)), { replace: values.replace, dryRun: values['dry-run'], allowDesignDocs })
+      io.err(`${values['dry-run'] ? 'checked (nothing written)' : `loaded into ${store.url}`}: ${describe(report)}`)
+      return report.conflicts.length > 0 || report.failed.length > 0 || !report.complete ? 1 : 0
+    } finally {
+      await spool?.remove()
+    }
   } finally {
     await store.close()
   }
+}
+
+/** Copies `input` into a new private temporary file (mode 0600); `remove` deletes it. */
+async function spoolInput(input: Readable): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'stats2-load-'))
+  const path = join(dir, 'stdin.ndjson')
+  const remove = (): Promise<void> => rm(dir, { recursive: true, force: true })
+  try {
+    await pipeline(input, createWriteStream(path, { mode: 0o600 }))
+  } catch (error) {
+    await remove()
+    throw error
+  }
+  return { path, remove }
 }

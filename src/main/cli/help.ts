@@ -49,7 +49,7 @@ Options:
                     documents included, without _rev), newline-delimited JSON for stats2 load:
                     stats2 dump --backup > backup.ndjson
 `,
-  load: `Usage: stats2 load FILE|- [--replace] [--dry-run]
+  load: `Usage: stats2 load FILE|- [--replace] [--dry-run] [--allow-design-docs]
 
 Writes a backup (stats2 dump --backup) or stats2 dump output into the store (an empty or an
 existing one). Never deletes: a missing document is written, an equal one left alone, one that
@@ -58,6 +58,8 @@ differs is reported and kept. A file is checked to its end before anything is wr
 Options:
   --replace         overwrite stored documents that differ with the backup's
   --dry-run         only check the file; write nothing
+  --allow-design-docs  write design documents other than Stats2's own too (refused by default,
+                    nothing written: their functions run inside the store)
 
 Exits 0 when everything loaded, 1 when documents differed, were refused or the file was
 truncated (what it held is loaded), or the store is read-only; 2 on a usage error.

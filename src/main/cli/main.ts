@@ -15,7 +15,7 @@ import { runSeeCommand } from './see-command'
 import { runSearchCommand } from './search-command'
 import { runEnvCommand } from './env-command'
 import { asksForHelp, commandHelp } from './help'
-import { defaultIo, UsageError, type CliIo } from './io'
+import { defaultIo, OutputClosedError, UsageError, type CliIo } from './io'
 import { runOverviewCommand } from './overview-command'
 
 export { UsageError, type CliIo } from './io'
@@ -33,7 +33,7 @@ Commands:
   see NAME            Print the stored document of a workflow (JSON).
   dump [--backup]     Print every stored workflow document as one JSON array (one per line);
                       with --backup, both databases as a backup for load (NDJSON).
-  load FILE|- [--replace] [--dry-run]
+  load FILE|- [--replace] [--dry-run] [--allow-design-docs]
                       Write a backup (or dump output) into the store; never deletes. Stored
                       documents that differ are reported and kept unless --replace.
   search TEXT [--page N] [--field FIELD]
@@ -107,6 +107,12 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         throw new UsageError(`Unknown command "${command}"`)
     }
   } catch (error) {
+    // `stats2 dump | head`: the reader took what it wanted; nothing went wrong here.
+    if (error instanceof OutputClosedError) {
+      if (error.cause.code === 'EPIPE') return 0
+      io.err(`stats2 ${command}: ${error.message}\n`)
+      return 1
+    }
     const message = error instanceof Error ? error.message : String(error)
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`stats2: ${message}\n\n${USAGE}`)

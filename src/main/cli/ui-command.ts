@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { defaultAppDataDir, type Stats2Config } from '../config/config'
 import { AppCore } from '../desktop/app-core'
+import { DEMO_STEP_MS } from '../desktop/demo'
 import { MemorySecretStore } from '../desktop/secrets'
 import { createHandlers } from '../ipc/handlers'
 import { startBridge } from '../ipc/bridge-server'
@@ -55,7 +56,7 @@ export async function runUiCommand(args: string[], _config: Stats2Config, io: Cl
     userDataDir: defaultAppDataDir(io.env),
     env: io.env,
     secrets: new MemorySecretStore(),
-    demoStepEveryMs: values['demo-step-ms'] === undefined ? 20_000 : Number(values['demo-step-ms'])
+    demoStepEveryMs: values['demo-step-ms'] === undefined ? DEMO_STEP_MS : Number(values['demo-step-ms'])
   })
   const handlers = createHandlers(core, { openExternal: openInBrowser })
   const bridge = await startBridge({

@@ -55,6 +55,8 @@ export interface DatabaseConfig {
   retries?: number
   /** What anonymous callers of the embedded store may do: read the two databases, or nothing (STATS2_STORE_ANONYMOUS; unset: from the environment at start). */
   storeAnonymous?: 'read' | 'none'
+  /** Deadline of each call into a design-document function or `_find` scan of the embedded store, in ms (STATS2_STORE_FUNCTION_TIMEOUT_MS, default 5 000 as CouchDB's os_process_timeout; unset: from the environment at start). */
+  storeFunctionTimeoutMs?: number
 }
 
 export interface NotifyConfig {
@@ -93,6 +95,11 @@ export interface Stats2Config {
 /** STATS2_STORE_ANONYMOUS: `read` (default) or `none`. */
 export function storeAnonymousAccess(env: Env = process.env): 'read' | 'none' {
   return envEnum<'read' | 'none'>(env, 'STATS2_STORE_ANONYMOUS')
+}
+
+/** STATS2_STORE_FUNCTION_TIMEOUT_MS: a positive integer, 5 000 by default (CouchDB's `os_process_timeout`). */
+export function storeFunctionTimeoutMs(env: Env = process.env): number {
+  return envInt(env, 'STATS2_STORE_FUNCTION_TIMEOUT_MS')
 }
 
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
@@ -135,7 +142,8 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       timeoutMs: envInt(env, 'STATS2_DB_TIMEOUT_MS'),
       viewTimeoutMs: envInt(env, 'STATS2_DB_VIEW_TIMEOUT_MS'),
       retries: envInt(env, 'STATS2_DB_RETRIES'),
-      storeAnonymous: storeAnonymousAccess(env)
+      storeAnonymous: storeAnonymousAccess(env),
+      storeFunctionTimeoutMs: storeFunctionTimeoutMs(env)
     },
     notify: {
       clientId: envText(env, 'CALLBACK_CLIENT_ID'),

@@ -25,6 +25,27 @@ export interface ServeConfig {
   publicUrl: string
   /** How long SIGTERM waits for requests in flight (STATS2_SERVE_DRAIN_MS). */
   drainMs: number
+  /** Documents in one `/api/fetch` answer at most (STATS2_SERVE_FETCH_MAX_DOCS; the old service's 100 pages). */
+  fetchMaxDocs: number
+  /** Bytes of one `/api/fetch` answer at most; it stops at a whole document (STATS2_SERVE_FETCH_MAX_BYTES). */
+  fetchMaxBytes: number
+  /** Requests that read the store, at once per instance (STATS2_SERVE_CONCURRENCY) and per client (STATS2_SERVE_CLIENT_CONCURRENCY). */
+  concurrency: number
+  clientConcurrency: number
+  /** `/api/fetch` and `/md` answers at once per instance (STATS2_SERVE_HEAVY) and per client (STATS2_SERVE_CLIENT_HEAVY). */
+  heavyConcurrency: number
+  clientHeavy: number
+  /** Dashboard event streams open per instance (STATS2_SERVE_STREAMS) and per client (STATS2_SERVE_CLIENT_STREAMS). */
+  streams: number
+  clientStreams: number
+  /** A request's headers must arrive within this (STATS2_SERVE_HEADERS_TIMEOUT_MS), the whole request within `requestTimeoutMs`. */
+  headersTimeoutMs: number
+  requestTimeoutMs: number
+  /** A connection that neither sends nor takes any data for this long is closed (STATS2_SERVE_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number
+  /** Open connections per instance (STATS2_SERVE_MAX_CONNECTIONS) and per client address (STATS2_SERVE_CLIENT_CONNECTIONS; trusted proxies exempt). */
+  maxConnections: number
+  clientConnections: number
 }
 
 
@@ -76,6 +97,31 @@ export function loadServeConfig(env: Env, args: ServeArgs = {}): ServeConfig {
     updateConcurrency: envInt(env, 'STATS2_SERVE_UPDATES'),
     updateQueue: envInt(env, 'STATS2_SERVE_UPDATE_QUEUE'),
     publicUrl,
-    drainMs: envInt(env, 'STATS2_SERVE_DRAIN_MS')
+    drainMs: envInt(env, 'STATS2_SERVE_DRAIN_MS'),
+    ...serveLimits(env)
   }
+}
+
+/** The limits of docs/service-limits.md (defaults and bounds in the configuration table). */
+function serveLimits(env: Env): Pick<ServeConfig, 'fetchMaxDocs' | 'fetchMaxBytes' | 'concurrency' | 'clientConcurrency' | 'heavyConcurrency' | 'clientHeavy' | 'streams' | 'clientStreams' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'clientConnections'> {
+  const limits = {
+    fetchMaxDocs: envInt(env, 'STATS2_SERVE_FETCH_MAX_DOCS'),
+    fetchMaxBytes: envInt(env, 'STATS2_SERVE_FETCH_MAX_BYTES'),
+    concurrency: envInt(env, 'STATS2_SERVE_CONCURRENCY'),
+    clientConcurrency: envInt(env, 'STATS2_SERVE_CLIENT_CONCURRENCY'),
+    heavyConcurrency: envInt(env, 'STATS2_SERVE_HEAVY'),
+    clientHeavy: envInt(env, 'STATS2_SERVE_CLIENT_HEAVY'),
+    streams: envInt(env, 'STATS2_SERVE_STREAMS'),
+    clientStreams: envInt(env, 'STATS2_SERVE_CLIENT_STREAMS'),
+    headersTimeoutMs: envInt(env, 'STATS2_SERVE_HEADERS_TIMEOUT_MS'),
+    requestTimeoutMs: envInt(env, 'STATS2_SERVE_REQUEST_TIMEOUT_MS'),
+    idleTimeoutMs: envInt(env, 'STATS2_SERVE_IDLE_TIMEOUT_MS'),
+    maxConnections: envInt(env, 'STATS2_SERVE_MAX_CONNECTIONS'),
+    clientConnections: envInt(env, 'STATS2_SERVE_CLIENT_CONNECTIONS')
+  }
+  // Node's own rule: the whole request cannot have less time than its headers.
+  if (limits.requestTimeoutMs < limits.headersTimeoutMs) {
+    throw new ConfigError(`STATS2_SERVE_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs}) must be at least STATS2_SERVE_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs})`)
+  }
+  return limits
 }

@@ -20,9 +20,13 @@ import { MalformedRequestError } from '../updater/reqmgr-doc'
 import { TokenError } from '../notify/keycloak'
 import { StoreError } from '../store/couch-store'
 import { UnaddressableIdError } from '../store/doc-ids'
-import { BackupFormatError } from '../store/backup'
+import { BackupFormatError, ForeignDesignDocsError } from '../store/backup'
 import { UsageError } from '../cli/io'
-import { BadRequestError, HttpError, MethodNotAllowedError } from '../serve/errors'
+import { BadRequestError, ClientGoneError, HttpError, MethodNotAllowedError } from '../serve/errors'
+import { LimitError, MalformedPathError, StaticFileError } from '../http/errors'
+import { ExportTooLargeError } from '../read-model/read-model'
+import { MalformedSettingsError, UnknownWorkflowError } from '../updater/update-run'
+import { OutputClosedError } from '../cli/io'
 import { EmbeddedCouchError, StoreDamagedError, StoreInUseError } from '../../store-server'
 
 type ErrorClass = abstract new (...args: never[]) => Error
@@ -39,6 +43,15 @@ export const ERROR_TABLE: ReadonlyArray<readonly [ErrorClass, ErrorMapping]> = [
   [BadRequestError, { code: 'invalid-argument', status: 400 }],
   [MethodNotAllowedError, { code: 'invalid-argument', status: 405 }],
   [HttpError, { code: 'internal', status: 500 }],
+  // These carry their own status (429 or 503; send's 400/403/404): the row gives the code.
+  [LimitError, { code: 'busy', status: 503 }],
+  [StaticFileError, { code: 'not-found', status: 404 }],
+  [MalformedPathError, { code: 'invalid-argument', status: 400 }],
+  [ClientGoneError, { code: 'cancelled', status: 499 }],
+  [OutputClosedError, { code: 'cancelled', status: 499 }],
+  [ExportTooLargeError, { code: 'invalid-argument', status: 400 }],
+  [UnknownWorkflowError, { code: 'not-found', status: 404 }],
+  [MalformedSettingsError, { code: 'store', status: 500 }],
   [SearchError, { code: 'invalid-argument', status: 400 }],
   [OverviewError, { code: 'invalid-argument', status: 400 }],
   [ConfigError, { code: 'invalid-argument', status: 400 }],
@@ -46,6 +59,7 @@ export const ERROR_TABLE: ReadonlyArray<readonly [ErrorClass, ErrorMapping]> = [
   [WatchlistError, { code: 'invalid-argument', status: 400 }],
   [UsageError, { code: 'invalid-argument', status: 400 }],
   [BackupFormatError, { code: 'invalid-argument', status: 400 }],
+  [ForeignDesignDocsError, { code: 'invalid-argument', status: 400 }],
   [NotFoundError, { code: 'not-found', status: 404 }],
   [BusyError, { code: 'busy', status: 503 }],
   [ForbiddenError, { code: 'forbidden', status: 403 }],
@@ -76,6 +90,6 @@ export function errorCodeOf(error: unknown): ErrorCode {
 }
 
 export function httpStatusOf(error: unknown): number {
-  if (error instanceof HttpError) return error.status
+  if (error instanceof HttpError || error instanceof LimitError || error instanceof StaticFileError) return error.status
   return errorMapping(error)?.status ?? 500
 }

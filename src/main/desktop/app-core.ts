@@ -11,37 +11,33 @@ import { createLogger } from '../log/logger'
 import { createNotifier, openCmsweb, updaterOptions } from '../core/runtime'
 import { CouchStore } from '../store/couch-store'
 import { maintainStore } from '../store/maintenance'
-import { WorkflowSearch } from '../search/search'
 import { runUpdate, type RunOptions } from '../updater/update-run'
 import { UpdateJob, type JobHooks, type JobRunner } from '../updater/update-job'
-import { BusyError, NotFoundError } from '../core/errors'
+import { BusyError } from '../core/errors'
 import { Watchlist } from '../watchlist/watchlist'
 import { WatchlistError } from '../watchlist/watchlist-file'
 import type {
   AppStatus, ConnectionCheck, EventName, ExportFile, ExportFormat, PayloadOf, SettingsPatch, SettingsView, UpdaterState
 } from '../../shared/ipc-contract'
-import type { SearchField, SearchQuery, SearchRowsResult, WorkflowRow } from '../../shared/search-types'
+import type { SearchField, SearchQuery, SearchRowsResult } from '../../shared/search-types'
 import type { WorkflowChartAnswer, WorkflowView } from '../../shared/workflow-view'
 import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateReport, UpdateScope } from '../../shared/update-types'
-import { aggregateTracks, type AggregateSeries } from '../../shared/rules/series'
-import { RowCache } from '../search/row-cache'
-import { ChartCache } from '../search/chart-cache'
-import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
-import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
-import type { SecretStore } from './secrets'
-import { startDemo, type DemoSession } from './demo'
-import { testConnection } from './connection-test'
-import { detailView } from '../core/workflow-boundary'
-import { pinnedItems } from '../../shared/watchlist'
-import { withPinned } from '../../shared/sync-scope'
-import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
-import { OverviewService, listRows } from '../overview/service'
+import type { AggregateSeries } from '../../shared/rules/series'
+import { ReadModel } from '../read-model/read-model'
+import { OverviewService } from '../overview/service'
 import { OverviewLookFile } from '../overview/look-file'
 import { LOOK_FAILED_CHARS, boundedNames } from '../../shared/overview/compute'
 import type { OverviewSelection } from '../../shared/overview/selection'
 import type { OverviewDrill } from '../../shared/overview/drill'
 import type { LookAnswer, OverviewListResult, OverviewLook, OverviewView } from '../../shared/overview/types'
+import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
+import type { SecretStore } from './secrets'
+import { startDemo, type DemoSession } from './demo'
+import { testConnection } from './connection-test'
+import { pinnedItems } from '../../shared/watchlist'
+import { withPinned } from '../../shared/sync-scope'
+import { migrateStoredUrlCredentials, moveUrlCredentials } from './database-url-secret'
 
 const log = createLogger('app')
 
@@ -77,8 +73,7 @@ export class AppCore extends EventEmitter<Events> {
   watch!: Watchlist
   /** Store maintenance after an update-all; awaited before the store is closed. */
   private maintenance: Promise<void> = Promise.resolve()
-  private readonly rowCaches = new WeakMap<CouchStore, RowCache>()
-  private readonly chartCaches = new WeakMap<CouchStore, ChartCache>()
+  private readonly readModels = new WeakMap<CouchStore, ReadModel>()
   /** The operator overview of each store (src/main/overview), and where this operator's last look is kept. */
   private readonly overviews = new WeakMap<CouchStore, OverviewService>()
   private readonly lookFile: OverviewLookFile
@@ -152,7 +147,9 @@ export class AppCore extends EventEmitter<Events> {
     // The demo's first run replays the scenario's earlier steps (a few runs on a simulated clock).
     if (demo && !demo.replayed) {
       const quiet = { triggerProd: false, triggerDev: false }
-      await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+      const cancelled = await demo.replayHistory((now) => this.runOnce({ kind: 'all' }, quiet, { signal: hooks.signal, onProgress: hooks.onProgress }, now))
+      // Cancelled half-way: the next update resumes the replay where it stopped.
+      if (cancelled) return cancelled
     }
     // Pinned workflows go first, and their changes become notifications.
     return this.watch.runWatched(scope, (next) => this.runOnce(next, runOptions, hooks))
@@ -197,56 +194,33 @@ export class AppCore extends EventEmitter<Events> {
 
   // ---- queries ----------------------------------------------------------------------------------
 
-  /** The row cache of a store (one per store: the demo's and the live one differ). */
-  private rowCache(store: CouchStore): RowCache {
-    let cache = this.rowCaches.get(store)
-    if (!cache) this.rowCaches.set(store, (cache = new RowCache(store)))
-    return cache
+  /** The read model of the active store (one per store: the demo's and the live one differ). */
+  private async reader(): Promise<ReadModel> {
+    const store = await this.activeStore()
+    let model = this.readModels.get(store)
+    if (!model) this.readModels.set(store, (model = new ReadModel(store)))
+    return model
   }
 
-  /**
-   * A page of results for the list: a row view model per workflow (what a row shows), not the
-   * documents; `getWorkflow` gives the whole document. Rows, and the matches of recent texts (for
-   * paging), come from the row cache.
-   */
+  /** A page of results for the list: a row view model per workflow (read-model.ts). */
   async search(query: SearchQuery): Promise<SearchRowsResult> {
-    const store = await this.activeStore()
-    const cache = this.rowCache(store)
-    await cache.fresh()
-    const { names, ...found } = await new WorkflowSearch(store, cache.memo).findNames(query)
-    const digests = await cache.digests(names)
-    const rows = names.map((name) => digests.get(name)?.row).filter((row): row is WorkflowRow => row !== undefined)
-    return { ...found, rows }
+    return (await this.reader()).search(query)
   }
 
-  /** The stored document checked at the contract boundary (the detail panel). */
   async workflowView(name: string): Promise<WorkflowView> {
-    return detailView(await this.getWorkflow(name))
+    return (await this.reader()).workflowView(name)
   }
 
-  /** The summary and decimated chart series of a stored workflow (the detail panel's first paint), from the chart cache. */
   async workflowChart(name: string): Promise<WorkflowChartAnswer> {
-    const store = await this.activeStore()
-    let cache = this.chartCaches.get(store)
-    if (!cache) this.chartCaches.set(store, (cache = new ChartCache(store)))
-    const answer = await cache.answer(name)
-    if (!answer) throw new NotFoundError(`No workflow named ${name} in the store`)
-    return answer
+    return (await this.reader()).workflowChart(name)
   }
 
   async getWorkflow(name: string): Promise<WorkflowDoc> {
-    const doc = await (await this.activeStore()).getWorkflow(name)
-    if (!doc) throw new NotFoundError(`No workflow named ${name} in the store`)
-    return doc
+    return (await this.reader()).getWorkflow(name)
   }
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
-    const store = await this.activeStore()
-    const cache = this.rowCache(store)
-    await cache.fresh()
-    const { names } = await new WorkflowSearch(store, cache.memo).findAllNames({ text, field })
-    const digests = await cache.digests(names)
-    return aggregateTracks([...digests.values()].map((digest) => digest.track))
+    return (await this.reader()).searchHistory(text, field)
   }
 
   // ---- the operator overview (src/main/overview) ----------------------------------------------
@@ -264,9 +238,11 @@ export class AppCore extends EventEmitter<Events> {
     return this.overviewOf(await this.activeStore()).overview(selection, since ? { look: since } : {})
   }
 
+  /** One page of the workflows behind an overview cell, as the read model's result rows. */
   async overviewList(selection: OverviewSelection, drill: OverviewDrill, page = 0, pageSize = 100): Promise<OverviewListResult> {
     const store = await this.activeStore()
-    return listRows(this.rowCache(store), page, pageSize, await this.overviewOf(store).list(selection, drill, page, pageSize))
+    const found = await this.overviewOf(store).list(selection, drill, page, pageSize)
+    return { total: found.total, page, pageSize, rows: await (await this.reader()).rowsOf(found.names) }
   }
 
   /** Records this look (now, the failed workflows now) in the settings folder and answers the previous one. */
@@ -277,12 +253,11 @@ export class AppCore extends EventEmitter<Events> {
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {
-    const result = await new WorkflowSearch(await this.activeStore()).searchAll({ text, field })
-    return searchExportFile(text, result.workflows, format)
+    return (await this.reader()).exportSearch(text, field, format)
   }
 
   async exportWorkflow(name: string): Promise<ExportFile> {
-    return workflowExportFile(name, await this.getWorkflow(name))
+    return (await this.reader()).exportWorkflow(name)
   }
 
   async status(): Promise<AppStatus> {
@@ -306,10 +281,10 @@ export class AppCore extends EventEmitter<Events> {
         status.store.readOnly = true
         status.store.readOnlyReason = readOnlyExplanation(store)
       }
-      const settings = await store.getSettings()
-      status.lastUpdate = settings.last_dbs_update_date
-      status.lastSequence = settings.last_reqmgr_sequence
-      status.failed = (settings.failed_workflows ?? []).map((name) => ({ name, reason: settings.failed_reasons?.[name] ?? 'failed in an earlier run' }))
+      const figures = await (await this.reader()).settingsFigures()
+      status.lastUpdate = figures.lastUpdate
+      status.lastSequence = figures.lastSequence
+      status.failed = figures.failed
     } catch (error) {
       status.store.error = (error as Error).message
     }

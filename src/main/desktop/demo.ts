@@ -22,8 +22,23 @@ export const DEMO_STEPS = 12
 export const DEMO_REPLAYED_STEPS = 6
 export const DEMO_STEP_SECONDS = 2 * 3600
 
-/** One update run at a given clock (unix seconds), as the replay drives it. */
-export type ReplayRun = (now: () => number) => Promise<unknown>
+/** The desktop's and `stats2 ui`'s demo pace: one simulated step, and an update, every 20 s. */
+export const DEMO_STEP_MS = 20_000
+
+/**
+ * The desktop app's demo pace from its command line, `--demo-step-ms=N` (as `stats2 ui
+ * --demo-step-ms N`; 0 = only by hand), else DEMO_STEP_MS. Anything else is ignored.
+ */
+export function demoStepMs(argv: readonly string[]): number {
+  for (const arg of argv) {
+    const match = /^--demo-step-ms=(\d{1,9})$/.exec(arg)
+    if (match) return Number(match[1])
+  }
+  return DEMO_STEP_MS
+}
+
+/** One update run at a given clock (unix seconds), as the replay drives it; its report says whether it was cancelled. */
+export type ReplayRun<R extends { cancelled: boolean }> = (now: () => number) => Promise<R>
 
 export interface DemoSession {
   readonly sim: Simulator
@@ -41,9 +56,10 @@ export interface DemoSession {
   /**
    * Runs the scenario's first DEMO_REPLAYED_STEPS steps on a simulated clock (one update per step,
    * at that step's time), then moves the simulator to the next step at the wall clock: the demo's
-   * workflows then start with hours of history instead of one dot.
+   * workflows then start with hours of history instead of one dot. A cancelled run stops the replay
+   * where it is (its report is returned); the next call resumes there.
    */
-  replayHistory(run: ReplayRun): Promise<void>
+  replayHistory<R extends { cancelled: boolean }>(run: ReplayRun<R>): Promise<R | undefined>
   /** True once the replay has reached the live steps. */
   readonly replayed: boolean
   close(): Promise<void>
@@ -103,13 +119,14 @@ export async function startDemo(base: Stats2Config, options: DemoOptions): Promi
     config,
     startTime,
     stepSeconds: DEMO_STEP_SECONDS,
-    async replayHistory(run: ReplayRun) {
+    async replayHistory<R extends { cancelled: boolean }>(run: ReplayRun<R>): Promise<R | undefined> {
       try {
         // Resumes where a cancelled replay stopped: each step's run is at that step's time.
         for (let step = sim.step; step < DEMO_REPLAYED_STEPS; step++) {
           // A minute after the step became active, as an updater following it would run.
           const at = stepTime(step) + 60
-          await run(() => at)
+          const report = await run(() => at)
+          if (report.cancelled) return report
           simulatedNow = stepTime(step + 1)
           if (step + 1 < DEMO_REPLAYED_STEPS) sim.advance()
         }
@@ -118,6 +135,7 @@ export async function startDemo(base: Stats2Config, options: DemoOptions): Promi
       }
       if (sim.step < DEMO_REPLAYED_STEPS) sim.advance()
       replayed = true
+      return undefined
     },
     get replayed() {
       return replayed

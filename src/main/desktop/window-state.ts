@@ -116,8 +116,10 @@ export interface TrackedWindow {
 /**
  * Saves the window's state after it stops moving or resizing (`delayMs`) and at once when it
  * closes. Minimized and full-screen states are not saved: the next launch opens as before them.
+ * Returns a function that saves at once a move or resize still waiting for its delay: quitting
+ * (Electron's app.exit) destroys the window without its `close` event.
  */
-export function trackWindowState(window: TrackedWindow, save: (state: WindowState) => void, delayMs = 500): void {
+export function trackWindowState(window: TrackedWindow, save: (state: WindowState) => void, delayMs = 500): () => void {
   let timer: NodeJS.Timeout | undefined
   const snapshot = (): void => {
     if (timer) clearTimeout(timer)
@@ -132,4 +134,7 @@ export function trackWindowState(window: TrackedWindow, save: (state: WindowStat
   }
   for (const event of ['resize', 'move', 'maximize', 'unmaximize'] as const) window.on(event, later)
   window.on('close', snapshot)
+  return () => {
+    if (timer) snapshot()
+  }
 }

@@ -2,35 +2,46 @@
  * Browser mode (`stats2 ui`): serves the built renderer on 127.0.0.1 and answers the contract over
  * HTTP — `POST /api/<channel>` with the `x-stats2-token` header, events as Server-Sent Events on
  * `/api/events?token=…`. Loopback only, a random token per start, Host and Origin checked (no DNS
- * rebinding), the renderer's strict CSP sent as a header.
+ * rebinding), the renderer's strict CSP sent as a header. Bounded like `stats2 serve`
+ * (docs/service-limits.md): slow senders are cut, event streams are capped, pings keep them open.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { readFile, stat } from 'node:fs/promises'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { EVENT_NAMES, type EventName, type PayloadOf } from '../../shared/ipc-contract'
 import { RENDERER_CSP } from '../../shared/csp'
 import { createLogger } from '../log/logger'
+import { ConcurrencyGate } from '../http/limits'
+import { sendStaticFile } from '../http/static-files'
+import { LimitError, MalformedPathError, StaticFileError } from '../http/errors'
 import { dispatch, type Handlers } from './handlers'
 
 const log = createLogger('bridge')
 
 export { RENDERER_CSP }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json'
+const MAX_BODY = 1 << 20
+
+/** Event streams open at once (browser tabs of this one user); more are answered 503 with Retry-After. */
+export const BRIDGE_MAX_STREAMS = 16
+/** Headers within this, the whole request within BRIDGE_REQUEST_TIMEOUT_MS; comments keep streams open every KEEP_ALIVE_MS. */
+export const BRIDGE_HEADERS_TIMEOUT_MS = 10_000
+export const BRIDGE_REQUEST_TIMEOUT_MS = 30_000
+const KEEP_ALIVE_MS = 15_000
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer'
 }
 
-const MAX_BODY = 1 << 20
+function decodePath(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    throw new MalformedPathError('The path is not valid percent-encoding.')
+  }
+}
 
 export interface BridgeOptions {
   handlers: Handlers
@@ -56,13 +67,8 @@ function sameToken(given: string | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function send(res: ServerResponse, status: number, body: string, type = 'application/json'): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer'
-  })
+function send(res: ServerResponse, status: number, body: string, type = 'application/json', extra: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...SECURITY_HEADERS, ...extra })
   res.end(body)
 }
 
@@ -87,12 +93,20 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   let port = 0
   const allowedHosts = (): Set<string> => new Set([`127.0.0.1:${port}`, `localhost:${port}`])
   const streams = new Set<ServerResponse>()
+  // One user on loopback: only the instance's limit applies (503 beyond it).
+  const streamGate = new ConcurrencyGate('event streams', { total: BRIDGE_MAX_STREAMS, perClient: Number.MAX_SAFE_INTEGER }, 5)
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({
+    headersTimeout: BRIDGE_HEADERS_TIMEOUT_MS,
+    requestTimeout: BRIDGE_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: 1000
+  }, (req, res) => {
     void handle(req, res).catch((error: unknown) => {
+      if (res.headersSent) return void res.destroy()
+      if (error instanceof MalformedPathError) return send(res, 400, error.message, 'text/plain')
+      if (error instanceof LimitError) return send(res, error.status, error.message, 'text/plain', { 'retry-after': String(error.retryAfterSeconds), connection: 'close' })
       log.error(`request failed: ${(error as Error).message}`)
-      if (!res.headersSent) send(res, 500, JSON.stringify({ ok: false, error: { code: 'internal', message: 'bridge error' } }))
-      else res.end()
+      send(res, 500, JSON.stringify({ ok: false, error: { code: 'internal', message: 'bridge error' } }))
     })
   })
 
@@ -113,48 +127,42 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       } catch (error) {
         return send(res, 400, JSON.stringify({ ok: false, error: { code: 'invalid-argument', message: (error as Error).message } }))
       }
-      const result = await dispatch(options.handlers, decodeURIComponent(url.pathname.slice('/api/'.length)), body)
+      const result = await dispatch(options.handlers, decodePath(url.pathname.slice('/api/'.length)), body)
       return send(res, 200, JSON.stringify(result))
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET only', 'text/plain')
-    return staticFile(res, url.pathname)
-  }
-
-  async function staticFile(res: ServerResponse, pathname: string): Promise<void> {
-    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '')
-    const file = resolve(root, relative === '' ? 'index.html' : relative)
-    if (file !== root && !file.startsWith(root + sep)) return send(res, 403, 'outside the renderer', 'text/plain')
-    let content: Buffer
     try {
-      content = await readFile((await stat(file)).isDirectory() ? join(file, 'index.html') : file)
-    } catch {
-      return send(res, 404, 'not found', 'text/plain')
+      await sendStaticFile(req, res, url.pathname, {
+        root,
+        headers: { 'content-security-policy': RENDERER_CSP, 'cache-control': 'no-store', ...SECURITY_HEADERS, 'x-frame-options': 'DENY' },
+        requestPath: url.pathname
+      })
+    } catch (error) {
+      if (!(error instanceof StaticFileError)) throw error
+      send(res, error.status, error.status === 403 ? 'outside the renderer' : error.status === 404 ? 'not found' : error.message, 'text/plain')
     }
-    res.writeHead(200, {
-      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-      'content-security-policy': RENDERER_CSP,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY'
-    })
-    res.end(content)
   }
 
   function events(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (!sameToken(url.searchParams.get('token') ?? undefined, token)) return send(res, 401, 'missing or wrong token', 'text/plain')
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+    if (req.method !== 'GET') return send(res, 405, 'GET only', 'text/plain', { allow: 'GET' })
+    const release = streamGate.enter('loopback')
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...SECURITY_HEADERS })
+    res.flushHeaders()
     res.write(': stats2 events\n\n')
     streams.add(res)
     const unsubscribes = EVENT_NAMES.map((event) =>
       options.subscribe(event, (payload) => res.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`))
     )
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
-    req.on('close', () => {
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS)
+    const done = (): void => {
       clearInterval(keepAlive)
       for (const unsubscribe of unsubscribes) unsubscribe()
       streams.delete(res)
-    })
+      release()
+    }
+    req.on('close', done)
+    res.on('close', done)
   }
 
   await new Promise<void>((resolveListen, reject) => {

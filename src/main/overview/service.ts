@@ -23,8 +23,7 @@ import { computeOverview, computeStable, overviewJson, type OverviewComputation,
 import { computeAttention } from '../../shared/overview/attention'
 import { drillSlots, type OverviewDrill } from '../../shared/overview/drill'
 import { selectionKey, type OverviewSelection } from '../../shared/overview/selection'
-import type { OverviewJson, OverviewListResult, OverviewLook, OverviewView } from '../../shared/overview/types'
-import type { RowCache } from '../search/row-cache'
+import type { OverviewJson, OverviewLook, OverviewView } from '../../shared/overview/types'
 import { OverviewEngine } from './engine'
 
 /** The overview's clock ticks once a minute. */
@@ -256,10 +255,4 @@ export class OverviewService {
       return { total: picked.length, names: picked.slice(page * pageSize, (page + 1) * pageSize).map((slot) => table.names[slot]!) }
     })
   }
-}
-
-/** The result rows of a page of names (the row cache's, as the search list shows them). */
-export async function listRows(rows: RowCache, page: number, pageSize: number, found: { total: number; names: string[] }): Promise<OverviewListResult> {
-  const digests = await rows.digests(found.names)
-  return { total: found.total, page, pageSize, rows: found.names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
 }

@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http'
 import { ConfigError } from '../config/config'
 import type { ServeConfig } from '../config/serve-config'
 import { createLogger } from '../log/logger'
+import { plainAddress } from '../http/limits'
 
 const log = createLogger('serve/auth')
 
@@ -21,10 +22,7 @@ export type AuthDecision =
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest()
 
-/** `::ffff:127.0.0.1` → `127.0.0.1`, so one configured address matches both socket forms. */
-export function plainAddress(address: string | undefined): string {
-  return (address ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1')
-}
+export { plainAddress }
 
 export class Authoriser {
   private tokens: Buffer[] = []

@@ -4,34 +4,18 @@
  * read-only — reading channels answer from the service's store, every channel that would write,
  * update, change settings or open things on the server is refused. No token: anonymous callers may read.
  */
-import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { resolve } from 'node:path'
 import { dispatch, type Handlers } from '../ipc/handlers'
 import { RENDERER_CSP } from '../../shared/csp'
 import type { AppStatus, UpdaterState } from '../../shared/ipc-contract'
-import type { CouchStore } from '../store/couch-store'
-import { WorkflowSearch } from '../search/search'
-import { aggregateTracks } from '../../shared/rules/series'
-import { RowCache } from '../search/row-cache'
-import { ChartCache } from '../search/chart-cache'
-import { detailView } from '../core/workflow-boundary'
+import type { ReadModel } from '../read-model/read-model'
 import { BusyError, ForbiddenError, NotFoundError } from '../core/errors'
-import { searchExportFile, workflowExportFile } from '../../shared/rules/exports'
-import { BadRequestError, MethodNotAllowedError } from './errors'
+import { sendStaticFile } from '../http/static-files'
+import { StaticFileError } from '../http/errors'
+import { BadRequestError, HttpError, MethodNotAllowedError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
-import { OverviewService, listRows } from '../overview/service'
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2'
-}
+import { OverviewService } from '../overview/service'
 
 const MAX_BODY = 64 * 1024
 
@@ -42,6 +26,12 @@ export const READ_ONLY_MESSAGE =
 
 /** Searches over every match (charts, exports) read up to 20 000 documents: a few at a time per instance. */
 export const HEAVY_AT_ONCE = 2
+
+/** An export of a search is refused past this many characters (the desktop app and `stats2 dump` have no such limit). */
+export const SERVE_EXPORT_MAX_CHARS = 64 * 1024 * 1024
+
+/** Seconds between the comments that keep an idle event stream (and the proxies on its way) open. */
+export const KEEP_ALIVE_SECONDS = 15
 
 
 export function limited<A, R>(limit: number, run: (arg: A) => Promise<R>): (arg: A) => Promise<R> {
@@ -57,43 +47,23 @@ export function limited<A, R>(limit: number, run: (arg: A) => Promise<R>): (arg:
   }
 }
 
-export function readOnlyHandlers(store: CouchStore, overview = new OverviewService(store)): Handlers {
+/**
+ * The contract's reading channels from the read model (and the overview's from its engine); every
+ * channel that would write or act is refused.
+ */
+export function readOnlyHandlers(model: ReadModel, overview = new OverviewService(model.store)): Handlers {
   const refuse = async (): Promise<never> => {
     throw new ForbiddenError(READ_ONLY_MESSAGE)
   }
-  const search = (): WorkflowSearch => new WorkflowSearch(store)
-  const rows = new RowCache(store)
-  const charts = new ChartCache(store)
-  const getWorkflow = async (name: string) => {
-    const doc = await store.getWorkflow(name)
-    if (!doc) throw new NotFoundError(`No workflow named ${name} in the store`)
-    return doc
-  }
+  const store = model.store
   const idle: UpdaterState = { state: 'idle', jobId: 0 }
   return {
-    // Result rows and summed-chart tracks from the bounded row cache, as the desktop answers them.
-    search: async (query) => {
-      await rows.fresh()
-      const { names, ...found } = await new WorkflowSearch(store, rows.memo).findNames(query)
-      const digests = await rows.digests(names)
-      return { ...found, rows: names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
-    },
-    getWorkflow: async ({ name }) => detailView(await getWorkflow(name)),
-    getWorkflowChart: async ({ name }) => {
-      const answer = await charts.answer(name)
-      if (!answer) throw new NotFoundError(`No workflow named ${name} in the store`)
-      return answer
-    },
-    getSearchHistory: limited(HEAVY_AT_ONCE, async ({ text, field }) => {
-      await rows.fresh()
-      const { names } = await new WorkflowSearch(store, rows.memo).findAllNames({ text, field })
-      return aggregateTracks([...(await rows.digests(names)).values()].map((digest) => digest.track))
-    }),
-    exportSearch: limited(HEAVY_AT_ONCE, async ({ text, field, format }) => {
-      const { workflows } = await search().searchAll({ text, field })
-      return searchExportFile(text, workflows, format)
-    }),
-    exportWorkflow: async ({ name }) => workflowExportFile(name, await getWorkflow(name)),
+    search: (query) => model.search(query),
+    getWorkflow: ({ name }) => model.workflowView(name),
+    getWorkflowChart: ({ name }) => model.workflowChart(name),
+    getSearchHistory: limited(HEAVY_AT_ONCE, ({ text, field }) => model.searchHistory(text, field)),
+    exportSearch: limited(HEAVY_AT_ONCE, ({ text, field, format }) => model.exportSearch(text, field, format)),
+    exportWorkflow: ({ name }) => model.exportWorkflow(name),
     getStatus: async () => {
       const status: AppStatus = {
         mode: 'live',
@@ -103,11 +73,11 @@ export function readOnlyHandlers(store: CouchStore, overview = new OverviewServi
         readOnlyService: true
       }
       try {
-        const [workflows, settings] = await Promise.all([store.countWorkflows(), store.getSettings()])
+        const [workflows, figures] = await Promise.all([store.countWorkflows(), model.settingsFigures()])
         status.store.workflows = workflows
-        status.lastUpdate = settings.last_dbs_update_date
-        status.lastSequence = settings.last_reqmgr_sequence
-        status.failed = (settings.failed_workflows ?? []).map((name) => ({ name, reason: settings.failed_reasons?.[name] ?? 'failed in an earlier run' }))
+        status.lastUpdate = figures.lastUpdate
+        status.lastSequence = figures.lastSequence
+        status.failed = figures.failed
       } catch (error) {
         status.store.error = (error as Error).message
       }
@@ -131,8 +101,10 @@ export function readOnlyHandlers(store: CouchStore, overview = new OverviewServi
     updateWatchlist: refuse,
     // The overview reads only; "since my last look" is kept by each operator's browser here.
     getOverview: limited(HEAVY_AT_ONCE, ({ selection, since }) => overview.overview(selection, since ? { look: since } : {})),
-    getOverviewList: limited(HEAVY_AT_ONCE, async ({ selection, drill, page = 0, pageSize = 100 }) =>
-      listRows(rows, page, pageSize, await overview.list(selection, drill, page, pageSize))),
+    getOverviewList: limited(HEAVY_AT_ONCE, async ({ selection, drill, page = 0, pageSize = 100 }) => {
+      const found = await overview.list(selection, drill, page, pageSize)
+      return { total: found.total, page, pageSize, rows: await model.rowsOf(found.names) }
+    }),
     markOverviewLook: async () => ({ where: 'browser' })
   }
 }
@@ -168,8 +140,8 @@ export class Dashboard {
     this.root = resolve(options.rendererDir)
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, rest: string, headers: Record<string, string>): Promise<void> {
-    if (rest === '/api/events') return this.events(req, res, headers)
+  /** `requestPath`: the whole path asked for (for the redirect of a folder without its slash). */
+  async handle(req: IncomingMessage, res: ServerResponse, rest: string, headers: Record<string, string>, requestPath: string): Promise<void> {
     if (rest.startsWith('/api/')) {
       if (req.method !== 'POST') throw new MethodNotAllowedError(['POST'])
       const body = await readBody(req)
@@ -179,41 +151,32 @@ export class Dashboard {
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET'])
-    return this.staticFile(res, rest, headers)
+    try {
+      await sendStaticFile(req, res, rest, {
+        root: this.root,
+        headers: { ...headers, 'content-security-policy': RENDERER_CSP, 'cache-control': 'no-cache' },
+        requestPath
+      })
+    } catch (error) {
+      if (!(error instanceof StaticFileError)) throw error
+      if (error.status === 400) throw new BadRequestError(error.message)
+      if (error.status === 404 && (rest === '/' || rest === '')) throw new NotFoundError('The dashboard is not built on this server (run "npm run build").')
+      // `..` (403) and anything missing: nothing of the server's outside the renderer is named.
+      if (error.status === 403 || error.status === 404) throw new NotFoundError('Not found')
+      throw new HttpError(error.status, error.message, 'static')
+    }
   }
 
-  private async staticFile(res: ServerResponse, rest: string, headers: Record<string, string>): Promise<void> {
-    let relative: string
-    try {
-      relative = normalize(decodeURIComponent(rest)).replace(/^([/\\])+/, '')
-    } catch {
-      throw new BadRequestError('The path is not valid percent-encoding.')
-    }
-    const file = resolve(this.root, relative === '' ? 'index.html' : relative)
-    if (file !== this.root && !file.startsWith(this.root + sep)) throw new NotFoundError('Not found')
-    let content: Buffer
-    try {
-      content = await readFile((await stat(file)).isDirectory() ? join(file, 'index.html') : file)
-    } catch {
-      throw new NotFoundError(
-        relative === '' ? 'The dashboard is not built on this server (run "npm run build").' : 'Not found'
-      )
-    }
-    res.writeHead(200, {
-      ...headers,
-      'content-type': MIME[extname(file === this.root ? 'index.html' : file)] ?? 'application/octet-stream',
-      'content-security-policy': RENDERER_CSP,
-      'cache-control': 'no-cache'
-    })
-    res.end(content)
-  }
-
-  /** The event stream the dashboard follows: a read-only service never changes the updater state. */
-  private events(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
+  /**
+   * The event stream the dashboard follows (its slot is taken by the caller): a read-only service
+   * never changes the updater state, so it carries only keep-alive comments.
+   */
+  events(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+    res.flushHeaders()
     res.write(': stats2 read-only service\n\n')
     this.streams.add(res)
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_SECONDS * 1000)
     const done = (): void => {
       clearInterval(keepAlive)
       this.streams.delete(res)

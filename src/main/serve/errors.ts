@@ -18,6 +18,14 @@ export class BadRequestError extends HttpError {
   }
 }
 
+/** The request's client left before its answer was complete: nobody to answer, and the work stops. */
+export class ClientGoneError extends Error {
+  override name = 'AbortError'
+  constructor() {
+    super('the client closed the connection before the answer was complete')
+  }
+}
+
 export class MethodNotAllowedError extends HttpError {
   override name = 'MethodNotAllowedError'
   constructor(readonly allowed: string[]) {

@@ -1,23 +1,32 @@
 /**
  * The front page (`/`, `/<page>`): server-rendered HTML that works without JavaScript, showing what
- * the old Stats2 page showed. Every value from a document is escaped; links inside the service are
- * relative to `<base href>` (the base path), as in the old page.
+ * the old Stats2 page showed. Drawn from the row view model (read-model.ts `rowOf`: the document
+ * schema and rules/workflow-row.ts), never from the raw document: a document that does not fit is one
+ * row marked invalid with its reasons. Every value is escaped, bidirectional controls in values are
+ * shown as visible marks and names are isolated (`<bdi>`); links inside the service are relative to
+ * `<base href>` (the base path), as in the old page.
  */
-import type { WorkflowDoc } from '../../shared/stats2-doc'
-import { datasetCompletions, expectedTotal, formatPercent, typeColour } from '../../shared/rules/completion'
+import type { WorkflowRow, WorkflowRowStatus } from '../../shared/search-types'
+import { formatPercent, typeColour } from '../../shared/rules/completion'
 import {
   campaignLink, dasDatasetLink, harvestingLink, pdmvLink, pmpLink, reqmgrLink, serviceOfPrepId, unifiedLink, wmstatsLink
 } from '../../shared/rules/links'
 import { timeAgo } from '../../shared/rules/time-ago'
 import { groupDigits, humanSize } from '../../shared/rules/size'
 import { tierOf } from '../../shared/rules/tiers'
+import { showBidiControls } from '../../shared/rules/bidi'
 import { FIELD_OF, type Selector } from './query'
 
 export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 }
 
-const enc = encodeURIComponent
+/** A stored value as HTML text: escaped, its bidirectional controls visible. */
+const text = (value: string): string => escapeHtml(showBidiControls(value))
+
+/** encodeURIComponent that never throws: a lone UTF-16 surrogate (not text) becomes U+FFFD. */
+const enc = (value: string): string =>
+  encodeURIComponent(value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD'))
 
 /** `YYYY-MM-DD HH:MM:SS` in the server's local time, as the old page printed it. */
 export function localTime(seconds: number): string {
@@ -26,23 +35,15 @@ export function localTime(seconds: number): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
 }
 
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value)
+/** A link inside the service: `0?<param>=<value>` (page 0 of that selector), isolated from the text around it. */
+const filterLink = (param: string, value: string, label: string = value): string =>
+  `<bdi><a href="0?${param}=${escapeHtml(enc(value))}">${text(label)}</a></bdi>`
 
-/** Unique strings in first-seen order (documents may repeat a campaign or request). */
-function uniqueStrings(values: unknown): string[] {
-  if (!Array.isArray(values)) return []
-  return [...new Set(values.filter((v): v is string => typeof v === 'string' && v !== ''))]
-}
+const external = (url: string, label: string): string =>
+  `<a class="ext" rel="noreferrer noopener" target="_blank" href="${escapeHtml(url)}">${escapeHtml(label)}</a>`
 
-/** A link inside the service: `0?<param>=<value>` (page 0 of that selector). */
-const filterLink = (param: string, value: string, text: string = value): string =>
-  `<a href="0?${param}=${escapeHtml(enc(value))}">${escapeHtml(text)}</a>`
-
-const external = (url: string, text: string): string =>
-  `<a class="ext" rel="noreferrer noopener" target="_blank" href="${escapeHtml(url)}">${escapeHtml(text)}</a>`
-
-function when(seconds: unknown, now: number): string {
-  if (!isTime(seconds)) return '<span class="muted">unknown</span>'
+function when(seconds: number | undefined, now: number): string {
+  if (seconds === undefined) return '<span class="muted">unknown</span>'
   return `${escapeHtml(timeAgo(seconds, now))} ago <small>(${escapeHtml(localTime(seconds))})</small>`
 }
 
@@ -50,53 +51,59 @@ function line(label: string, html: string): string {
   return `<div><small>${escapeHtml(label)}:</small> ${html}</div>`
 }
 
-function workflowCell(doc: WorkflowDoc, now: number): string {
-  const name = typeof doc.RequestName === 'string' && doc.RequestName !== '' ? doc.RequestName : doc._id
-  const prepId = typeof doc.PrepID === 'string' ? doc.PrepID : ''
-  const type = typeof doc.RequestType === 'string' ? doc.RequestType : ''
-  const { unit, total } = expectedTotal(doc)
-  const parts = [line('Name', filterLink('workflow_name', name))]
-  if (prepId) parts.push(line('PrepID', filterLink('prepid', prepId)))
-  if (type) parts.push(line('Type', filterLink('type', type)))
-  parts.push(
-    unit === 'lumis'
-      ? line('Total lumisections', escapeHtml(groupDigits(total)))
-      : line('Total events', isTime(doc.TotalEvents) ? escapeHtml(groupDigits(doc.TotalEvents)) : '<span class="muted">unknown</span>')
-  )
-  if (isTime(doc.RequestPriority)) parts.push(line('Priority', escapeHtml(groupDigits(doc.RequestPriority))))
-  parts.push(line('Last update', when(doc.LastUpdate, now)))
-  const transitions = Array.isArray(doc.RequestTransition) ? doc.RequestTransition.filter((t) => t && typeof t.Status === 'string') : []
-  const first = transitions[0]
-  const last = transitions[transitions.length - 1]
-  if (first) parts.push(line('First status', `${escapeHtml(first.Status)} <small>was set</small> ${when(first.UpdateTime, now)}`))
-  if (last) parts.push(line('Last status', `${escapeHtml(last.Status)} <small>was set</small> ${when(last.UpdateTime, now)}`))
-  if (typeof doc.ProcessingString === 'string' && doc.ProcessingString !== '') {
-    parts.push(line('Processing string', filterLink('processing_string', doc.ProcessingString)))
-  }
-  if (typeof doc.InputDataset === 'string' && doc.InputDataset !== '') {
-    parts.push(line('Input dataset', `${filterLink('input_dataset', doc.InputDataset)} ${external(dasDatasetLink(doc.InputDataset), 'DAS')}`))
+function status(label: string, entry: WorkflowRowStatus, now: number): string {
+  return line(label, `${text(entry.status)} <small>was set</small> ${when(entry.time, now)}`)
+}
+
+/** One listed workflow: its id (the JSON link) and its row view model. */
+export interface PageRow {
+  id: string
+  row: WorkflowRow
+}
+
+function invalidNote(row: WorkflowRow): string {
+  if (!row.invalid) return ''
+  const issues = (row.issues ?? []).map((issue) => `<li>${text(issue)}</li>`).join('')
+  return `<div class="invalid-note"><strong>This stored document does not have the Stats2 shape</strong>; what could be read is shown.<ul>${issues}</ul></div>`
+}
+
+function workflowCell({ id, row }: PageRow, now: number): string {
+  const name = row.name !== '' ? row.name : id
+  const { unit, total } = row.expected
+  const parts = [invalidNote(row), line('Name', filterLink('workflow_name', name))]
+  if (row.prepId) parts.push(line('PrepID', filterLink('prepid', row.prepId)))
+  if (row.requestType) parts.push(line('Type', filterLink('type', row.requestType)))
+  const totalHtml = total >= 0 ? escapeHtml(groupDigits(total)) : '<span class="muted">unknown</span>'
+  parts.push(line(unit === 'lumis' ? 'Total lumisections' : 'Total events', totalHtml))
+  parts.push(line('Priority', escapeHtml(groupDigits(row.priority))))
+  parts.push(line('Last update', when(row.lastUpdate, now)))
+  const last = row.lastStatus ?? row.firstStatus
+  if (row.firstStatus) parts.push(status('First status', row.firstStatus, now))
+  if (last) parts.push(status('Last status', last, now))
+  if (row.processingString) parts.push(line('Processing string', filterLink('processing_string', row.processingString)))
+  if (row.inputDataset) {
+    parts.push(line('Input dataset', `${filterLink('input_dataset', row.inputDataset)} ${external(dasDatasetLink(row.inputDataset), 'DAS')}`))
   }
   parts.push(
     `<div class="links">${[
       external(reqmgrLink(name), 'ReqMgr2'),
       external(unifiedLink(name), 'Unified'),
       external(wmstatsLink(name), 'WMStats'),
-      `<a href="get_json/${escapeHtml(enc(doc._id))}">JSON</a>`
+      `<a href="get_json/${escapeHtml(enc(id))}">JSON</a>`
     ].join(' ')}</div>`
   )
-  return `<td class="workflow">${parts.join('')}</td>`
+  return `<td class="workflow${row.invalid ? ' invalid' : ''}">${parts.join('')}</td>`
 }
 
-function relatedCell(doc: WorkflowDoc): string {
-  const prepId = typeof doc.PrepID === 'string' ? doc.PrepID : ''
-  let requests = uniqueStrings(doc.Requests)
+function relatedCell(row: WorkflowRow): string {
+  const prepId = row.prepId ?? ''
+  let requests = row.requests
   let requestParam = 'request'
   // The old page listed the PrepID as the request when a workflow had no task requests.
   if (requests.length === 0 && prepId) {
     requests = [prepId]
     requestParam = 'prepid'
   }
-  const campaigns = uniqueStrings(doc.Campaigns)
   const mcm = serviceOfPrepId(prepId) === 'mcm'
   const items: string[] = []
   if (requests.length > 0) {
@@ -107,8 +114,8 @@ function relatedCell(doc: WorkflowDoc): string {
     })
     items.push(`<li><small>Requests (tasks/steps):</small><ul>${list.join('')}</ul></li>`)
   }
-  if (campaigns.length > 0) {
-    const list = campaigns.map((campaign) => {
+  if (row.campaigns.length > 0) {
+    const list = row.campaigns.map((campaign) => {
       const links = [mcm ? external(campaignLink(campaign), 'McM') : '', external(pmpLink(campaign), 'pMp')].filter(Boolean).join(' ')
       return `<li>${filterLink('campaign', campaign)} <small>${links}</small></li>`
     })
@@ -128,24 +135,24 @@ function serviceName(prepId: string): string {
   }
 }
 
-function datasetsCell(doc: WorkflowDoc): string {
-  const items = datasetCompletions(doc).map((row) => {
-    const percent = formatPercent(row.percent)
-    const value = Math.min(100, Math.max(0, row.percent ?? 0))
-    const tier = tierOf(row.dataset)
+function datasetsCell(row: WorkflowRow, name: string): string {
+  const items = row.datasets.map((dataset) => {
+    const percent = formatPercent(dataset.percent)
+    const value = Math.min(100, Math.max(0, dataset.percent ?? 0))
+    const tier = tierOf(dataset.dataset)
     const parts = [
-      `<progress class="bar ${typeColour(row.type)}" max="100" value="${value.toFixed(2)}" title="${escapeHtml(`${row.type}, ${percent}`)}">${escapeHtml(percent)}</progress>`,
-      `<small>datatier:</small> ${escapeHtml(tier)},`,
-      `<small>completed (on ${row.unit === 'lumis' ? 'lumisections' : 'events'}):</small> ${escapeHtml(percent)},`,
-      row.unit === 'lumis'
-        ? `<small>lumisections:</small> ${escapeHtml(groupDigits(row.lumis))},`
-        : `<small>events:</small> ${escapeHtml(groupDigits(row.events))},`
+      `<progress class="bar ${typeColour(dataset.type)}" max="100" value="${value.toFixed(2)}" title="${text(`${dataset.type}, ${percent}`)}">${escapeHtml(percent)}</progress>`,
+      `<small>datatier:</small> ${text(tier)},`,
+      `<small>completed (on ${dataset.unit === 'lumis' ? 'lumisections' : 'events'}):</small> ${escapeHtml(percent)},`,
+      dataset.unit === 'lumis'
+        ? `<small>lumisections:</small> ${escapeHtml(groupDigits(dataset.lumis))},`
+        : `<small>events:</small> ${escapeHtml(groupDigits(dataset.events))},`
     ]
-    if (row.size > 0) parts.push(`<small>size:</small> <span title="${escapeHtml(`${row.size} bytes`)}">${escapeHtml(humanSize(row.size))}</span>,`)
-    parts.push(`<small>type:</small> <b class="type ${typeColour(row.type)}">${escapeHtml(row.type)}</b>,`)
-    parts.push(external(dasDatasetLink(row.dataset), 'DAS'))
-    if (tier === 'DQMIO') parts.push(external(harvestingLink(doc.RequestName ?? doc._id), 'harvesting'))
-    return `<li class="dataset">${parts.join(' ')}<br><small>${filterLink('output_dataset', row.dataset)}</small></li>`
+    if (dataset.size > 0) parts.push(`<small>size:</small> <span title="${escapeHtml(`${dataset.size} bytes`)}">${escapeHtml(humanSize(dataset.size))}</span>,`)
+    parts.push(`<small>type:</small> <b class="type ${typeColour(dataset.type)}">${text(dataset.type)}</b>,`)
+    parts.push(external(dasDatasetLink(dataset.dataset), 'DAS'))
+    if (tier === 'DQMIO') parts.push(external(harvestingLink(name), 'harvesting'))
+    return `<li class="dataset">${parts.join(' ')}<br><small>${filterLink('output_dataset', dataset.dataset)}</small></li>`
   })
   return `<td class="datasets"><ul>${items.join('')}</ul></td>`
 }
@@ -158,7 +165,7 @@ export interface FrontPageModel {
   page: number
   /** True when the store gave a full page. */
   hasNext: boolean
-  docs: WorkflowDoc[]
+  rows: PageRow[]
   totalWorkflows: number
   lastUpdate: number | undefined
   /** Unix seconds. */
@@ -177,7 +184,9 @@ export function dashboardHash(selector: Selector | undefined, page: number): str
 export function renderFrontPage(model: FrontPageModel): string {
   const base = model.basePath === '/' ? '/' : `${model.basePath}/`
   const query = model.query === '' ? '' : `?${model.query}`
-  const rows = model.docs.map((doc) => `<tr>${workflowCell(doc, model.now)}${relatedCell(doc)}${datasetsCell(doc)}</tr>`).join('\n')
+  const rows = model.rows
+    .map((entry) => `<tr>${workflowCell(entry, model.now)}${relatedCell(entry.row)}${datasetsCell(entry.row, entry.row.name || entry.id)}</tr>`)
+    .join('\n')
   const previous = model.page > 0
     ? `<a class="page-link" href="${model.page - 1}${escapeHtml(query)}">Previous</a>`
     : '<span class="page-link disabled">Previous</span>'
@@ -217,7 +226,7 @@ export function renderFrontPage(model: FrontPageModel): string {
 ${rows}
 </tbody>
 </table>
-${model.docs.length === 0 ? '<p class="empty">No workflow matches.</p>\n' : ''}<nav class="pagination">${previous} <span class="page-link current">${model.page}</span> ${next}</nav>
+${model.rows.length === 0 ? '<p class="empty">No workflow matches.</p>\n' : ''}<nav class="pagination">${previous} <span class="page-link current">${model.page}</span> ${next}</nav>
 </body>
 </html>
 `
@@ -254,4 +263,6 @@ b.type.invalid{color:#b02020}
 .page-link{margin:0 8px}
 .page-link.disabled{color:#aaa}
 .empty{color:#666}
+td.workflow.invalid{background:#fff8e1}
+.invalid-note{border-left:3px solid #c07010;padding:2px 6px;margin-bottom:4px}
 `

@@ -3,11 +3,10 @@
  * selector, by precedence; pages of 100; date-time ordering for PrepID, dataset and request pages.
  */
 import type { CouchStore } from '../store/couch-store'
-import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { SearchField } from '../../shared/search-types'
 import { requestDateTime } from '../../shared/rules/request-name'
 import { BadRequestError } from './errors'
-import { allDocsPage, viewPage } from './store-reads'
+import { allDocsRows, viewRows, type IdRow } from './store-reads'
 import { PAGE_SIZE, RESOLUTION_ORDER, VIEW_OF } from '../search/search'
 
 /** Beyond this a page number is a typo (10 million workflows); CouchDB would still walk the skip. */
@@ -71,48 +70,51 @@ export function parsePage(text: string): number {
   return page
 }
 
-/** Oldest first by the RequestName's date-time part; a stable sort keeps the view's order for ties, as the old service did. */
-export function orderByRequestDate(docs: WorkflowDoc[]): WorkflowDoc[] {
-  const key = (doc: WorkflowDoc): string => requestDateTime(doc.RequestName ?? doc._id)
-  return [...docs].sort((a, b) => {
+/**
+ * Oldest first by the date-time part of the RequestName (the view's emitted value; the id when it
+ * emitted none); a stable sort keeps the view's order for ties, as the old service did.
+ */
+export function orderByRequestDate(rows: readonly IdRow[]): IdRow[] {
+  const key = (row: IdRow): string => requestDateTime(typeof row.value === 'string' ? row.value : row.id)
+  return [...rows].sort((a, b) => {
     const ka = key(a)
     const kb = key(b)
     return ka < kb ? -1 : ka > kb ? 1 : 0
   })
 }
 
-export interface Page {
-  docs: WorkflowDoc[]
-  /** True when the store gave a full page (so there may be a next one). */
-  full: boolean
-}
-
-/** One page of documents for the selector (design documents dropped). */
-export async function readPage(store: CouchStore, selector: Selector | undefined, page: number): Promise<Page> {
-  if (selector?.name === 'workflow_name') {
-    // A direct read; design and other `_` documents are never workflows.
-    const doc = selector.value === '' || selector.value.startsWith('_') ? undefined : await store.getWorkflow(selector.value)
-    return { docs: doc ? [doc] : [], full: false }
-  }
-  const skip = page * PAGE_SIZE
-  const { docs, rows } = selector
-    ? await viewPage(store, VIEW_OF[selector.name], selector.value, skip, PAGE_SIZE)
-    : await allDocsPage(store, skip, PAGE_SIZE)
-  return { docs: selector && DATE_ORDERED.has(selector.name) ? orderByRequestDate(docs) : docs, full: rows >= PAGE_SIZE }
+/** The ids of consecutive pages of a selection, each page in answer order (design documents dropped). */
+export interface PagePlan {
+  pages: string[][]
+  /** True when the last page asked for was full (so there may be a next one), as the old page's Next. */
+  lastFull: boolean
+  /** True when the store holds rows beyond the pages asked for. */
+  more: boolean
 }
 
 /**
- * Every page until one comes back empty or `maxPages` were read. With `workflow_name` the document
- * is given once (the old service repeated it on every page).
+ * The ids of pages `first`… (`count` of them) of the selection, read as one list of ids (no
+ * documents): the slices of 100 are exactly the old service's pages. With `workflow_name` the one
+ * name (once; its document may not exist).
  */
-export async function readPages(store: CouchStore, selector: Selector | undefined, maxPages: number): Promise<WorkflowDoc[]> {
-  if (selector?.name === 'workflow_name') return (await readPage(store, selector, 0)).docs
-  const docs: WorkflowDoc[] = []
-  for (let page = 0; page < maxPages; page++) {
-    const { docs: pageDocs, full } = await readPage(store, selector, page)
-    docs.push(...pageDocs)
-    // A short page is the last one: no need to ask for the empty one after it.
-    if (!full) break
+export async function planPages(store: CouchStore, selector: Selector | undefined, first: number, count: number, signal?: AbortSignal): Promise<PagePlan> {
+  if (selector?.name === 'workflow_name') {
+    // A direct read; design and other `_` documents are never workflows.
+    const name = selector.value
+    return { pages: name === '' || name.startsWith('_') || first > 0 ? [] : [[name]], lastFull: false, more: false }
   }
-  return docs
+  const skip = first * PAGE_SIZE
+  const wanted = count * PAGE_SIZE
+  const rows = selector
+    ? await viewRows(store, VIEW_OF[selector.name], selector.value, skip, wanted + 1, signal)
+    : await allDocsRows(store, skip, wanted + 1, signal)
+  const pages: string[][] = []
+  let lastFull = false
+  for (let start = 0; start < Math.min(rows.length, wanted); start += PAGE_SIZE) {
+    const page = rows.slice(start, start + PAGE_SIZE)
+    lastFull = page.length >= PAGE_SIZE
+    const ordered = selector && DATE_ORDERED.has(selector.name) ? orderByRequestDate(page) : page
+    pages.push(ordered.map((row) => row.id).filter((id) => !id.startsWith('_design/')))
+  }
+  return { pages, lastFull, more: rows.length > wanted }
 }

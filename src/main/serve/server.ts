@@ -1,32 +1,39 @@
 /**
  * `stats2 serve`: the old Stats2 web service's URLs (../shared/spec/stats2-web.md) on node:http, over
  * the store. Stateless apart from the update queue: several instances can serve one CouchDB.
- * One log line per request; errors answer a status and a clear message, never a stack trace; a
- * store that cannot be reached answers 503 with the reason.
+ * One log line per request (`aborted` when the client left before the end); errors answer a status
+ * and a clear message, never a stack trace; a store that cannot be reached answers 503 with the
+ * reason. Every answer is bounded (docs/service-limits.md): `/api/fetch` streams and stops at its
+ * limits, store reads run a few documents at a time and stop when the client goes, concurrency is
+ * capped per client and per instance, slow sockets are closed, and SIGTERM lets answers finish.
  */
+import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import { Server as NetServer, type Socket } from 'node:net'
 import type { ServeConfig } from '../config/serve-config'
 import { StoreError, type CouchStore } from '../store/couch-store'
 import { createLogger } from '../log/logger'
 import { workflowName as workflowNameSchema } from '../../shared/ipc-contract'
+import { sortedJson, sortedJsonElement } from '../util/canonical-json'
+import { ConcurrencyGate, clientOf, plainAddress } from '../http/limits'
+import { LimitError } from '../http/errors'
+import { ReadModel, rowOf } from '../read-model/read-model'
 import type { Authoriser } from './auth'
-import { Dashboard, HEAVY_AT_ONCE, limited, readOnlyHandlers } from './dashboard'
-import { BadRequestError, HttpError, MethodNotAllowedError } from './errors'
+import { Dashboard, readOnlyHandlers, SERVE_EXPORT_MAX_CHARS } from './dashboard'
+import { BadRequestError, ClientGoneError, HttpError, MethodNotAllowedError } from './errors'
 import { BusyError, NotFoundError } from '../core/errors'
 import { errorMapping } from '../core/error-codes'
-import { sortedJson } from './json'
-import { markdownTable } from './markdown'
-import { FRONT_PAGE_CSS, renderFrontPage } from './page'
-import { checkParam, parsePage, readPage, readPages, selectorOf, VIEW_OF, VIEW_SELECTORS } from './query'
-import { requestsDocCount, viewHasKey } from './store-reads'
+import { MarkdownTable } from './markdown'
+import { FRONT_PAGE_CSS, renderFrontPage, type PageRow } from './page'
+import { checkParam, parsePage, planPages, selectorOf, VIEW_OF, VIEW_SELECTORS } from './query'
+import { documentsOf, requestsDocCount, viewHasKey } from './store-reads'
 import type { UpdateQueue } from './updates'
 import { OverviewService } from '../overview/service'
 import { answerOverview } from './overview-route'
 
 const log = createLogger('serve')
 
-/** Pages read by `/api/fetch` and `/md` at most (stats2-web.md). */
+/** Pages read by `/api/fetch` and `/md` at most (stats2-web.md); `/api/fetch` also stops at STATS2_SERVE_FETCH_MAX_*. */
 export const FETCH_MAX_PAGES = 100
 export const MD_MAX_PAGES = 5
 const MAX_UPDATE_BODY = 16 * 1024
@@ -84,12 +91,21 @@ export interface RunningService {
 
 function send(res: ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
-    res.end()
+    // An answer already under way (a stream) cannot turn into an error: cut it, so the client sees it incomplete.
+    res.destroy()
     return
   }
   res.writeHead(status, { ...COMMON_HEADERS, 'content-type': type, 'cache-control': 'no-store', ...extra })
   res.end(body)
 }
+
+/** Writes a chunk; waits while the client's buffer is full, and stops when the request is aborted (client gone). */
+async function write(res: ServerResponse, chunk: string, signal: AbortSignal): Promise<void> {
+  if (res.write(chunk)) return
+  await once(res, 'drain', { signal })
+}
+
+
 
 const json = (res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void =>
   send(res, status, body, 'application/json', extra)
@@ -127,33 +143,50 @@ async function readUpdateBody(req: IncomingMessage): Promise<Record<string, unkn
   return body as Record<string, unknown>
 }
 
-export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>; dashboard: Dashboard } {
+export function createServeHandler(deps: ServeDeps): {
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  dashboard: Dashboard
+  /** Set while draining: answers then close their connection. */
+  setDraining: () => void
+} {
   const { config, store, auth, updates } = deps
   const now = deps.now ?? (() => Date.now() / 1000)
   const base = config.basePath === '/' ? '' : config.basePath
-  // One overview engine per instance: the route and the dashboard read the same facts.
+  const model = new ReadModel(store, { exportMaxChars: SERVE_EXPORT_MAX_CHARS })
+  // One overview engine per instance: `api/overview` and the dashboard read the same facts.
   const overview = new OverviewService(store, deps.now ? { now: () => Math.floor(deps.now!()) } : {})
-  const overviewAnswer = limited(HEAVY_AT_ONCE, ({ res, params }: { res: ServerResponse; params: URLSearchParams }) =>
-    answerOverview(res, params, overview, (out, status, body) => json(out, status, body)))
-  const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(store, overview) })
+  const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(model, overview) })
+  const proxies = new Set(config.trustedProxies.map(plainAddress))
+  const reads = new ConcurrencyGate('requests', { total: config.concurrency, perClient: config.clientConcurrency })
+  const heavy = new ConcurrencyGate('api/fetch and md answers', { total: config.heavyConcurrency, perClient: config.clientHeavy })
+  const streams = new ConcurrencyGate('event streams', { total: config.streams, perClient: config.clientStreams }, 30)
+  let draining = false
   const headerFigures = cachedRead(async () => {
-    const [totalWorkflows, settings] = await Promise.all([requestsDocCount(store), store.getSettings()])
-    return { totalWorkflows, lastUpdate: typeof settings.last_dbs_update_date === 'number' ? settings.last_dbs_update_date : undefined }
+    const [totalWorkflows, figures] = await Promise.all([requestsDocCount(store), model.settingsFigures()])
+    return { totalWorkflows, lastUpdate: figures.lastUpdate }
   }, HEADER_CACHE_MS)
 
   /** Whether the route answers JSON (errors then too). */
   const isApi = (rest: string): boolean => rest.startsWith('/api/') || rest.startsWith('/get_json/') || rest === '/healthz'
 
-  async function frontPage(res: ServerResponse, url: URL, page: number, head: boolean): Promise<void> {
+  /** A slot of `gate` for this request's client until its answer is complete or abandoned; LimitError when there is none. */
+  function enter(gate: ConcurrencyGate, req: IncomingMessage, res: ServerResponse): void {
+    const release = gate.enter(clientOf(req, proxies))
+    res.once('close', release)
+  }
+
+  async function frontPage(res: ServerResponse, url: URL, page: number, head: boolean, signal: AbortSignal): Promise<void> {
     const selector = selectorOf(url.searchParams)
-    const [{ docs, full }, { totalWorkflows, lastUpdate }] = await Promise.all([readPage(store, selector, page), headerFigures()])
+    const [plan, { totalWorkflows, lastUpdate }] = await Promise.all([planPages(store, selector, page, 1, signal), headerFigures()])
+    const rows: PageRow[] = []
+    for await (const doc of documentsOf(store, plan.pages[0] ?? [], signal)) rows.push({ id: doc._id, row: rowOf(doc, doc._id) })
     const html = renderFrontPage({
       basePath: config.basePath,
       query: url.search.replace(/^\?/, ''),
       selector,
       page,
-      hasNext: full,
-      docs,
+      hasNext: plan.lastFull,
+      rows,
       totalWorkflows,
       lastUpdate,
       now: now()
@@ -161,23 +194,87 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
     send(res, 200, head ? '' : html, 'text/html; charset=utf-8', { 'content-security-policy': FRONT_PAGE_CSP })
   }
 
-  async function search(res: ServerResponse, url: URL): Promise<void> {
+  async function search(res: ServerResponse, url: URL, signal: AbortSignal): Promise<void> {
     const q = checkParam('q', url.searchParams.get('q') ?? '').trim()
     const target = (param?: string): string => `${base === '' ? '/' : base}${param ? `?${param}=${encodeURIComponent(q)}` : ''}`
     if (q === '') return send(res, 302, '', 'text/plain', { location: target() })
     // All views at once (one round trip's latency), then the first in the spec's order.
-    const found = await Promise.all(VIEW_SELECTORS.map((selector) => viewHasKey(store, VIEW_OF[selector], q)))
+    const found = await Promise.all(VIEW_SELECTORS.map((selector) => viewHasKey(store, VIEW_OF[selector], q, signal)))
     const index = found.indexOf(true)
     send(res, 302, '', 'text/plain', { location: target(index < 0 ? 'workflow_name' : VIEW_SELECTORS[index]) })
   }
 
-  async function getJson(res: ServerResponse, encodedName: string): Promise<void> {
+  async function getJson(res: ServerResponse, encodedName: string, signal: AbortSignal): Promise<void> {
     const name = safeDecode(encodedName)
     checkParam('name', name)
     // Flask's <string:> takes no slash; `_` documents (design, local) are never workflows.
-    const doc = name === '' || name.includes('/') || name.startsWith('_') ? undefined : await store.getWorkflow(name)
+    const doc = name === '' || name.includes('/') || name.startsWith('_') ? undefined : await store.getWorkflow(name, signal)
     if (!doc) return json(res, 404, '{}')
     json(res, 200, sortedJson(doc))
+  }
+
+  /**
+   * `/api/fetch`: the matching documents as the old service's JSON array, written a few documents at
+   * a time as the client takes them. The ids are read first (one cheap read), so the headers say how
+   * many documents come (`X-Stats2-Documents`) and whether matches were left out by the document
+   * limit (`X-Stats2-Truncated: documents`). The byte limit is met while writing: the array then ends
+   * at a whole document (valid JSON, fewer documents than the header said) and the trailer
+   * `X-Stats2-Truncated` says so.
+   */
+  async function fetchDocuments(req: IncomingMessage, res: ServerResponse, url: URL, head: boolean, signal: AbortSignal): Promise<void> {
+    const selector = selectorOf(url.searchParams)
+    const plan = await planPages(store, selector, 0, FETCH_MAX_PAGES, signal)
+    let ids = plan.pages.flat()
+    let truncated = plan.more
+    if (ids.length > config.fetchMaxDocs) {
+      ids = ids.slice(0, config.fetchMaxDocs)
+      truncated = true
+    }
+    const headers: Record<string, string> = {
+      ...COMMON_HEADERS,
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'x-stats2-documents': String(ids.length),
+      'x-stats2-limits': `documents=${config.fetchMaxDocs}, bytes=${config.fetchMaxBytes}`
+    }
+    if (truncated) headers['x-stats2-truncated'] = `documents; limit=${config.fetchMaxDocs}`
+    if (head) {
+      res.writeHead(200, headers)
+      return void res.end()
+    }
+    // A trailer needs chunked encoding: HTTP/1.1 (an HTTP/1.0 answer ends when the connection closes).
+    const chunked = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1)
+    if (chunked) headers.trailer = 'X-Stats2-Truncated'
+    res.writeHead(200, headers)
+    await write(res, '[', signal)
+    let bytes = 1
+    let count = 0
+    let cut = false
+    for await (const doc of documentsOf(store, ids, signal)) {
+      const element = (count === 0 ? '\n' : ',\n') + sortedJsonElement(doc)
+      // sortedJson escapes everything beyond ASCII: characters are bytes. 2 more for the closing "\n]".
+      if (bytes + element.length + 2 > config.fetchMaxBytes) {
+        cut = true
+        break
+      }
+      await write(res, element, signal)
+      bytes += element.length
+      count++
+    }
+    await write(res, count === 0 ? ']' : '\n]', signal)
+    if (cut) {
+      log.warn(`api/fetch${url.search.slice(0, 200)} cut at ${count} of ${ids.length} documents: the next would pass ${config.fetchMaxBytes} bytes (STATS2_SERVE_FETCH_MAX_BYTES)`)
+      if (chunked) res.addTrailers({ 'X-Stats2-Truncated': `bytes; limit=${config.fetchMaxBytes}; documents=${count}` })
+    }
+    res.end()
+  }
+
+  async function markdown(res: ServerResponse, url: URL, signal: AbortSignal): Promise<void> {
+    const plan = await planPages(store, selectorOf(url.searchParams), 0, MD_MAX_PAGES, signal)
+    const table = new MarkdownTable(config.publicUrl)
+    // Each workflow once: its document is read once too.
+    for await (const doc of documentsOf(store, [...new Set(plan.pages.flat())], signal)) table.add(doc._id, rowOf(doc, doc._id))
+    send(res, 200, table.text(), 'text/plain; charset=utf-8')
   }
 
   async function update(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -220,43 +317,53 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       const count = await requestsDocCount(store)
       json(res, 200, jsonMessage({ status: 'ok', documents: count }))
     } catch (error) {
-      json(res, 503, jsonMessage({ status: 'unavailable', reason: (error as Error).message }))
+      json(res, 503, jsonMessage({ status: 'unavailable', reason: (error as Error).message }), { 'retry-after': '10' })
     }
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, rest: string): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, rest: string, signal: AbortSignal): Promise<void> {
     if (rest === '/api/update') return update(req, res, url)
     if (rest === '/dashboard') return send(res, 301, '', 'text/plain', { location: `${base}/dashboard/` })
-    if (rest.startsWith('/dashboard/')) return dashboard.handle(req, res, rest.slice('/dashboard'.length), COMMON_HEADERS)
+    if (rest === '/dashboard/api/events') {
+      if (req.method === 'HEAD') return send(res, 200, '', 'text/event-stream')
+      if (req.method !== 'GET') throw new MethodNotAllowedError(['GET'])
+      enter(streams, req, res)
+      return dashboard.events(req, res, COMMON_HEADERS)
+    }
+    if (rest.startsWith('/dashboard/api/')) enter(reads, req, res)
+    if (rest.startsWith('/dashboard/')) return dashboard.handle(req, res, rest.slice('/dashboard'.length), COMMON_HEADERS, url.pathname)
     const head = req.method === 'HEAD'
     if (req.method !== 'GET' && !head) throw new MethodNotAllowedError(['GET'])
-    if (rest === '/' || rest === '') return frontPage(res, url, 0, head)
-    const pageMatch = /^\/(-?\d+)$/.exec(rest)
-    if (pageMatch) return frontPage(res, url, parsePage(pageMatch[1]!), head)
-    if (rest === '/search') return search(res, url)
-    const jsonMatch = /^\/(?:api\/)?get_json\/(.*)$/.exec(rest)
-    if (jsonMatch) return getJson(res, jsonMatch[1]!)
-    if (rest === '/api/fetch') {
-      const docs = await readPages(store, selectorOf(url.searchParams), FETCH_MAX_PAGES)
-      return json(res, 200, sortedJson(docs))
-    }
-    if (rest === '/api/overview') return overviewAnswer({ res, params: url.searchParams })
-    if (rest === '/md') {
-      const docs = await readPages(store, selectorOf(url.searchParams), MD_MAX_PAGES)
-      return send(res, 200, markdownTable(docs, config.publicUrl), 'text/plain; charset=utf-8')
-    }
     if (rest === '/healthz') return health(res)
     if (rest === '/static/stats2.css') return send(res, 200, FRONT_PAGE_CSS, 'text/css; charset=utf-8', { 'cache-control': 'max-age=3600' })
-    throw new NotFoundError('Not found')
+    const pageMatch = /^\/(-?\d+)$/.exec(rest)
+    const jsonMatch = /^\/(?:api\/)?get_json\/(.*)$/.exec(rest)
+    const known = rest === '/' || rest === '' || pageMatch || rest === '/search' || jsonMatch || rest === '/api/fetch' || rest === '/md' || rest === '/api/overview'
+    if (!known) throw new NotFoundError('Not found')
+    // Everything below reads the store: a slot per client and per instance, held until the answer is out.
+    enter(reads, req, res)
+    if (rest === '/api/fetch' || rest === '/md' || rest === '/api/overview') enter(heavy, req, res)
+    if (rest === '/api/overview') return answerOverview(res, url.searchParams, overview, (out, status, body) => json(out, status, body))
+    if (rest === '/' || rest === '') return frontPage(res, url, 0, head, signal)
+    if (pageMatch) return frontPage(res, url, parsePage(pageMatch[1]!), head, signal)
+    if (rest === '/search') return search(res, url, signal)
+    if (jsonMatch) return getJson(res, jsonMatch[1]!, signal)
+    if (rest === '/api/fetch') return fetchDocuments(req, res, url, head, signal)
+    return markdown(res, url, signal)
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now()
     const rawUrl = req.url ?? '/'
     let pathname = rawUrl.split('?')[0] ?? '/'
+    const abort = new AbortController()
     res.once('close', () => {
-      log.info(`${req.method} ${pathname.slice(0, 300)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`)
+      // 'close' without 'finish': the connection went before the whole answer did.
+      const complete = res.writableFinished
+      if (!complete) abort.abort(new ClientGoneError())
+      log.info(`${req.method} ${pathname.slice(0, 300)} ${complete ? res.statusCode : 'aborted'} ${(performance.now() - started).toFixed(1)}ms`)
     })
+    if (draining) res.setHeader('connection', 'close')
     let rest = ''
     try {
       if (rawUrl.length > 8192) throw new BadRequestError('The URL is over 8192 characters.')
@@ -269,13 +376,15 @@ export function createServeHandler(deps: ServeDeps): { handle: (req: IncomingMes
       pathname = url.pathname
       if (base !== '' && pathname !== base && !pathname.startsWith(`${base}/`)) throw new NotFoundError(`Not found: this service answers under ${base}/`)
       rest = pathname.slice(base.length)
-      await route(req, res, url, rest)
+      await route(req, res, url, rest, abort.signal)
     } catch (error) {
+      // The client is gone: nobody to answer, and the work has stopped.
+      if (abort.signal.aborted) return
       answerError(res, error, isApi(rest))
     }
   }
 
-  return { handle, dashboard }
+  return { handle, dashboard, setDraining: () => void (draining = true) }
 }
 
 /** Status and message for an error: ours carry their status, the store's mean 503, anything else 500 without details. */
@@ -288,6 +397,12 @@ function answerError(res: ServerResponse, error: unknown, api: boolean): void {
     status = error.status
     message = error.message
     if (error instanceof MethodNotAllowedError) extra.allow = error.allowed.join(', ')
+  } else if (error instanceof LimitError) {
+    status = error.status
+    message = error.message
+    extra['retry-after'] = String(error.retryAfterSeconds)
+    // A refused caller's connection is not kept open for it.
+    extra.connection = 'close'
   } else if (error instanceof StoreError) {
     status = 503
     message = `The Stats2 store is not available: ${error.message}`
@@ -303,6 +418,8 @@ function answerError(res: ServerResponse, error: unknown, api: boolean): void {
     message = 'Internal error; the service log has the details.'
     log.error(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   }
+  // Every 503 says when to come back (a full update queue, a store that is down, a busy instance).
+  if (status === 503 && extra['retry-after'] === undefined) extra['retry-after'] = '10'
   if (status === 404 && api) return json(res, 404, '{}')
   if (api) return json(res, status, jsonMessage({ error: message }), extra)
   send(res, status, `${message}\n`, 'text/plain; charset=utf-8', extra)
@@ -310,26 +427,58 @@ function answerError(res: ServerResponse, error: unknown, api: boolean): void {
 
 /** Listens and returns the running service; `close()` drains it. */
 export async function startService(deps: ServeDeps): Promise<RunningService> {
-  const { handle, dashboard } = createServeHandler(deps)
-  const inFlight = new Set<ServerResponse>()
-  const server: Server = createServer((req, res) => {
-    inFlight.add(res)
-    res.once('close', () => inFlight.delete(res))
+  const { config } = deps
+  const { handle, dashboard, setDraining } = createServeHandler(deps)
+  /** Answers not yet complete, per connection: a connection with none can be closed at once when draining. */
+  const busy = new Map<Socket, number>()
+  const server: Server = createServer({
+    // Slow senders are cut: headers within headersTimeoutMs, the whole request within requestTimeoutMs,
+    // checked every second (Node's default is every 30 s).
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: 1000,
+    // Keep-alive sockets live a little longer than a proxy's.
+    keepAliveTimeout: 65_000
+  }, (req, res) => {
+    const socket = req.socket
+    busy.set(socket, (busy.get(socket) ?? 0) + 1)
+    res.once('close', () => {
+      const left = (busy.get(socket) ?? 1) - 1
+      if (left > 0) busy.set(socket, left)
+      else busy.delete(socket)
+    })
     void handle(req, res)
   })
-  // Slow-header clients are cut (the default is 60 s); keep-alive sockets live a little longer than a proxy's.
-  server.headersTimeout = 20_000
-  server.keepAliveTimeout = 65_000
+  // A connection that neither sends nor takes data for this long (a client that stopped reading) is closed.
+  server.timeout = config.idleTimeoutMs
+  server.maxConnections = config.maxConnections
+  const proxies = new Set(config.trustedProxies.map(plainAddress))
   const sockets = new Set<Socket>()
-  server.on('connection', (socket) => {
+  const perAddress = new Map<string, number>()
+  server.on('connection', (socket: Socket) => {
+    const address = plainAddress(socket.remoteAddress)
+    const open = (perAddress.get(address) ?? 0) + 1
+    if (open > config.clientConnections && !proxies.has(address)) {
+      if (open === config.clientConnections + 1) log.warn(`${address} holds ${config.clientConnections} connections (STATS2_SERVE_CLIENT_CONNECTIONS): closing its new ones`)
+      socket.destroy()
+      return
+    }
+    perAddress.set(address, open)
     sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
+    socket.once('close', () => {
+      sockets.delete(socket)
+      const left = (perAddress.get(address) ?? 1) - 1
+      if (left > 0) perAddress.set(address, left)
+      else perAddress.delete(address)
+    })
   })
-  server.on('clientError', (error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Node's own answers to a slow sender (408) and to what is not HTTP (400).
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request'
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
     else socket.destroy(error)
   })
-  const { host, port } = deps.config
+  const { host, port } = config
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new Error(`${host}:${port} is already in use; choose another --port`) : error)
@@ -338,26 +487,31 @@ export async function startService(deps: ServeDeps): Promise<RunningService> {
   })
   const actualPort = (server.address() as { port: number }).port
   const hostPart = host.includes(':') ? `[${host}]` : host
-  const url = `http://${hostPart}:${actualPort}${deps.config.basePath === '/' ? '/' : deps.config.basePath}`
+  const url = `http://${hostPart}:${actualPort}${config.basePath === '/' ? '/' : config.basePath}`
   let closing: Promise<void> | undefined
   return {
     url,
     port: actualPort,
     close: () =>
       (closing ??= (async () => {
-        const closed = new Promise<void>((done) => server.close(() => done()))
+        setDraining()
+        // Stop accepting without http's closeIdleConnections(): it destroys a connection whose answer
+        // is ended but still being written to a slow client (a large answer was cut mid-way).
+        const stopped = new Promise<void>((done) => NetServer.prototype.close.call(server, () => done()))
         dashboard.close()
-        server.closeIdleConnections()
-        const deadline = Date.now() + deps.config.drainMs
-        while (inFlight.size > 0 && Date.now() < deadline) {
+        const deadline = Date.now() + config.drainMs
+        for (;;) {
+          // A connection without an answer in flight and with nothing left to write can go now.
+          for (const socket of sockets) if (!busy.has(socket) && socket.writableLength === 0) socket.destroy()
+          if (sockets.size === 0 || Date.now() >= deadline) break
           await new Promise((r) => setTimeout(r, 25))
-          server.closeIdleConnections()
         }
-        if (inFlight.size > 0) log.warn(`${inFlight.size} request(s) still running after ${deps.config.drainMs} ms; closing them`)
+        if (sockets.size > 0) log.warn(`${busy.size} answer(s) still running after ${config.drainMs} ms (STATS2_SERVE_DRAIN_MS); closing them`)
         deps.updates.stop()
-        server.closeAllConnections()
         for (const socket of sockets) socket.destroy()
-        await closed
+        await stopped
+        // Clears http's connection-checking timer (nothing is left for its idle-connection sweep).
+        server.close(() => undefined)
       })())
   }
 }

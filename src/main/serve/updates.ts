@@ -99,7 +99,9 @@ export function updaterRunner(config: Stats2Config, store: CouchStore): { run: U
         services: cmsweb.services(signal),
         store,
         options: updaterOptions(config),
-        signal
+        signal,
+        // A name ReqMgr2 does not know is the caller's mistake: answered, never retried.
+        retryUnknown: false
       })
       const failure = report.failed.find((entry) => entry.name === name) ?? report.failed[0]
       if (failure) throw new Error(failure.reason)

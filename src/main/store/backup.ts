@@ -20,10 +20,13 @@
  * `stats2 dump` output (a JSON array of workflows, one per line) loads too, into `requests`.
  */
 import { createLogger } from '../log/logger'
-import { REQUESTS_DB, SETTINGS_DB } from '../../shared/stats2-doc'
+import { REQUESTS_DB, SETTINGS_DB, SETTINGS_DOC_ID } from '../../shared/stats2-doc'
 import { canonicalJson } from '../util/canonical-json'
 import type { CouchStore } from './couch-store'
 import { isDesignId, workflowIdProblem } from './doc-ids'
+import { searchDesignDoc, validateWriteDesignDoc } from './design-docs'
+import { overviewDesignDoc } from '../overview/facts-view'
+import { settingsIssues } from '../../shared/settings-schema'
 
 const log = createLogger('store')
 
@@ -72,7 +75,41 @@ export async function writeBackup(store: CouchStore, write: (text: string) => vo
   return counts
 }
 
+/**
+ * The backup holds design documents other than Stats2's own: their functions would run inside the
+ * store (a map that never returns, a validate function refusing every write). Lists them.
+ */
+export class ForeignDesignDocsError extends Error {
+  override name = 'ForeignDesignDocsError'
+  readonly code = 'foreign-design-docs'
+  constructor(readonly docs: ReadonlyArray<{ db: BackupDatabase; id: string }>) {
+    const list = docs.slice(0, 20).map(({ db, id }) => `${db}/${id}`).join(', ') + (docs.length > 20 ? ` and ${docs.length - 20} more` : '')
+    super(
+      `the backup holds design documents other than Stats2's own (their functions run inside the store): ${list}. ` +
+        'Nothing was written. Load them with --allow-design-docs only if you trust the file.'
+    )
+  }
+}
+
+/** Stats2's own design documents, per database, as canonical JSON: only these load without being asked for. */
+const OWN_DESIGN_DOCS: Record<BackupDatabase, Map<string, string>> = {
+  // The overview's facts view (src/main/overview/facts-view.ts) too: a store it was used on backs it up.
+  requests: new Map([searchDesignDoc(), validateWriteDesignDoc(), overviewDesignDoc()].map((doc) => [doc._id, canonicalJson(doc)])),
+  settings: new Map([validateWriteDesignDoc()].map((doc) => [doc._id, canonicalJson(doc)]))
+}
+
+/**
+ * A design document other than Stats2's own, by id *and* content: a backup's `_design/_designDoc`
+ * with one more view is as foreign as any other (`--replace` would write it).
+ */
+export function isForeignDesignDoc(db: BackupDatabase, doc: Doc): boolean {
+  if (!isDesignId(doc._id)) return false
+  return OWN_DESIGN_DOCS[db].get(doc._id) !== canonicalJson(doc)
+}
+
 export interface LoadOptions {
+  /** Write design documents other than Stats2's own too (refused by default: ForeignDesignDocsError). */
+  allowDesignDocs?: boolean
   /** Overwrite stored documents that differ from the backup's. */
   replace?: boolean
   /** Only read and check the lines; write nothing. */
@@ -165,14 +202,67 @@ class LineReader {
     const problem = idProblem(db, value._id)
     if (problem) throw new BackupFormatError(this.lineNumber, problem)
     const { _rev: _revision, ...doc } = value
+    // The updater's checkpoint: a wrongly typed field would reach ReqMgr2 queries (`since=[object Object]`).
+    if (db === SETTINGS_DB && doc._id === SETTINGS_DOC_ID) {
+      const issues = settingsIssues(doc)
+      if (issues.length > 0) throw new BackupFormatError(this.lineNumber, `${SETTINGS_DOC_ID} does not have the Stats2 shape: ${issues.join('; ')}`)
+    }
     return doc as Doc
+  }
+
+  /** The last line read (for a message about the end of the file). */
+  get lines(): number {
+    return this.lineNumber
+  }
+}
+
+/** What `checkBackup` found in a whole, valid file. */
+export interface BackupCheck {
+  format: 'backup' | 'dump'
+  read: Record<BackupDatabase, number>
+}
+
+/**
+ * Reads a whole backup (or `stats2 dump` output) and checks it without writing anything: every line
+ * parses and has the right shape (ids a store can hold, `all_settings` with its fields' types), the
+ * end line is there and its counts match, and (unless `allowDesignDocs`) it holds no design document
+ * but Stats2's own. Throws BackupFormatError naming the line, or ForeignDesignDocsError listing them;
+ * `stats2 load` runs it to the end before writing anything.
+ */
+export async function checkBackup(lines: AsyncIterable<string>, options: Pick<LoadOptions, 'allowDesignDocs'> = {}): Promise<BackupCheck> {
+  const reader = new LineReader()
+  const read: Record<BackupDatabase, number> = { requests: 0, settings: 0 }
+  const foreign: Array<{ db: BackupDatabase; id: string }> = []
+  for await (const raw of lines) {
+    const parsed = reader.parse(raw)
+    if (parsed.kind === 'doc') {
+      read[parsed.db]++
+      if (!options.allowDesignDocs && isForeignDesignDoc(parsed.db, parsed.doc)) foreign.push({ db: parsed.db, id: parsed.doc._id })
+    } else if (parsed.kind === 'end') checkEndCounts(parsed.counts, read)
+  }
+  if (reader.format === undefined) throw new BackupFormatError(0, 'the file is empty')
+  if (!reader.ended) {
+    const end = reader.format === 'dump' ? 'the closing "]" of `stats2 dump` output' : 'the end line of a backup ({"end": …})'
+    throw new BackupFormatError(reader.lines, `the file ends without ${end}: it may be truncated`)
+  }
+  if (foreign.length > 0) throw new ForeignDesignDocsError(foreign)
+  return { format: reader.format, read }
+}
+
+function checkEndCounts(counts: Record<string, unknown>, read: Record<BackupDatabase, number>): void {
+  for (const db of BACKUP_DATABASES) {
+    if (counts[db] !== read[db]) {
+      throw new BackupFormatError(0, `the end line counts ${String(counts[db])} documents of ${db}, the file holds ${read[db]}`)
+    }
   }
 }
 
 /**
  * Loads a backup (or `stats2 dump` output) line by line into `store`. A line that is not valid
- * stops the load with BackupFormatError (what came before it is loaded; check a file first with
- * `dryRun`). Never deletes anything.
+ * stops the load with BackupFormatError (what came before it is loaded: run `checkBackup` over the
+ * whole file first, as `stats2 load` does). Never deletes anything. Design documents other than
+ * Stats2's own stop it with ForeignDesignDocsError unless `allowDesignDocs`: a dry run lists all of
+ * them at the end, a load stops before writing the batch that holds the first one.
  */
 export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>, options: LoadOptions = {}): Promise<LoadReport> {
   if (!options.dryRun) store.assertWritable('loading a backup')
@@ -181,6 +271,7 @@ export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>
     format: 'backup', read: { requests: 0, settings: 0 }, written: 0, replaced: 0, unchanged: 0, conflicts: [], failed: [], complete: false
   }
   const reader = new LineReader()
+  const foreign: Array<{ db: BackupDatabase; id: string }> = []
   let batch: Doc[] = []
   let batchDb: BackupDatabase = REQUESTS_DB
   const flush = async (): Promise<void> => {
@@ -191,18 +282,19 @@ export async function loadBackup(store: CouchStore, lines: AsyncIterable<string>
     const parsed = reader.parse(raw)
     if (parsed.kind === 'skip') continue
     if (parsed.kind === 'end') {
-      for (const db of BACKUP_DATABASES) {
-        if (parsed.counts[db] !== report.read[db]) {
-          throw new BackupFormatError(0, `the end line counts ${String(parsed.counts[db])} documents of ${db}, the file holds ${report.read[db]}`)
-        }
-      }
+      checkEndCounts(parsed.counts, report.read)
       continue
+    }
+    if (!options.allowDesignDocs && isForeignDesignDoc(parsed.db, parsed.doc)) {
+      foreign.push({ db: parsed.db, id: parsed.doc._id })
+      if (!options.dryRun) throw new ForeignDesignDocsError(foreign)
     }
     if (parsed.db !== batchDb || batch.length >= batchSize) await flush()
     batchDb = parsed.db
     batch.push(parsed.doc)
     report.read[parsed.db]++
   }
+  if (foreign.length > 0) throw new ForeignDesignDocsError(foreign)
   await flush()
   report.format = reader.format ?? 'backup'
   if (reader.format === undefined) throw new BackupFormatError(0, 'the file is empty')

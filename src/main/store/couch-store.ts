@@ -4,7 +4,7 @@
  */
 import nano from 'nano'
 import { Agent } from 'undici'
-import type { DatabaseConfig } from '../config/config'
+import { type DatabaseConfig, storeAnonymousAccess, storeFunctionTimeoutMs } from '../config/config'
 import { createLogger } from '../log/logger'
 import {
   REQUESTS_DB, SETTINGS_DB, SETTINGS_DOC_ID, type SettingsDoc, type WorkflowDoc
@@ -55,6 +55,13 @@ export interface ReadOnlyState {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000
+/**
+ * Until a server at DB_URL has answered once, each attempt waits at most this long and all attempts
+ * together at most FIRST_CONTACT_BUDGET_MS: a server that accepts connections and never answers is
+ * named within half a minute, not after the view timeout times the retries (issue 14).
+ */
+export const FIRST_CONTACT_TIMEOUT_MS = 10_000
+export const FIRST_CONTACT_BUDGET_MS = 30_000
 const DEFAULT_VIEW_TIMEOUT_MS = 900_000
 const DEFAULT_RETRIES = 3
 const RETRY_BASE_MS = 250
@@ -71,10 +78,24 @@ interface CallOptions {
   expect?: Expect
   timeoutMs?: number
   retries?: number
+  /** The caller's cancellation (a client gone): the call stops and is not retried. */
+  signal?: AbortSignal
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const done = (): void => {
+      signal?.removeEventListener('abort', stop)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    const stop = (): void => {
+      clearTimeout(timer)
+      reject(signal!.reason)
+    }
+    signal?.addEventListener('abort', stop, { once: true })
+  })
 }
 
 function duration(ms: number): string {
@@ -198,6 +219,8 @@ function limitsOf(cfg: Partial<Pick<DatabaseConfig, 'timeoutMs' | 'viewTimeoutMs
 export class CouchStore {
   private closed = false
   private readOnlyState: ReadOnlyState | undefined
+  /** The server answered at least once (any HTTP status): from then on the configured limits apply. */
+  private contacted: boolean
 
   private constructor(
     /** The server's URL without credentials, for messages and the status line. */
@@ -208,7 +231,10 @@ export class CouchStore {
     private readonly limits: CallLimits,
     /** Whether credentials were given (for the read-only reason). */
     private readonly withCredentials: boolean
-  ) {}
+  ) {
+    // The embedded server is this machine's own; only a DB_URL gets the first-contact budget.
+    this.contacted = embedded !== undefined
+  }
 
   /**
    * Embedded server when `cfg.url` is empty, else the CouchDB at `cfg.url`. With admin rights the
@@ -222,7 +248,12 @@ export class CouchStore {
       await store.openSchema()
       return store
     }
-    const embedded = await startEmbeddedCouch({ dataDir: cfg.dataDir, inMemory: options.inMemory ?? false, anonymous: cfg.storeAnonymous })
+    const embedded = await startEmbeddedCouch({
+      dataDir: cfg.dataDir,
+      inMemory: options.inMemory ?? false,
+      anonymous: cfg.storeAnonymous ?? storeAnonymousAccess(process.env),
+      functionTimeoutMs: cfg.storeFunctionTimeoutMs ?? storeFunctionTimeoutMs(process.env)
+    })
     const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), true)
     try {
       await store.ensureSchema()
@@ -287,14 +318,19 @@ export class CouchStore {
    */
   private async request<T>(what: string, params: nano.RequestOptions, options: CallOptions = {}): Promise<T> {
     if (options.write) this.assertWritable(what)
-    const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs
+    const started = Date.now()
     const attempts = 1 + Math.max(0, options.retries ?? this.limits.retries)
     for (let attempt = 1; ; attempt++) {
-      const signal = AbortSignal.timeout(timeoutMs)
+      options.signal?.throwIfAborted()
+      const firstContact = !this.contacted
+      const timeoutMs = firstContact ? Math.min(FIRST_CONTACT_TIMEOUT_MS, options.timeoutMs ?? this.limits.timeoutMs) : (options.timeoutMs ?? this.limits.timeoutMs)
+      const deadline = AbortSignal.timeout(timeoutMs)
+      const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline
       let failure: StoreError
       let retryable: boolean
       try {
         const answer: unknown = await this.server.request({ ...params, signal } as nano.RequestOptions)
+        this.contacted = true
         if (!hasShape(answer, options.expect ?? 'any')) {
           throw new NotCouchDbError(
             `${this.embedded ? 'The embedded store' : 'DB_URL'} ${this.url} does not answer like CouchDB: asked to ${what}, it sent ${describeAnswer(answer)}. Check that DB_URL is the address of the CouchDB server itself (e.g. http://host:5984).`
@@ -303,22 +339,29 @@ export class CouchStore {
         return answer as T
       } catch (error) {
         if (error instanceof StoreError) throw error
-        if (signal.aborted) {
+        // The caller went away: its reason (an AbortError), never a retry.
+        if (options.signal?.aborted) throw options.signal.reason
+        if (deadline.aborted) {
           failure = new StoreError(
-            `CouchDB at ${this.url} did not answer within ${duration(timeoutMs)} to ${what}${attempts > 1 ? ` (${attempts} attempts)` : ''}; STATS2_DB_TIMEOUT_MS sets the limit (STATS2_DB_VIEW_TIMEOUT_MS for searches)`,
+            firstContact
+              ? `CouchDB at ${this.url} did not answer within ${duration(timeoutMs)} to ${what}${attempt > 1 ? ` (${attempt} attempts in ${duration(Date.now() - started)})` : ''}: it accepts connections but says nothing; check that DB_URL is the CouchDB server and that it is running (STATS2_DB_TIMEOUT_MS sets the limit of an attempt, at most ${duration(FIRST_CONTACT_TIMEOUT_MS)} until the server has answered once)`
+              : `CouchDB at ${this.url} did not answer within ${duration(timeoutMs)} to ${what}${attempts > 1 ? ` (${attempts} attempts)` : ''}; STATS2_DB_TIMEOUT_MS sets the limit (STATS2_DB_VIEW_TIMEOUT_MS for searches)`,
             undefined, undefined, 'timeout'
           )
           retryable = true
         } else {
           failure = describeCouchError(error, what, this.url, options.write ?? false)
+          if (failure.status !== undefined) this.contacted = true
           retryable = failure.status === undefined || failure.status >= 500 || failure.status === 429
         }
       }
       if (!retryable || attempt >= attempts) throw failure
       const exponential = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1))
       const delay = Math.round(exponential / 2 + Math.random() * (exponential / 2))
+      // Before the first answer, no attempt may start that could end past the budget.
+      if (!this.contacted && Date.now() - started + delay + Math.min(FIRST_CONTACT_TIMEOUT_MS, options.timeoutMs ?? this.limits.timeoutMs) > FIRST_CONTACT_BUDGET_MS) throw failure
       log.warn(`${failure.message}; retry ${attempt}/${attempts - 1} in ${delay} ms`)
-      await sleep(delay)
+      await sleep(delay, options.signal)
     }
   }
 
@@ -461,23 +504,23 @@ export class CouchStore {
    * URL path: `_changes`, `x/../../settings/…` or `..` then cannot reach another endpoint. A name
    * CouchDB cannot hold as a document is simply not there.
    */
-  async getWorkflow(name: string): Promise<WorkflowDoc | undefined> {
+  async getWorkflow(name: string, signal?: AbortSignal): Promise<WorkflowDoc | undefined> {
     if (!isWorkflowId(name)) return undefined
-    return (await this.getDocs<WorkflowDoc>(REQUESTS_DB, [name], 'workflow')).get(name)
+    return (await this.getDocs<WorkflowDoc>(REQUESTS_DB, [name], 'workflow', signal)).get(name)
   }
 
   /** Bulk read (`POST _all_docs` with keys, include_docs); missing and deleted documents are absent. */
-  async getWorkflows(names: readonly string[]): Promise<Map<string, WorkflowDoc>> {
-    return this.getDocs<WorkflowDoc>(REQUESTS_DB, names.filter(isWorkflowId), 'workflows')
+  async getWorkflows(names: readonly string[], signal?: AbortSignal): Promise<Map<string, WorkflowDoc>> {
+    return this.getDocs<WorkflowDoc>(REQUESTS_DB, names.filter(isWorkflowId), 'workflows', signal)
   }
 
-  private async getDocs<T extends { _id: string }>(db: string, ids: readonly string[], what: string): Promise<Map<string, T>> {
+  private async getDocs<T extends { _id: string }>(db: string, ids: readonly string[], what: string, signal?: AbortSignal): Promise<Map<string, T>> {
     const found = new Map<string, T>()
     for (const batch of chunk([...new Set(ids)].filter((id) => id !== ''), this.batchSize)) {
       const answer = await this.request<{ rows: Array<{ key: string; doc?: T | null; error?: string }> }>(
         `read ${batch.length} ${what}`,
         { db, path: '_all_docs', method: 'post', qs: { include_docs: true }, body: { keys: batch } },
-        { expect: 'rows' }
+        { expect: 'rows', signal }
       )
       // Only a row for the id asked for counts (PouchDB answers an empty key with the first document).
       for (const row of answer.rows) if (isRecord(row) && isRecord(row.doc) && row.doc._id === row.key) found.set(row.key, row.doc)
@@ -721,14 +764,14 @@ export class CouchStore {
   }
 
   /** Raw access for the few calls that have no helper (compaction, view warming). */
-  async raw<T>(what: string, params: nano.RequestOptions): Promise<T> {
+  async raw<T>(what: string, params: nano.RequestOptions, signal?: AbortSignal): Promise<T> {
     const method = (params.method ?? 'get').toLowerCase()
     const path = params.path ?? ''
     const reads = method === 'get' || method === 'head' || /(^|\/)(_all_docs|_view\/[^/]+|_bulk_get|_find)$/.test(path)
     // The embedded server answers `_compact` only once it has finished (minutes on a large store):
     // the long limit, and no retry that would start it again.
     const long = /(^|\/)(_compact(\/[^/]+)?|_view_cleanup)$/.test(path)
-    return this.request<T>(what, params, { write: !reads, ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
+    return this.request<T>(what, params, { write: !reads, signal, ...(long ? { timeoutMs: this.limits.viewTimeoutMs, retries: 0 } : {}) })
   }
 
   async close(): Promise<void> {

@@ -3,13 +3,9 @@
  * admin-only write validation of both databases. Names, emitted keys and values must stay identical:
  * other PdmV tools query these views directly.
  */
-export const DESIGN_DOC_ID = '_design/_designDoc'
-export const VALIDATE_WRITE_ID = '_design/validate_write'
+import { DESIGN_DOC_ID, VALIDATE_WRITE_FUNCTION, VALIDATE_WRITE_ID, VIEW_NAMES, type ViewName } from '../../shared/stats2-doc'
 
-export const VIEW_NAMES = [
-  'campaigns', 'inputDatasets', 'outputDatasets', 'prepids', 'types', 'processingStrings', 'requests'
-] as const
-export type ViewName = (typeof VIEW_NAMES)[number]
+export { DESIGN_DOC_ID, VALIDATE_WRITE_FUNCTION, VALIDATE_WRITE_ID, VIEW_NAMES, type ViewName }
 
 /**
  * Verbatim from the old Stats2 README, including its undeclared `addedCampaigns`/`addedRequests`:
@@ -77,8 +73,6 @@ export function searchDesignDoc(): { _id: string; language: string; views: Recor
   return { _id: DESIGN_DOC_ID, language: 'javascript', views }
 }
 
-export const VALIDATE_WRITE_FUNCTION =
-  "function (newDoc, oldDoc, userCtx) { if (userCtx.roles.indexOf('_admin') === -1) throw( { forbidden : 'Only admins can modify the database.'} ); }"
 
 export function validateWriteDesignDoc(): { _id: string; validate_doc_update: string } {
   return { _id: VALIDATE_WRITE_ID, validate_doc_update: VALIDATE_WRITE_FUNCTION }

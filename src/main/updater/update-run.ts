@@ -28,6 +28,7 @@ import { workflowIdProblem } from '../store/doc-ids'
 import { describeScope, isScoped, normaliseScope, sameScope, ScopeMatcher, type SyncScope } from '../../shared/sync-scope'
 import { selectScopeNames } from './scope-select'
 import { ScopeMembership } from './scope-membership'
+import { settingsIssues } from '../../shared/settings-schema'
 
 export interface UpdaterOptions {
   concurrency: number
@@ -62,6 +63,11 @@ export interface UpdaterDeps {
    * Named updates ignore it.
    */
   syncScope?: SyncScope
+  /**
+   * False: a named workflow ReqMgr2 does not know is reported as failed but never put on the retry
+   * list (`stats2 serve`'s api/update: a caller's typo or guess must not be retried forever).
+   */
+  retryUnknown?: boolean
 }
 
 export interface RunOptions {
@@ -98,6 +104,22 @@ function rawOutputDatasets(raw: unknown): string[] {
   }
   walk(raw.OutputDatasets)
   return out
+}
+
+/**
+ * The retry list (`failed_workflows`) holds at most this many names; beyond, the oldest are dropped
+ * with a log line (they are no longer retried, and an update-all finds them again when they change).
+ */
+export const MAX_FAILED_WORKFLOWS = 10_000
+
+/** The stored `all_settings` has a field of the wrong type: nothing is updated until it is fixed. */
+export class MalformedSettingsError extends Error {
+  override name = 'MalformedSettingsError'
+}
+
+/** ReqMgr2 has no request of that name: not a failure worth retrying (it never enters the retry list). */
+export class UnknownWorkflowError extends Error {
+  override name = 'UnknownWorkflowError'
 }
 
 /** Seconds before the last run's start that DBS modifications are asked for (spec §6.4). */
@@ -139,6 +161,8 @@ class UpdateRun {
   private readonly report: UpdateReport
   /** This run's failures (name → reason) and successes, folded into `failed_workflows` at checkpoints. */
   private readonly failures = new Map<string, string>()
+  /** Named workflows ReqMgr2 does not know: reported as failed, never put on the retry list. */
+  private readonly unknown = new Set<string>()
   private readonly succeeded = new Set<string>()
   private readonly deletedNames = new Set<string>()
   /** Workflows whose history was recalculated after their last update in this run. */
@@ -197,6 +221,9 @@ class UpdateRun {
 
   private fail(name: string, stage: WorkflowStage, error: unknown): void {
     const reason = reasonOf(error)
+    // A name a service caller asked for that ReqMgr2 does not know is a typo or a guess: retrying it
+    // forever would only cost ReqMgr2 calls.
+    if (error instanceof UnknownWorkflowError && this.scope.kind === 'names' && this.deps.retryUnknown === false) this.unknown.add(name)
     if (!this.failures.has(name)) this.failures.set(name, `${stage}: ${reason}`)
     this.log.warn(`${stage} of ${name} failed: ${reason}`)
     this.emit({ name, stage, outcome: 'failed', reason })
@@ -207,6 +234,11 @@ class UpdateRun {
       // missingSettings answers undefined when everything is set: only a missing notifier is "none configured".
       const missing = this.deps.notifier ? this.deps.notifier.missingSettings(this.targets) : 'no notifier configured'
       if (missing) this.report.warnings.push(`not notifying PdmV services: ${missing}`)
+    }
+    // A wrongly typed checkpoint would become `since=[object Object]` in a ReqMgr2 query.
+    const issues = settingsIssues(await this.deps.store.getSettings())
+    if (issues.length > 0) {
+      throw new MalformedSettingsError(`all_settings in the settings database does not have the Stats2 shape (${issues.join('; ')}): fix or remove those fields (stats2 dump --backup shows them), then update again`)
     }
     try {
       if (this.scope.kind === 'all') await this.updateAll()
@@ -415,15 +447,24 @@ class UpdateRun {
   }
 
   private async checkpoint(fields: Partial<CheckpointSettings>, owed: Set<string>, final = false): Promise<void> {
-    const failures = new Map(this.failures)
+    const failures = new Map([...this.failures].filter(([name]) => !this.unknown.has(name)))
     const succeeded = new Set([...this.succeeded].filter((name) => !failures.has(name)))
     const deleted = new Set(this.deletedNames)
     await this.deps.store.updateSettings((doc) => {
       const settings = doc as CheckpointSettings
+      // Oldest first: the stored list in its order, then this run's new failures.
       const failed = new Set(settings.failed_workflows ?? [])
       for (const name of failures.keys()) failed.add(name)
       for (const name of succeeded) failed.delete(name)
       for (const name of deleted) failed.delete(name)
+      if (failed.size > MAX_FAILED_WORKFLOWS) {
+        const dropped = [...failed].slice(0, failed.size - MAX_FAILED_WORKFLOWS)
+        for (const name of dropped) failed.delete(name)
+        this.log.warn(
+          `the retry list (failed_workflows) holds at most ${MAX_FAILED_WORKFLOWS} names: dropped the ${dropped.length} oldest ` +
+          `(${dropped.slice(0, 5).join(', ')}${dropped.length > 5 ? ', …' : ''}); they are no longer retried`
+        )
+      }
       const reasons = { ...(settings.failed_reasons ?? {}) }
       for (const [name, reason] of failures) reasons[name] = reason
       for (const name of Object.keys(reasons)) if (!failed.has(name)) delete reasons[name]
@@ -530,7 +571,7 @@ class UpdateRun {
     await mapPool(names, this.concurrency, async (name) => {
       try {
         const raw = raws.has(name) ? raws.get(name) : await this.readRequest(name)
-        if (raw === undefined) throw new Error(`ReqMgr2 has no document for ${name}`)
+        if (raw === undefined) throw new UnknownWorkflowError(`ReqMgr2 has no document for ${name}`)
         if (this.matcher && !this.matcher.matches(name, raw)) {
           this.leaveAlone(name, raw, batching ? stored.has(name) : (await store.getWorkflow(name)) !== undefined)
           this.tick(name)
@@ -584,7 +625,7 @@ class UpdateRun {
       return await this.deps.services.request(name)
     } catch (error) {
       const status = (error as { status?: number }).status
-      if (status === 404) throw new Error(`ReqMgr2 has no document for ${name} (404)`)
+      if (status === 404) throw new UnknownWorkflowError(`ReqMgr2 has no document for ${name} (404)`)
       throw error
     }
   }

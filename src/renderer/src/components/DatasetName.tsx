@@ -1,10 +1,12 @@
 import { Fragment, type ReactNode } from 'react'
+import { showBidiControls } from '../../../shared/rules/bidi'
 
 /** A dataset name that may break after each `/` (not in the middle of its parts). */
 export function DatasetName({ name }: { name: string }): ReactNode {
-  const parts = name.split('/')
+  const parts = showBidiControls(name).split('/')
+  // Isolated, with bidirectional controls shown (SafeText), and breakable after each `/`.
   return (
-    <>
+    <bdi>
       {parts.map((part, index) => (
         <Fragment key={index}>
           {index > 0 ? '/' : null}
@@ -12,6 +14,6 @@ export function DatasetName({ name }: { name: string }): ReactNode {
           {index > 0 && index < parts.length - 1 ? <wbr /> : null}
         </Fragment>
       ))}
-    </>
+    </bdi>
   )
 }

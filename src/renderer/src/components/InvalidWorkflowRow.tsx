@@ -1,6 +1,7 @@
 import { memo, type ReactNode } from 'react'
 import type { InvalidWorkflow } from '../../../shared/workflow-view'
 import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
+import { SafeText } from './SafeText'
 
 interface Props {
   view: InvalidWorkflow
@@ -23,7 +24,7 @@ export const InvalidWorkflowRow = memo(function InvalidWorkflowRow({ view, open,
     >
       <div className="row-head">
         <button type="button" className="workflow-name mono" onClick={() => onOpen(view.name)} title="Show the stored document">
-          {view.name}
+          <SafeText text={view.name} />
         </button>
       </div>
       <InvalidWorkflowNotice view={view} compact />

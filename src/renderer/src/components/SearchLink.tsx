@@ -2,6 +2,8 @@ import type { ReactNode } from 'react'
 import { SEARCH_FIELD_LABELS, type SearchField } from '../../../shared/search-types'
 import { attributeQuery, formatHash } from '../lib/hash-query'
 import { useSearchFor } from '../hooks/searchNavigation'
+import { showBidiControls } from '../../../shared/rules/bidi'
+import { SafeText } from './SafeText'
 
 interface Props {
   text: string
@@ -17,7 +19,7 @@ export function SearchLink({ text, field, children, className }: Props): ReactNo
     <a
       className={className ? `search-link ${className}` : 'search-link'}
       href={formatHash(attributeQuery(text, field))}
-      title={`Show the workflows with ${SEARCH_FIELD_LABELS[field]} ${text}`}
+      title={`Show the workflows with ${SEARCH_FIELD_LABELS[field]} ${showBidiControls(text)}`}
       onClick={(event) => {
         if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) {
           event.preventDefault()
@@ -28,7 +30,7 @@ export function SearchLink({ text, field, children, className }: Props): ReactNo
         searchFor(text, field)
       }}
     >
-      {children ?? text}
+      {children ?? <SafeText text={text} />}
     </a>
   )
 }

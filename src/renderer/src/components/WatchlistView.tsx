@@ -12,6 +12,7 @@ import { DatasetBar } from './DatasetBar'
 import { InvalidWorkflowNotice } from './InvalidWorkflowNotice'
 import { PinButton } from './PinButton'
 import { SearchLink } from './SearchLink'
+import { SafeText } from './SafeText'
 import '../styles/results.css'
 import '../styles/workflow.css'
 import '../styles/watchlist.css'
@@ -65,7 +66,7 @@ function WatchedItem({ entry, now, onOpen }: { entry: WatchedItemView; now: numb
       {workflows.map((view) =>
         isInvalidWorkflow(view) ? (
           <div key={view.name} className="watch-workflow" data-testid="watch-workflow" data-name={view.name}>
-            <button type="button" className="workflow-name mono" onClick={() => onOpen(view.name)}>{view.name}</button>
+            <button type="button" className="workflow-name mono" onClick={() => onOpen(view.name)}><SafeText text={view.name} /></button>
             <InvalidWorkflowNotice view={view} compact />
           </div>
         ) : (

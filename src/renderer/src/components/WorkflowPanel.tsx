@@ -11,6 +11,8 @@ import { WorkflowChart } from './WorkflowChart'
 import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
+import { SafeText } from './SafeText'
+import { showBidiControls } from '../../../shared/rules/bidi'
 import '../styles/tabs.css'
 import '../styles/panel.css'
 
@@ -69,7 +71,7 @@ export function WorkflowPanel({ name, now, refreshKey, onClose }: Props): ReactN
   return (
     <section className="detail-panel" data-testid="detail-panel" aria-label={`Workflow ${name}`}>
       <header className="detail-head">
-        <h2 className="mono detail-title" title={name}>{name}</h2>
+        <h2 className="mono detail-title" title={showBidiControls(name)}><SafeText text={name} /></h2>
         <PinButton item={{ kind: 'workflow', value: name }} label />
         <button type="button" ref={closeRef} className="button ghost close" onClick={onClose} aria-label="Close the workflow panel (Esc)" data-testid="detail-close">×</button>
       </header>

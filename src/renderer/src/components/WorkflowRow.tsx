@@ -6,6 +6,7 @@ import { useReadOnlyService } from '../hooks/readOnlyService'
 import { PinButton } from './PinButton'
 import { WorkflowLinks } from './WorkflowLinks'
 import { WorkflowSummary } from './WorkflowSummary'
+import { SafeText } from './SafeText'
 import '../styles/workflow.css'
 
 interface Props {
@@ -44,7 +45,7 @@ export const WorkflowRow = memo(function WorkflowRow({ row, now, selected, open,
           />
         ) : null}
         <button type="button" className="workflow-name mono" onClick={() => onOpen(name)} title="Show the history chart, table and raw JSON (Enter); ↑ ↓ move between workflows">
-          {name}
+          <SafeText text={name} />
         </button>
         {progress ? (
           <span

@@ -42,6 +42,11 @@
  *   npm run bench -- --hostile [--full] [--hostile-seconds 60] [--hostile-docs 3000] [--hostile-doc-kb 50]
  *     [--hostile-fetches 50] [--hostile-streams 1000] [--hostile-slow 200]
  *     [--hostile-workflows N] [--hostile-index-docs N] [--no-loop-lag]
+ * The operator overview (bench/overview.ts) at `--overview-docs` (quick 10 000, full 200 000):
+ * boardP95Ms, durationsP95Ms, attentionP95Ms (warm), their CPU, overviewFirstBuildS, overviewHeapMb,
+ * overviewChangeMs. At production size with the search part, or alone (200 000 unless given):
+ *   npm run bench -- --search-only --search-docs 200000     (search and overview at 200 000)
+ *   npm run bench -- --overview-only [--overview-docs 200000]
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -66,6 +71,7 @@ import { indexLoopLag, updateLoopLag } from './loop-lag'
 import { benchServeLimits } from './serve-limits'
 import { type SimProcess, startSimProcess } from './sim-process'
 import { benchReplica } from './replica'
+import { benchOverview, type OverviewFigures } from './overview'
 
 setLogLevel((process.env.STATS2_LOG_LEVEL as never) ?? 'warn')
 
@@ -118,7 +124,11 @@ const { values: given } = parseArgs({
     'hostile-workflows': { type: 'string' },
     'hostile-index-docs': { type: 'string' },
     /** With --hostile: only the service under the mix, not the AppCore's event loop. */
-    'no-loop-lag': { type: 'boolean', default: false }
+    'no-loop-lag': { type: 'boolean', default: false },
+    /** The operator overview (bench/overview.ts): only it, at `--overview-docs`; `--no-overview` skips it. */
+    'overview-only': { type: 'boolean', default: false },
+    'overview-docs': { type: 'string' },
+    'no-overview': { type: 'boolean', default: false }
   },
   strict: true
 })
@@ -127,11 +137,11 @@ const { values: given } = parseArgs({
 const PROFILES = {
   quick: {
     workflows: '1000', 'search-docs': '20000', stored: '0', 'serve-seconds': '10', 'scope-total': '20000', unscoped: false,
-    'hostile-workflows': '1000', 'hostile-index-docs': '20000'
+    'hostile-workflows': '1000', 'hostile-index-docs': '20000', 'overview-docs': '10000'
   },
   full: {
     workflows: '10000', 'search-docs': '200000', stored: '100000', 'serve-seconds': '20', 'scope-total': '200000', unscoped: true,
-    'hostile-workflows': '10000', 'hostile-index-docs': '200000'
+    'hostile-workflows': '10000', 'hostile-index-docs': '200000', 'overview-docs': '200000'
   }
 } as const
 const profile = PROFILES[given.full ? 'full' : 'quick']
@@ -156,6 +166,13 @@ function scopedOptions(work: string): Parameters<typeof benchScoped>[0] {
   if (!Number.isInteger(total) || total < 1) throw new Error(`--scope-total: a positive integer, got ${values['scope-total']}`)
   if (!Number.isInteger(target) || target < 1) throw new Error(`--scope-target: a positive integer, got ${values['scope-target']}`)
   return { work, total, target: Math.min(target, Math.max(1, Math.floor(total / 5))), latencyMs: LATENCY, concurrency: C, seed: String(values.seed), unscoped: !values['no-unscoped'] }
+}
+
+/** Workflows of the overview part: `--overview-docs`, else `fallback`. */
+function overviewDocs(fallback: string): number {
+  const docs = Number(given['overview-docs'] ?? fallback)
+  if (!Number.isInteger(docs) || docs < 1) throw new Error(`--overview-docs: a positive integer, got ${given['overview-docs']}`)
+  return docs
 }
 
 async function simCall<T>(sim: SimProcess, path: string, method = 'GET'): Promise<T> {
@@ -314,10 +331,20 @@ async function main(): Promise<void> {
     }
     return
   }
+  if (values['overview-only']) {
+    try {
+      const overview = await benchOverview(overviewDocs('200000'), join(work, 'overview'))
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...overview }))
+    } finally {
+      await rm(work, { recursive: true, force: true })
+    }
+    return
+  }
   if (values['search-only']) {
     try {
       const search = await benchSearch(Number(values['search-docs']), join(work, 'search'))
-      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(search, undefined) }))
+      const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(values['search-docs']), join(work, 'overview'))
+      console.log(JSON.stringify({ speedup: null, boundRatio: null, identical: null, ...figures(search, undefined), ...overview }))
     } finally {
       await rm(work, { recursive: true, force: true })
     }
@@ -351,6 +378,7 @@ async function main(): Promise<void> {
     const serve = await serveKeys()
     const replica = await replicaKeys()
     const searchFigures = values['no-search'] ? undefined : await benchSearch(Number(values['search-docs']), join(work, 'search'))
+    const overview: Partial<OverviewFigures> = values['no-overview'] ? {} : await benchOverview(overviewDocs(profile['overview-docs']), join(work, 'overview'))
 
     console.log(`# update-all: ${N} generated workflows (2–5 output datasets each), latency ${LATENCY} ms per cmsweb call, C = ${C}`)
     const sim = await startSimProcess({ work, workflows: N, seed: String(values.seed), latencyMs: LATENCY })
@@ -368,7 +396,7 @@ async function main(): Promise<void> {
       printMode(fast, bound)
       const scoped: ScopedBenchResult = await benchScoped(scopedOptions(join(work, 'scoped')))
       if (values['fast-only']) {
-        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve, ...replica }))
+        console.log(JSON.stringify({ speedup: null, boundRatio: Number((fast.seconds / bound).toFixed(3)), identical: null, ...storeKeys, ...scoped, ...serve, ...replica, ...overview }))
         return
       }
       const sequential = await runMode('sequential: concurrency 1, batching off (old Stats2 pattern)', sim, work, 1, false)
@@ -382,7 +410,8 @@ async function main(): Promise<void> {
         ...storeKeys,
         ...scoped,
         ...serve,
-        ...replica
+        ...replica,
+        ...overview
       }))
     } finally {
       await sim.stop()

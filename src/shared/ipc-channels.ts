@@ -8,7 +8,8 @@ export const CHANNEL_NAMES = [
   'getStatus', 'getSettings', 'setSettings', 'testConnection', 'exportSearch', 'exportWorkflow', 'openExternal',
   'startDemo', 'stopDemo',
   'getWatchlist', 'watchlistAdd', 'watchlistRemove', 'setWatchlistOptions', 'updateWatchlist',
-  'pullReplica', 'stopReplica', 'getReplicaState'
+  'pullReplica', 'stopReplica', 'getReplicaState',
+  'getOverview', 'getOverviewList', 'markOverviewLook'
 ] as const
 export type ChannelName = (typeof CHANNEL_NAMES)[number]
 

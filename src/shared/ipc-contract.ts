@@ -13,6 +13,9 @@ import type { UpdatePhase, UpdateProgress, UpdateReport, WorkflowFailure } from 
 import type { AggregateSeries } from './rules/series'
 import { stallHoursSchema, watchItemSchema, type WatchEvent, type WatchlistView } from './watchlist'
 import { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName } from './ipc-channels'
+import { overviewSelectionSchema } from './overview/selection'
+import { overviewDrillSchema } from './overview/drill'
+import { overviewLookSchema, type LookAnswer, type OverviewListResult, type OverviewView } from './overview/types'
 
 export { CHANNEL_NAMES, EVENT_NAMES, ipcChannel, type ChannelName, type EventName }
 
@@ -284,7 +287,24 @@ export const CHANNELS = {
   /** Pulls from the shared Stats2 (Settings → Source); follow `replicaState` events. */
   pullReplica: { request: empty, response: response<ReplicaState>() },
   stopReplica: { request: empty, response: response<ReplicaState>() },
-  getReplicaState: { request: empty, response: response<ReplicaState>() }
+  getReplicaState: { request: empty, response: response<ReplicaState>() },
+  /** The operator overview of a selection (src/shared/overview); `since`: the previous look, for what changed since. */
+  getOverview: {
+    request: z.object({ selection: overviewSelectionSchema, since: overviewLookSchema.optional() }).strict(),
+    response: response<OverviewView>()
+  },
+  /** One page of the workflows behind an overview cell (a status, campaign, block, pair or reason), as result rows. */
+  getOverviewList: {
+    request: z.object({
+      selection: overviewSelectionSchema,
+      drill: overviewDrillSchema,
+      page: z.number().int().min(0).max(100_000).optional(),
+      pageSize: z.number().int().min(1).max(500).optional()
+    }).strict(),
+    response: response<OverviewListResult>()
+  },
+  /** Records this look (now, and the failed workflows now) and answers the previous one; the read-only service answers `browser`. */
+  markOverviewLook: { request: empty, response: response<LookAnswer>() }
 } as const
 
 // Both lists must name the same channels: a missing or extra key fails to compile here.

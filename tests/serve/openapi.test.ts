@@ -196,6 +196,18 @@ describe('every route\'s real answers conform', () => {
     conforms('/api/update', 'get', await running)
   })
 
+  it('api/overview: a selection, none, a search, the scope; refused parameters; a store away', async () => {
+    const all = await call(at('main', '/api/overview'))
+    conforms('/api/overview', 'get', all)
+    expect((JSON.parse(all.text) as { total: number }).total).toBeGreaterThan(10)
+    conforms('/api/overview', 'get', await call(at('main', '/api/overview?campaign=RunIISummer20UL18wmLHEGEN&stall_hours=48')))
+    conforms('/api/overview', 'get', await call(at('main', '/api/overview?search=HG1812')))
+    conforms('/api/overview', 'get', await call(at('main', '/api/overview?scope')))
+    conforms('/api/overview', 'get', await call(at('main', '/api/overview?colour=red')))
+    conforms('/api/overview', 'get', await call(at('main', '/api/overview?stall_hours=0')))
+    conforms('/api/overview', 'get', await call(at('away', '/api/overview')))
+  })
+
   it('healthz, metrics, openapi.json and the dashboard', async () => {
     conforms('/healthz', 'get', await call(at('main', '/healthz')))
     conforms('/healthz', 'get', await call(at('away', '/healthz')))
@@ -211,7 +223,8 @@ describe('every route\'s real answers conform', () => {
   it('every route that reads the store: 429 with Retry-After when its client has a request in flight already', async () => {
     const routes: Array<[string, string]> = [
       ['/', '/'], ['/{page}', '/1'], ['/search', `/search?q=${NAME}`], ['/get_json/{name}', `/get_json/${NAME}`],
-      ['/api/get_json/{name}', `/api/get_json/${NAME}`], ['/api/fetch', `/api/fetch?workflow_name=${NAME}`], ['/md', `/md?workflow_name=${NAME}`]
+      ['/api/get_json/{name}', `/api/get_json/${NAME}`], ['/api/fetch', `/api/fetch?workflow_name=${NAME}`], ['/md', `/md?workflow_name=${NAME}`],
+      ['/api/overview', `/api/overview?workflow_name=${NAME}`]
     ]
     for (const [path, concrete] of routes) {
       const first = call(at('limited', concrete))

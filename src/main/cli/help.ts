@@ -131,6 +131,28 @@ Options:
   --port P          port (default: a free one)
   --demo            start the demo: a built-in simulator with generated workflows
 `,
+  overview: `Usage: stats2 overview [--campaign C | --prepid P | --processing-string S | --type T |
+                       --search TEXT | --scope] [--stall-hours H] [--json]
+
+The operator overview of every stored workflow, or of one selection: per ReqMgr2 status the
+workflows and the events of their final output datasets (done, expected, ETA), by campaign and by
+McM priority block; the time between consecutive statuses (median, 90th percentile, maximum);
+what needs attention (stalled, past its ETA, an output dataset INVALID or DELETED, a failed
+update) and the ACDC families. See docs/overview.md.
+
+Options (one selection at most; none: every stored workflow):
+  --campaign C            workflows of campaign C
+  --prepid P              workflows with PrepID P
+  --processing-string S   workflows with processing string S
+  --type T                workflows of request type T (ReReco, TaskChain, …)
+  --search TEXT           what the search box finds for TEXT
+  --scope                 the workflows the sync scope follows
+  --stall-hours H         running with no new events for H hours counts as stalled (24)
+  --json                  print the JSON object GET <base>/api/overview answers
+
+Exits 0 (also when nothing matches: it says so), 1 when the store cannot be read, 2 on a usage
+error (an unknown option, two selections, an empty value).
+`,
   help: `Usage: stats2 help [COMMAND]
 
 Prints the list of commands, or the help of one command (the same as stats2 COMMAND --help).

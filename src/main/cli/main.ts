@@ -17,6 +17,7 @@ import { runEnvCommand } from './env-command'
 import { runReplicateCommand } from './replicate-command'
 import { asksForHelp, commandHelp } from './help'
 import { defaultIo, OutputClosedError, UsageError, type CliIo } from './io'
+import { runOverviewCommand } from './overview-command'
 
 export { UsageError, type CliIo } from './io'
 
@@ -52,6 +53,13 @@ Commands:
                       Check each database of the embedded store (STATS2_DATA_DIR): ok with its
                       document count, or damaged and why (exit 1). repair copies each damaged
                       folder aside, then runs LevelDB's repair.
+  overview [--campaign C | --prepid P | --processing-string S | --type T | --search TEXT | --scope]
+         [--stall-hours H] [--json]
+                      The operator overview of every stored workflow or of one selection:
+                      workflows and events per status, campaign and McM priority block, time
+                      in each status, what needs attention (stalled, past their ETA, an output
+                      INVALID, a failed update) and ACDC families; --json prints the object
+                      GET <base>/api/overview answers.
   env [--json]        List the configuration: every environment variable, its value here (secrets
                       only as set/unset), its default and meaning.
   serve [--host H] [--port P] [--base-path /stats]
@@ -103,6 +111,8 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
         return await runServeCommand(args, config, io)
       case 'replicate':
         return await runReplicateCommand(args, config, io)
+      case 'overview':
+        return await runOverviewCommand(args, config, io)
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }

@@ -8,6 +8,7 @@
 import type { ErrorCode } from '../../shared/result'
 import { BusyError, ForbiddenError, NotFoundError } from './errors'
 import { SearchError } from '../search/search'
+import { OverviewError } from '../overview/service'
 import { ConfigError } from '../config/env'
 import { SettingsError } from '../desktop/desktop-settings'
 import { WatchlistError } from '../watchlist/watchlist-file'
@@ -57,6 +58,7 @@ export const ERROR_TABLE: ReadonlyArray<readonly [ErrorClass, ErrorMapping]> = [
   [UnknownWorkflowError, { code: 'not-found', status: 404 }],
   [MalformedSettingsError, { code: 'store', status: 500 }],
   [SearchError, { code: 'invalid-argument', status: 400 }],
+  [OverviewError, { code: 'invalid-argument', status: 400 }],
   [ConfigError, { code: 'invalid-argument', status: 400 }],
   [SettingsError, { code: 'invalid-argument', status: 400 }],
   [WatchlistError, { code: 'invalid-argument', status: 400 }],

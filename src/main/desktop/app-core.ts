@@ -26,6 +26,12 @@ import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { UpdateReport, UpdateScope } from '../../shared/update-types'
 import type { AggregateSeries } from '../../shared/rules/series'
 import { ReadModel } from '../read-model/read-model'
+import { OverviewService } from '../overview/service'
+import { OverviewLookFile } from '../overview/look-file'
+import { LOOK_FAILED_CHARS, boundedNames } from '../../shared/overview/compute'
+import type { OverviewSelection } from '../../shared/overview/selection'
+import type { OverviewDrill } from '../../shared/overview/drill'
+import type { LookAnswer, OverviewListResult, OverviewLook, OverviewView } from '../../shared/overview/types'
 import { DesktopSettingsFile, SettingsError, credentialsConfigured, effectiveConfig, settingsView, validatePatch } from './desktop-settings'
 import type { SecretStore } from './secrets'
 import { startDemo, type DemoSession } from './demo'
@@ -79,10 +85,14 @@ export class AppCore extends EventEmitter<Events> {
   private readonly readModels = new WeakMap<CouchStore, ReadModel>()
   /** The worker thread the updates run in (issue 14: their CPU work stays off this event loop). */
   private readonly updates = new UpdateWorker()
+  /** The operator overview of each store (src/main/overview), and where this operator's last look is kept. */
+  private readonly overviews = new WeakMap<CouchStore, OverviewService>()
+  private readonly lookFile: OverviewLookFile
 
   private constructor(private readonly options: AppCoreOptions, private readonly settings: DesktopSettingsFile) {
     super()
     this.env = options.env ?? process.env
+    this.lookFile = OverviewLookFile.in(options.userDataDir)
     this.job = new UpdateJob(this.runner)
     this.job.on('state', (state) => {
       this.emit('updaterState', state)
@@ -225,6 +235,35 @@ export class AppCore extends EventEmitter<Events> {
 
   async searchHistory(text: string, field?: SearchField): Promise<AggregateSeries> {
     return (await this.reader()).searchHistory(text, field)
+  }
+
+  // ---- the operator overview (src/main/overview) ----------------------------------------------
+
+  private overviewOf(store: CouchStore): OverviewService {
+    let service = this.overviews.get(store)
+    if (!service) {
+      service = new OverviewService(store, { stallHours: () => this.watch.stallHours, watchlistNames: () => this.watch.pinnedNames() })
+      this.overviews.set(store, service)
+    }
+    return service
+  }
+
+  async overview(selection: OverviewSelection, since?: OverviewLook): Promise<OverviewView> {
+    return this.overviewOf(await this.activeStore()).overview(selection, since ? { look: since } : {})
+  }
+
+  /** One page of the workflows behind an overview cell, as the read model's result rows. */
+  async overviewList(selection: OverviewSelection, drill: OverviewDrill, page = 0, pageSize = 100): Promise<OverviewListResult> {
+    const store = await this.activeStore()
+    const found = await this.overviewOf(store).list(selection, drill, page, pageSize)
+    return { total: found.total, page, pageSize, rows: await (await this.reader()).rowsOf(found.names) }
+  }
+
+  /** Records this look (now, the failed workflows now) in the settings folder and answers the previous one. */
+  async markOverviewLook(): Promise<LookAnswer> {
+    const failed = await this.overviewOf(await this.activeStore()).failedNames()
+    const previous = await this.lookFile.swap({ time: Math.floor(Date.now() / 1000), failed: boundedNames(failed, LOOK_FAILED_CHARS) })
+    return previous ? { where: 'app', previous } : { where: 'app' }
   }
 
   async exportSearch(text: string, field: SearchField | undefined, format: ExportFormat): Promise<ExportFile> {

@@ -64,7 +64,10 @@ export function createHandlers(core: AppCore, options: HandlerOptions): Handlers
     updateWatchlist: ({ triggerProd, triggerDev }) => core.updateWatchlist({ triggerProd, triggerDev }),
     pullReplica: () => core.startReplication(),
     stopReplica: async () => core.stopReplication(),
-    getReplicaState: async () => core.replica.state()
+    getReplicaState: async () => core.replica.state(),
+    getOverview: ({ selection, since }) => core.overview(selection, since),
+    getOverviewList: ({ selection, drill, page, pageSize }) => core.overviewList(selection, drill, page, pageSize),
+    markOverviewLook: () => core.markOverviewLook()
   }
 }
 

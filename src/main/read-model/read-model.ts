@@ -71,6 +71,12 @@ export class ReadModel {
     return { ...found, rows: names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : [])) }
   }
 
+  /** The result rows of these workflows, in their order (missing ones left out): the overview's cell lists. */
+  async rowsOf(names: readonly string[]): Promise<WorkflowRow[]> {
+    const digests = await this.rows.digests(names)
+    return names.flatMap((name) => (digests.has(name) ? [digests.get(name)!.row] : []))
+  }
+
   async getWorkflow(name: string): Promise<WorkflowDoc> {
     const doc = await this.store.getWorkflow(name)
     if (!doc) throw new NotFoundError(`No workflow named ${name} in the store`)

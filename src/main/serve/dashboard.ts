@@ -15,6 +15,7 @@ import { sendStaticFile } from '../http/static-files'
 import { StaticFileError } from '../http/errors'
 import { BadRequestError, HttpError, MethodNotAllowedError } from './errors'
 import { DEFAULT_STALL_HOURS } from '../../shared/watchlist'
+import { OverviewService } from '../overview/service'
 
 const MAX_BODY = 64 * 1024
 
@@ -46,8 +47,11 @@ export function limited<A, R>(limit: number, run: (arg: A) => Promise<R>): (arg:
   }
 }
 
-/** The contract's reading channels from the read model; every channel that would write or act is refused. */
-export function readOnlyHandlers(model: ReadModel): Handlers {
+/**
+ * The contract's reading channels from the read model (and the overview's from its engine); every
+ * channel that would write or act is refused.
+ */
+export function readOnlyHandlers(model: ReadModel, overview = new OverviewService(model.store)): Handlers {
   const refuse = async (): Promise<never> => {
     throw new ForbiddenError(READ_ONLY_MESSAGE)
   }
@@ -97,7 +101,14 @@ export function readOnlyHandlers(model: ReadModel): Handlers {
     watchlistAdd: refuse,
     watchlistRemove: refuse,
     setWatchlistOptions: refuse,
-    updateWatchlist: refuse
+    updateWatchlist: refuse,
+    // The overview reads only; "since my last look" is kept by each operator's browser here.
+    getOverview: limited(HEAVY_AT_ONCE, ({ selection, since }) => overview.overview(selection, since ? { look: since } : {})),
+    getOverviewList: limited(HEAVY_AT_ONCE, async ({ selection, drill, page = 0, pageSize = 100 }) => {
+      const found = await overview.list(selection, drill, page, pageSize)
+      return { total: found.total, page, pageSize, rows: await model.rowsOf(found.names) }
+    }),
+    markOverviewLook: async () => ({ where: 'browser' })
   }
 }
 

@@ -31,6 +31,8 @@ import type { UpdateQueue } from './updates'
 import type { ServeMetrics } from '../metrics/serve-metrics'
 import { routeLabel } from '../metrics/routes'
 import { opsAnswer } from './ops-routes'
+import { OverviewService } from '../overview/service'
+import { answerOverview } from './overview-route'
 
 const log = createLogger('serve')
 
@@ -159,7 +161,9 @@ export function createServeHandler(deps: ServeDeps): {
   const now = deps.now ?? (() => Date.now() / 1000)
   const base = config.basePath === '/' ? '' : config.basePath
   const model = new ReadModel(store, { exportMaxChars: SERVE_EXPORT_MAX_CHARS })
-  const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(model) })
+  // One overview engine per instance: `api/overview` and the dashboard read the same facts.
+  const overview = new OverviewService(store, deps.now ? { now: () => Math.floor(deps.now!()) } : {})
+  const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(model, overview) })
   const proxies = new Set(config.trustedProxies.map(plainAddress))
   const reads = new ConcurrencyGate('requests', { total: config.concurrency, perClient: config.clientConcurrency })
   const heavy = new ConcurrencyGate('api/fetch and md answers', { total: config.heavyConcurrency, perClient: config.clientHeavy })
@@ -346,11 +350,12 @@ export function createServeHandler(deps: ServeDeps): {
     if (rest === '/static/stats2.css') return send(res, 200, FRONT_PAGE_CSS, 'text/css; charset=utf-8', { 'cache-control': 'max-age=3600' })
     const pageMatch = /^\/(-?\d+)$/.exec(rest)
     const jsonMatch = /^\/(?:api\/)?get_json\/(.*)$/.exec(rest)
-    const known = rest === '/' || rest === '' || pageMatch || rest === '/search' || jsonMatch || rest === '/api/fetch' || rest === '/md'
+    const known = rest === '/' || rest === '' || pageMatch || rest === '/search' || jsonMatch || rest === '/api/fetch' || rest === '/md' || rest === '/api/overview'
     if (!known) throw new NotFoundError('Not found')
     // Everything below reads the store: a slot per client and per instance, held until the answer is out.
     enter(reads, req, res)
-    if (rest === '/api/fetch' || rest === '/md') enter(heavy, req, res)
+    if (rest === '/api/fetch' || rest === '/md' || rest === '/api/overview') enter(heavy, req, res)
+    if (rest === '/api/overview') return answerOverview(res, url.searchParams, overview, (out, status, body) => json(out, status, body))
     if (rest === '/' || rest === '') return frontPage(res, url, 0, head, signal)
     if (pageMatch) return frontPage(res, url, parsePage(pageMatch[1]!), head, signal)
     if (rest === '/search') return search(res, url, signal)

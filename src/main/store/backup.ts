@@ -25,6 +25,7 @@ import { canonicalJson } from '../util/canonical-json'
 import type { CouchStore } from './couch-store'
 import { isDesignId, workflowIdProblem } from './doc-ids'
 import { searchDesignDoc, validateWriteDesignDoc } from './design-docs'
+import { overviewDesignDoc } from '../overview/facts-view'
 import { settingsIssues } from '../../shared/settings-schema'
 
 const log = createLogger('store')
@@ -92,7 +93,8 @@ export class ForeignDesignDocsError extends Error {
 
 /** Stats2's own design documents, per database, as canonical JSON: only these load without being asked for. */
 const OWN_DESIGN_DOCS: Record<BackupDatabase, Map<string, string>> = {
-  requests: new Map([searchDesignDoc(), validateWriteDesignDoc()].map((doc) => [doc._id, canonicalJson(doc)])),
+  // The overview's facts view (src/main/overview/facts-view.ts) too: a store it was used on backs it up.
+  requests: new Map([searchDesignDoc(), validateWriteDesignDoc(), overviewDesignDoc()].map((doc) => [doc._id, canonicalJson(doc)])),
   settings: new Map([validateWriteDesignDoc()].map((doc) => [doc._id, canonicalJson(doc)]))
 }
 

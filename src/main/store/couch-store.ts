@@ -677,6 +677,29 @@ export class CouchStore {
     return { rows: answer.rows, total: answer.total_rows }
   }
 
+  /**
+   * A view of another design document of `requests` (the overview's facts), with the view timeout:
+   * GET with `qs` (nano JSON-encodes key, startkey and endkey), or POST with `keys`.
+   */
+  async queryDesignView<V>(designId: string, view: string, options: { qs?: Record<string, unknown>; keys?: readonly string[] } = {}): Promise<{ rows: Array<{ id: string; key: unknown; value: V }>; total: number }> {
+    const path = `${designDocPath(designId)}/_view/${encodeURIComponent(view)}`
+    const answer = await this.request<{ rows: Array<{ id: string; key: unknown; value: V }>; total_rows: number }>(`query view ${view} of ${designId}`, {
+      db: REQUESTS_DB, path, method: options.keys ? 'post' : 'get', qs: options.qs ?? {}, ...(options.keys ? { body: { keys: options.keys } } : {})
+    }, { expect: 'rows', timeoutMs: this.limits.viewTimeoutMs })
+    return { rows: answer.rows, total: answer.total_rows }
+  }
+
+  /**
+   * A design document of `requests` other than the search views' (those are ensureSchema's): created,
+   * or completed with the views it lacks when the store is writable — an existing view is never
+   * rewritten (putDesignDoc) — and then answered as stored; undefined when it is not there.
+   */
+  async ensureDesignDocument(wanted: { _id: string } & Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    if (wanted._id === DESIGN_DOC_ID) throw new StoreError(`${DESIGN_DOC_ID} holds the search views: ensureSchema keeps it`)
+    if (!this.readOnlyState) await this.putDesignDoc(REQUESTS_DB, wanted)
+    return this.getDoc<Record<string, unknown>>(REQUESTS_DB, wanted._id)
+  }
+
   /** Names of the stored workflows whose `view` emits exactly `key`. */
   async namesByViewKey(view: ViewName, key: string): Promise<string[]> {
     const names = new Set<string>()

@@ -27,6 +27,8 @@ import { useUpdater } from './hooks/useUpdater'
 import { attributeQuery } from './lib/hash-query'
 import { MAX_SELECTED, isRunning, progressByName } from './lib/updater-view'
 import './styles/tabs.css'
+import { OverviewView } from './overview/OverviewView'
+import { LookContext, useLookAtStart, useSinceBadge } from './overview/useOverview'
 
 export function App(): ReactNode {
   const notify = useNotify()
@@ -42,7 +44,10 @@ export function App(): ReactNode {
   const mainRef = useRef<HTMLElement>(null)
   // What had the focus when a workflow was opened: it gets it back when the panel closes.
   const opener = useRef<{ element: Element | null; name: string } | undefined>(undefined)
-  const { view, showWatchlist } = useView()
+  const { view, showWatchlist, showOverview } = useView()
+  // This operator's last look (recorded once per page) and the changes since, for the tab's badge.
+  const look = useLookAtStart()
+  const sinceCount = useSinceBadge(look, String(refreshKey))
   const lastSearch = useRef(query)
   if (view === 'search') lastSearch.current = query
 
@@ -128,8 +133,15 @@ export function App(): ReactNode {
     }
   })
 
+  // What a list of workflows needs, in the search results and in an overview cell's list alike.
+  const listing = {
+    now, selected, onSelect, openName, onOpen: openWorkflow, progress,
+    updateRunning: running, updateBlockedReason: readOnlyReason, onUpdateSelected: () => updateSelected([...selected])
+  }
+
   return (
     <SearchNavigationContext.Provider value={searchFor}>
+      <LookContext.Provider value={look}>
       <WatchlistContext.Provider value={watchlist}>
       <ReadOnlyServiceContext.Provider value={service}>
       <div className={`app${openName ? ' has-detail' : ''}`}>
@@ -169,18 +181,25 @@ export function App(): ReactNode {
           </section>
         ) : null}
         <div className="search-row">
-          {service ? null : (
-            <nav className="view-tabs" aria-label="Views">
-              <button type="button" className={`tab${view === 'search' ? ' is-active' : ''}`} aria-current={view === 'search' ? 'page' : undefined} data-testid="view-search" onClick={() => navigate(lastSearch.current)}>Search</button>
+          <nav className="view-tabs" aria-label="Views">
+            <button type="button" className={`tab${view === 'search' ? ' is-active' : ''}`} aria-current={view === 'search' ? 'page' : undefined} data-testid="view-search" onClick={() => navigate(lastSearch.current)}>Search</button>
+            {service ? null : (
               <button type="button" className={`tab${view === 'watchlist' ? ' is-active' : ''}`} aria-current={view === 'watchlist' ? 'page' : undefined} data-testid="view-watchlist" onClick={showWatchlist}>
                 ★ Watchlist{watchlist.view && watchlist.view.items.length > 0 ? ` (${watchlist.view.items.length})` : ''}
               </button>
-            </nav>
-          )}
+            )}
+            <button type="button" className={`tab${view === 'overview' ? ' is-active' : ''}`} aria-current={view === 'overview' ? 'page' : undefined} data-testid="view-overview" onClick={showOverview}>
+              Overview{sinceCount ? <span className="count-badge" data-testid="since-badge" aria-label={`, ${sinceCount} changes since your last look`}>{sinceCount > 999 ? '999+' : sinceCount}</span> : null}
+            </button>
+          </nav>
           <SearchBar query={query} onSearch={(text, field) => navigate({ text, field, page: 0, pageSize: query.pageSize })} inputRef={searchRef} loading={search.loading} />
         </div>
         <main className="app-main" id="main-content" ref={mainRef} tabIndex={-1}>
-          {view === 'watchlist' && !service ? (
+          {view === 'overview' ? (
+            <ErrorBoundary what="the overview" resetKey={refreshKey} className="results-pane">
+              <OverviewView {...listing} refreshKey={refreshKey} />
+            </ErrorBoundary>
+          ) : view === 'watchlist' && !service ? (
             <ErrorBoundary what="the watchlist" resetKey={refreshKey} className="results-pane">
               <WatchlistView now={now} updateRunning={running} onUpdateWatchlist={() => void updater.updateWatchlist()} onOpen={openWorkflow} />
             </ErrorBoundary>
@@ -195,16 +214,8 @@ export function App(): ReactNode {
                 query={query}
                 search={search}
                 refreshKey={refreshKey}
-                now={now}
-                selected={selected}
-                onSelect={onSelect}
+                {...listing}
                 onClearSelection={() => setSelected(new Set())}
-                openName={openName}
-                onOpen={openWorkflow}
-                progress={progress}
-                updateRunning={running}
-                updateBlockedReason={readOnlyReason}
-                onUpdateSelected={() => updateSelected([...selected])}
                 onNavigate={navigate}
               />
             </ErrorBoundary>
@@ -231,6 +242,7 @@ export function App(): ReactNode {
       ) : null}
       </ReadOnlyServiceContext.Provider>
       </WatchlistContext.Provider>
+      </LookContext.Provider>
     </SearchNavigationContext.Provider>
   )
 }

@@ -27,13 +27,12 @@ export interface WorkflowSeries {
 export const ETA_WINDOW_SECONDS = 2 * 86_400
 
 /**
- * When a rising series reaches `expected`, by a least-squares line over its points in the last
- * `windowSeconds` (at least two). Undefined when done, flat or falling.
+ * Slope (units per second) of a least-squares line over the points of the last `windowSeconds`
+ * before the newest point (at least two); undefined when there are too few or all at one time.
  */
-export function etaFromTrend(points: readonly SeriesPoint[], expected: number | undefined, windowSeconds = ETA_WINDOW_SECONDS): number | undefined {
-  if (expected === undefined || points.length < 2) return undefined
+export function trendSlope(points: readonly SeriesPoint[], windowSeconds = ETA_WINDOW_SECONDS): number | undefined {
+  if (points.length < 2) return undefined
   const last = points[points.length - 1]!
-  if (last.v >= expected) return undefined
   const recent = points.filter((p) => p.t >= last.t - windowSeconds)
   if (recent.length < 2) return undefined
   const n = recent.length
@@ -46,8 +45,19 @@ export function etaFromTrend(points: readonly SeriesPoint[], expected: number | 
     den += (p.t - meanT) ** 2
   }
   if (den === 0) return undefined
-  const slope = num / den
-  if (!(slope > 0)) return undefined
+  return num / den
+}
+
+/**
+ * When a rising series reaches `expected`, by a least-squares line over its points in the last
+ * `windowSeconds` (at least two). Undefined when done, flat or falling.
+ */
+export function etaFromTrend(points: readonly SeriesPoint[], expected: number | undefined, windowSeconds = ETA_WINDOW_SECONDS): number | undefined {
+  if (expected === undefined || points.length < 2) return undefined
+  const last = points[points.length - 1]!
+  if (last.v >= expected) return undefined
+  const slope = trendSlope(points, windowSeconds)
+  if (slope === undefined || !(slope > 0)) return undefined
   return Math.round(last.t + (expected - last.v) / slope)
 }
 

@@ -4,7 +4,10 @@
  * every route of a real service and validate status, content type and body against this document
  * (tests/serve/openapi.test.ts), so it cannot drift from what the service answers.
  */
+import { z } from 'zod'
 import { MAX_PAGE, MAX_PARAM_LENGTH, SELECTORS } from '../query'
+import { overviewJsonSchema } from '../../../shared/overview/types'
+import { MAX_STALL_HOURS, MIN_STALL_HOURS } from '../../../shared/watchlist'
 
 type Json = Record<string, unknown>
 
@@ -97,6 +100,12 @@ const WORKFLOW_DOC: Json = {
     TotalEvents: { type: 'number', description: 'Expected events; -1 when unknown' },
     TotalInputLumis: { type: ['number', 'null'], description: 'Expected lumisections; -1 when unknown, null when ReqMgr2 had none yet' }
   }
+}
+
+/** The overview's JSON Schema, from the very zod schema the CLI's and the service's answers are checked with. */
+function overviewJson(): Json {
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(overviewJsonSchema, { target: 'draft-2020-12' }) as Json
+  return { ...schema, description: 'The operator overview of a selection (src/shared/overview/types.ts)' }
 }
 
 export interface OpenApiOptions {
@@ -192,6 +201,27 @@ export function openApiDocument(options: OpenApiOptions): Json {
           }
         }
       },
+      '/api/overview': {
+        get: {
+          operationId: 'overview',
+          summary: 'The operator overview of a selection',
+          description:
+            'Status board (workflows, events done and expected, ETA per status, campaign and McM priority block), time between consecutive statuses, ' +
+            'what needs attention and ACDC families; the object `stats2 overview --json` prints (docs/overview.md). The selection: one selector (as for api/fetch), ' +
+            'or `search` (the search box\'s reading), or `scope` (the sync scope); none: every workflow. Any other parameter, an empty or a repeated one answers 400.',
+          parameters: [
+            ...selectorParameters(),
+            { name: 'search', in: 'query', required: false, description: 'Text as the search box reads it', schema: { type: 'string', maxLength: MAX_PARAM_LENGTH } },
+            { name: 'scope', in: 'query', required: false, description: 'The sync scope (no value)', allowEmptyValue: true, schema: { type: 'string', maxLength: 0 } },
+            { name: 'stall_hours', in: 'query', required: false, description: 'Hours without new events after which a running workflow needs attention', schema: { type: 'integer', minimum: MIN_STALL_HOURS, maximum: MAX_STALL_HOURS } }
+          ],
+          responses: {
+            '200': json(ref('Overview'), 'The overview'),
+            ...jsonErrors(),
+            '400': json(ref('Error'), 'An unknown, empty or repeated parameter, a stall_hours out of range, or a parameter no Stats2 value can be')
+          }
+        }
+      },
       '/md': {
         get: {
           operationId: 'markdown',
@@ -271,6 +301,7 @@ export function openApiDocument(options: OpenApiOptions): Json {
     components: {
       schemas: {
         WorkflowDoc: WORKFLOW_DOC,
+        Overview: overviewJson(),
         Empty: { type: 'object', maxProperties: 0 },
         Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } }, additionalProperties: false },
         UpdateDone: { type: 'object', required: ['msg'], properties: { msg: { type: 'string', pattern: '^Workflow .+ has been updated successfully$' } }, additionalProperties: false },

@@ -1,13 +1,15 @@
 import { useCallback, useEffect, useState } from 'react'
 
-export type AppView = 'search' | 'watchlist'
+import { OVERVIEW_HASH, isOverviewHash } from '../overview/address'
 
-/** The hash of the Watchlist tab; any other hash is a search (see hash-query). */
+export type AppView = 'search' | 'watchlist' | 'overview'
+
+/** The hash of the Watchlist tab; `#overview…` is the Overview's (overview/address.ts); any other hash is a search (see hash-query). */
 export const WATCHLIST_HASH = '#watchlist'
 
 /** Which main view the URL hash shows: Back/Forward and reload keep it. */
-export function useView(): { view: AppView; showWatchlist: () => void } {
-  const read = (): AppView => (location.hash === WATCHLIST_HASH ? 'watchlist' : 'search')
+export function useView(): { view: AppView; showWatchlist: () => void; showOverview: () => void } {
+  const read = (): AppView => (location.hash === WATCHLIST_HASH ? 'watchlist' : isOverviewHash(location.hash) ? 'overview' : 'search')
   const [view, setView] = useState<AppView>(read)
   useEffect(() => {
     const onHashChange = (): void => setView(read())
@@ -17,5 +19,8 @@ export function useView(): { view: AppView; showWatchlist: () => void } {
   const showWatchlist = useCallback(() => {
     location.hash = WATCHLIST_HASH
   }, [])
-  return { view, showWatchlist }
+  const showOverview = useCallback(() => {
+    location.hash = OVERVIEW_HASH
+  }, [])
+  return { view, showWatchlist, showOverview }
 }

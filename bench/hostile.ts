@@ -19,6 +19,7 @@ import { request as httpRequest, type ClientRequest } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Agent, fetch as undiciFetch } from 'undici'
 import { CouchStore } from '../src/main/store/couch-store'
 import type { WorkflowDoc } from '../src/shared/stats2-doc'
 import { syntheticDoc } from './store'
@@ -26,6 +27,12 @@ import { syntheticDoc } from './store'
 const REPO_ROOT = resolve(__dirname, '..')
 /** 32 word characters: `^(\w+)+=` tries 2^32 ways to split them before it fails. */
 const HOSTILE_NAME = 'x'.repeat(32)
+/**
+ * The hostile mix comes from this address, healthz from 127.0.0.1 (the load balancer): serve's
+ * per-client limits (STATS2_SERVE_CLIENT_CONNECTIONS, …) close a client's connections past its share,
+ * so a checker sharing the attacker's address would be refused with it, by design.
+ */
+const HOSTILE_ADDRESS = '127.0.0.2'
 const HEALTH_EVERY_MS = 100
 const HEALTH_GIVE_UP_MS = 10_000
 
@@ -133,13 +140,45 @@ async function startServe(work: string, dataDir: string): Promise<Serve> {
 }
 
 /** Status of one GET (or 'none'), draining the body; undefined answers count as 'none'. */
-async function status(url: string, timeoutMs: number, signal?: AbortSignal): Promise<string> {
+async function status(url: string, timeoutMs: number, signal?: AbortSignal, dispatcher?: Agent): Promise<string> {
   try {
-    const response = await fetch(url, { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) })
-    await response.arrayBuffer()
+    const deadline = signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)
+    const response = dispatcher ? await undiciFetch(url, { signal: deadline, dispatcher }) : await fetch(url, { signal: deadline })
+    // Taken in and dropped as it comes (a whole 150 MB answer held would cost this process, not serve).
+    for await (const chunk of response.body ?? []) void chunk
     return String(response.status)
   } catch {
     return 'none'
+  }
+}
+
+/** The load balancer's checks, in a child Node: `stop()` ends them and answers what they saw. */
+const PROBER_SOURCE = `
+const [url, everyMs, giveUpMs] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3])]
+const latencies = [], statuses = {}, checks = []
+const timer = setInterval(() => {
+  const started = performance.now()
+  checks.push(fetch(url, { signal: AbortSignal.timeout(giveUpMs) }).then(async (r) => { await r.arrayBuffer(); return String(r.status) }, () => 'none').then((code) => {
+    latencies.push(code === 'none' ? giveUpMs : performance.now() - started)
+    statuses[code] = (statuses[code] ?? 0) + 1
+  }))
+}, everyMs)
+process.on('message', async () => {
+  clearInterval(timer)
+  await Promise.all(checks)
+  process.send({ latencies, statuses }, () => process.exit(0))
+})
+`
+
+function startHealthProber(url: string): { stop(): Promise<{ latencies: number[]; statuses: Record<string, number> }> } {
+  const child = spawn(process.execPath, ['-e', PROBER_SOURCE, url, String(HEALTH_EVERY_MS), String(HEALTH_GIVE_UP_MS)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return {
+    stop: () =>
+      new Promise((resolveStop, reject) => {
+        child.once('message', (answer) => resolveStop(answer as { latencies: number[]; statuses: Record<string, number> }))
+        child.once('exit', (code) => reject(new Error(`the health prober exited (${code}) before answering`)))
+        child.send('stop')
+      })
   }
 }
 
@@ -168,35 +207,28 @@ export async function benchHostile(options: HostileOptions): Promise<HostileFigu
     })()
   }, 200)
 
-  // healthz every 100 ms, each on its own (a slow one does not delay the next).
-  const latencies: number[] = []
-  const healthStatuses: Record<string, number> = {}
-  const checks: Array<Promise<void>> = []
-  const health = setInterval(() => {
-    const started = performance.now()
-    checks.push(
-      status(`${base}/healthz`, HEALTH_GIVE_UP_MS).then((code) => {
-        latencies.push(code === 'none' ? HEALTH_GIVE_UP_MS : performance.now() - started)
-        healthStatuses[code] = (healthStatuses[code] ?? 0) + 1
-      })
-    )
-  }, HEALTH_EVERY_MS)
+  // healthz every 100 ms from a process of its own (the load balancer): the mix's clients below
+  // share this process's event loop, and their work (a 150 MB answer taken in) must not count as
+  // serve's latency. Each check on its own: a slow one does not delay the next.
+  const prober = startHealthProber(`${base}/healthz`)
 
   const stop = new AbortController()
+  const attacker = new Agent({ localAddress: HOSTILE_ADDRESS, connections: options.fetches + 4 })
   const hostile: Array<Promise<unknown>> = []
   await sleep(2000) // healthz alone first
 
   // Reproduction 1 now, reproduction 2 at half time.
   hostile.push(
-    fetch(`${serve.store}/requests/_find`, {
+    undiciFetch(`${serve.store}/requests/_find`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ selector: { RequestName: { $regex: '^(\\w+)+=' } }, limit: 1 }),
-      signal: stop.signal
+      signal: stop.signal,
+      dispatcher: attacker
     }).then((r) => r.arrayBuffer(), () => undefined)
   )
   const loopView = sleep((options.seconds * 1000) / 2).then(() =>
-    stop.signal.aborted ? undefined : fetch(`${serve.store}/requests/_design/loop/_view/all`, { signal: stop.signal }).then((r) => r.arrayBuffer(), () => undefined)
+    stop.signal.aborted ? undefined : undiciFetch(`${serve.store}/requests/_design/loop/_view/all`, { signal: stop.signal, dispatcher: attacker }).then((r) => r.arrayBuffer(), () => undefined)
   )
   hostile.push(loopView)
 
@@ -206,7 +238,7 @@ export async function benchHostile(options: HostileOptions): Promise<HostileFigu
     hostile.push(
       (async () => {
         while (!stop.signal.aborted) {
-          const code = await status(`${base}/api/fetch`, 120_000, stop.signal)
+          const code = await status(`${base}/api/fetch`, 120_000, stop.signal, attacker)
           fetchAnswers[code] = (fetchAnswers[code] ?? 0) + 1
           if (code === 'none') await sleep(100)
         }
@@ -219,7 +251,7 @@ export async function benchHostile(options: HostileOptions): Promise<HostileFigu
   let streamsOpened = 0
   const eventsUrl = new URL(`${base}/dashboard/api/events`)
   for (let i = 0; i < options.streams; i++) {
-    const req = httpRequest({ host: eventsUrl.hostname, port: eventsUrl.port, path: eventsUrl.pathname, agent: false }, (res) => {
+    const req = httpRequest({ host: eventsUrl.hostname, port: eventsUrl.port, path: eventsUrl.pathname, agent: false, localAddress: HOSTILE_ADDRESS }, (res) => {
       if (res.statusCode === 200) streamsOpened++
       res.resume()
     })
@@ -232,7 +264,7 @@ export async function benchHostile(options: HostileOptions): Promise<HostileFigu
   const slow: Socket[] = []
   const url = new URL(base)
   for (let i = 0; i < options.slowSockets; i++) {
-    const socket = connect(Number(url.port), url.hostname)
+    const socket = connect({ port: Number(url.port), host: url.hostname, localAddress: HOSTILE_ADDRESS })
     socket.on('error', () => undefined)
     socket.write(`GET ${url.pathname}/ HTTP/1.1\r\nHost: ${url.host}\r\nX-Slow: `)
     slow.push(socket)
@@ -242,13 +274,13 @@ export async function benchHostile(options: HostileOptions): Promise<HostileFigu
   }, 1000)
 
   await sleep(options.seconds * 1000)
-  clearInterval(health)
   clearInterval(drip)
   stop.abort()
   for (const req of streams) req.destroy()
   for (const socket of slow) socket.destroy()
-  await Promise.all(checks)
+  const { latencies, statuses: healthStatuses } = await prober.stop()
   await Promise.allSettled(hostile)
+  await attacker.close()
   clearInterval(sampler)
   servePeak = Math.max(servePeak, (await vmHwm(servePid)) ?? 0)
 

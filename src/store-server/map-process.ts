@@ -18,9 +18,12 @@
  *   exits when the store's process goes away (its IPC channel closes).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { setPriority } from 'node:os'
 import { BATCH_SCRIPT, functionScript, FunctionTimeoutError, functionTimeout } from './sandbox'
 
 export const MAP_PROCESS_HEAP_MB = 256
+/** The nice value of map processes (0 normal, 19 lowest): below the store and the service. */
+export const MAP_PROCESS_NICE = 10
 export const MAP_PROCESS_IDLE_MS = 60_000
 /** The tail of a child's stderr kept to tell why it died. */
 const STDERR_TAIL = 4_096
@@ -123,6 +126,15 @@ class MapProcess {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ELECTRON_RUN_AS_NODE: '1' }
     })
+    // Untrusted work at a lower CPU priority: a function that spins until its deadline slows the
+    // store and the service (other processes) as little as the operating system allows.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, MAP_PROCESS_NICE)
+      } catch {
+        // Not permitted here: the deadline still bounds it.
+      }
+    }
     this.stderr = ''
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL)

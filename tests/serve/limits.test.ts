@@ -18,6 +18,7 @@ import { CouchStore } from '../../src/main/store/couch-store'
 import { addLogSink } from '../../src/main/log/logger'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 import { call, serveStore, type ServiceUnderTest } from './helpers'
+import { RefusalLog } from '../../src/main/serve/server'
 
 const DOCS = 300
 /** About 50 kB per document (600 history entries), as in the reproduction. */
@@ -214,9 +215,39 @@ describe('connections and slow senders', () => {
       setTimeout(() => resolve(false), 3000)
     })
     expect(closed).toBe(true)
+    // A client reconnecting in a loop: every new connection closed, one log line (not one each).
+    const before = logged.filter((line) => line.includes('closing its new ones') || line.includes('more connections closed')).length
+    for (let i = 0; i < 50; i++) {
+      const again = connect(svc.service.port, '127.0.0.1')
+      again.on('error', () => undefined)
+      expect(await new Promise<boolean>((resolve) => { again.once('close', () => resolve(true)); setTimeout(() => resolve(false), 3000) })).toBe(true)
+    }
+    expect(logged.filter((line) => line.includes('closing its new ones') || line.includes('more connections closed')).length - before).toBe(0)
     for (const socket of sockets) socket.destroy()
     await sleep(200)
     expect((await call(`${svc.origin}/stats/healthz`)).status).toBe(200)
+  })
+
+  it('logs refused connections once per address, then a count at most once a minute, remembering a bounded number of addresses', () => {
+    let now = 0
+    const lines: string[] = []
+    const remove = addLogSink((record) => void lines.push(record.message))
+    try {
+      const refusals = new RefusalLog(() => now, 60_000, 3)
+      for (let i = 0; i < 100; i++) refusals.refused('10.0.0.1', 4)
+      expect(lines).toEqual([expect.stringContaining('10.0.0.1 holds 4 connections')])
+      now = 61_000
+      refusals.refused('10.0.0.1', 4)
+      expect(lines[1]).toMatch(/^10\.0\.0\.1: 100 more connections closed in the last 61 s/)
+      for (const address of ['10.0.0.2', '10.0.0.3', '10.0.0.4']) refusals.refused(address, 4)
+      expect(lines).toHaveLength(5)
+      // 10.0.0.1 was forgotten when the fourth address came: its next refusal is a first line again.
+      refusals.refused('10.0.0.1', 4)
+      expect(lines).toHaveLength(6)
+      expect(lines[5]).toContain('10.0.0.1 holds 4 connections')
+    } finally {
+      remove()
+    }
   })
 
   it('cuts a connection whose headers trickle in, and one that sends nothing, at the header timeout', async () => {

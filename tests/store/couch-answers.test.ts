@@ -149,3 +149,13 @@ describe('POST /{db}/_find', () => {
     expect((await read('POST', '/requests/_find', { selector: {}, bookmark: 'garbage!' })).status).toBe(400)
   })
 })
+
+describe('answers on the loopback link', () => {
+  it('are not compressed, even when the reader accepts gzip (CouchDB does not gzip either; here it would cost CPU on both sides)', async () => {
+    const { request } = await import('undici')
+    const answer = await request(`${couch.url}/requests/_all_docs?include_docs=true`, { headers: { 'accept-encoding': 'gzip, deflate, br' } })
+    expect(answer.statusCode).toBe(200)
+    expect(answer.headers['content-encoding']).toBeUndefined()
+    expect(((await answer.body.json()) as { rows: unknown[] }).rows.length).toBeGreaterThan(20)
+  })
+})

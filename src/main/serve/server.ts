@@ -470,11 +470,12 @@ export async function startService(deps: ServeDeps): Promise<RunningService> {
   const proxies = new Set(config.trustedProxies.map(plainAddress))
   const sockets = new Set<Socket>()
   const perAddress = new Map<string, number>()
+  const refusals = new RefusalLog()
   server.on('connection', (socket: Socket) => {
     const address = plainAddress(socket.remoteAddress)
     const open = (perAddress.get(address) ?? 0) + 1
     if (open > config.clientConnections && !proxies.has(address)) {
-      if (open === config.clientConnections + 1) log.warn(`${address} holds ${config.clientConnections} connections (STATS2_SERVE_CLIENT_CONNECTIONS): closing its new ones`)
+      refusals.refused(address, config.clientConnections)
       socket.destroy()
       return
     }
@@ -528,5 +529,34 @@ export async function startService(deps: ServeDeps): Promise<RunningService> {
         // Clears http's connection-checking timer (nothing is left for its idle-connection sweep).
         server.close(() => undefined)
       })())
+  }
+}
+
+/**
+ * The log of connections refused past an address's share: one line when an address is first
+ * refused, then at most one a minute per address with how many more were refused, so that a client
+ * reconnecting in a loop cannot flood the log (or spend the event loop on it). Bounded: past 1 000
+ * addresses the oldest is forgotten (its next refusal is logged again).
+ */
+export class RefusalLog {
+  private readonly byAddress = new Map<string, { since: number; count: number }>()
+
+  constructor(private readonly now: () => number = Date.now, private readonly everyMs = 60_000, private readonly maxAddresses = 1_000) {}
+
+  refused(address: string, limit: number): void {
+    const entry = this.byAddress.get(address)
+    const now = this.now()
+    if (!entry) {
+      if (this.byAddress.size >= this.maxAddresses) this.byAddress.delete(this.byAddress.keys().next().value!)
+      this.byAddress.set(address, { since: now, count: 0 })
+      log.warn(`${address} holds ${limit} connections (STATS2_SERVE_CLIENT_CONNECTIONS): closing its new ones`)
+      return
+    }
+    entry.count++
+    if (now - entry.since >= this.everyMs) {
+      log.warn(`${address}: ${entry.count} more connections closed in the last ${Math.round((now - entry.since) / 1000)} s (STATS2_SERVE_CLIENT_CONNECTIONS ${limit})`)
+      entry.since = now
+      entry.count = 0
+    }
   }
 }

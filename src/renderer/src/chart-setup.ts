@@ -1,7 +1,7 @@
-/** Chart.js with only what the two charts use, the zoom plugin, and shared options. */
+/** Chart.js with only what the charts use, the zoom plugin, and shared options. */
 import {
   Chart, Filler, Legend, LineController, LineElement, LinearScale, PointElement, Tooltip,
-  type ChartOptions, type Plugin, type Scale, type Tick
+  type ChartOptions, type ChartType, type Plugin, type Scale, type Tick
 } from 'chart.js'
 import zoomPlugin from 'chartjs-plugin-zoom'
 import { formatAxisTime, timeTicks } from './lib/format'
@@ -14,7 +14,7 @@ Chart.defaults.font.size = 12
 Chart.defaults.animation = false
 
 /** Paints the canvas in the theme's chart background first, so an exported PNG is not transparent. */
-export function chartBackground(colour: string): Plugin<'line'> {
+export function chartBackground<T extends ChartType = 'line'>(colour: string): Plugin<T> {
   return {
     id: 'stats2ChartBackground',
     beforeDraw(chart) {

@@ -34,6 +34,18 @@ function Field({ id, label, errors, locked, hint, children }: FieldProps): React
   )
 }
 
+/** Under a group of choices: that the environment fixes them (read-only here), and the group's error. */
+function GroupNotes({ id, what, errors, locked }: { id: FormField; what: string; errors: Partial<Record<FormField, string>>; locked: Map<FormField, string> }): ReactNode {
+  const env = locked.get(id)
+  const error = errors[id]
+  return (
+    <>
+      {env ? <p className="field-note">{what} is set by the environment ({env}); read-only here.</p> : null}
+      {error ? <p className="field-error" role="alert">{error}</p> : null}
+    </>
+  )
+}
+
 /** Certificate, trust, database, cmsweb hosts, concurrency, notifications, schedule; and Test connection. */
 export function SettingsDialog({ onClose }: { onClose: () => void }): ReactNode {
   const notify = useNotify()
@@ -160,8 +172,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }): ReactNode 
                 </label>
               ))}
             </div>
-            {locked.has('credentialKind') ? <p className="field-note">The certificate is set by the environment ({locked.get('credentialKind')}); read-only here.</p> : null}
-            {errors.credentialKind ? <p className="field-error" role="alert">{errors.credentialKind}</p> : null}
+            <GroupNotes id="credentialKind" what="The certificate" errors={errors} locked={locked} />
             {form.credentialKind === 'pem' ? (
               <div className="field-grid">
                 <Field id="certPath" label="Certificate (usercert.pem)" errors={errors} locked={locked}>{input('certPath', { placeholder: '/home/you/.globus/usercert.pem' })}</Field>
@@ -217,7 +228,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }): ReactNode 
                 <span>CouchDB</span> <span className="muted">an existing Stats2 database</span>
               </label>
             </div>
-            {locked.has('databaseKind') ? <p className="field-note">The database is set by the environment ({locked.get('databaseKind')}); read-only here.</p> : null}
+            <GroupNotes id="databaseKind" what="The database" errors={errors} locked={locked} />
             {form.databaseKind === 'embedded' ? (
               <Field id="dataDir" label="Data directory (optional)" errors={errors} locked={locked} hint="Empty: the application's data folder.">{input('dataDir')}</Field>
             ) : (
@@ -272,8 +283,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }): ReactNode 
                 <span>A shared Stats2 CouchDB, replicated here</span>
               </label>
             </div>
-            {locked.has('sourceKind') ? <p className="field-note">The source is set by the environment ({locked.get('sourceKind')}); read-only here.</p> : null}
-            {errors.sourceKind ? <p className="field-error" role="alert">{errors.sourceKind}</p> : null}
+            <GroupNotes id="sourceKind" what="The source" errors={errors} locked={locked} />
             {form.sourceKind === 'replica' ? (
               <>
                 <p className="field-note">

@@ -4,8 +4,8 @@
  * text on a dark surface, and an exported PNG has the page's background), PNG export.
  */
 import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react'
-import { BarController, BarElement, CategoryScale, type ChartConfiguration, type Plugin } from 'chart.js'
-import { Chart } from '../chart-setup'
+import { BarController, BarElement, CategoryScale, type ChartConfiguration } from 'chart.js'
+import { Chart, chartBackground } from '../chart-setup'
 import { downloadUrl, safeFilename } from '../download'
 
 Chart.register(BarController, BarElement, CategoryScale)
@@ -33,21 +33,6 @@ export function themeColours(element: Element | null): ThemeColours {
   }
 }
 
-/** Paints the surface colour first, so an exported PNG is not transparent. */
-function background(colour: string): Plugin<'bar'> {
-  return {
-    id: 'stats2OverviewBackground',
-    beforeDraw(chart) {
-      const { ctx } = chart
-      ctx.save()
-      ctx.globalCompositeOperation = 'destination-over'
-      ctx.fillStyle = colour
-      ctx.fillRect(0, 0, chart.width, chart.height)
-      ctx.restore()
-    }
-  }
-}
-
 export interface BarData {
   labels: string[]
   values: number[]
@@ -70,7 +55,7 @@ export function barConfig(data: BarData, colours: ThemeColours): ChartConfigurat
       },
       plugins: { legend: { display: false }, tooltip: { enabled: true } }
     },
-    plugins: [background(colours.surface)]
+    plugins: [chartBackground<'bar'>(colours.surface)]
   }
 }
 

@@ -2,13 +2,15 @@
  * View functions on the embedded server: the old Stats2's own view code (undeclared variables and
  * all) indexes as on CouchDB, reduce functions work, and view code stays inside its sandbox.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { getPriority } from 'node:os'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CouchStore } from '../../src/main/store/couch-store'
 import { startEmbeddedCouch, type EmbeddedCouch } from '../../src/store-server/embedded-couch'
 import { VIEW_MAPS } from '../../src/main/store/design-docs'
+import { MAP_PROCESS_HEAP_MB, MAP_PROCESS_NICE } from '../../src/store-server/map-process'
 
 let work: string
 let couch: EmbeddedCouch
@@ -70,5 +72,22 @@ describe('view functions on the embedded server', () => {
     await view('mutate')
     const stored = await store.raw<{ RequestName: string }>('get', { db: 'views', doc: 'a', method: 'get' })
     expect(stored.RequestName).toBe('a')
+  })
+
+  it('runs view code in a child process at a lower CPU priority than the store (nice MAP_PROCESS_NICE)', async () => {
+    await view('seed')
+    // The store serves in this process here; its map process is a child, kept a while after use.
+    const children = (await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean)
+    const maps: number[] = []
+    for (const pid of children) {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+      if (!cmdline.includes(`--max-old-space-size=${MAP_PROCESS_HEAP_MB}`)) continue
+      // Field 19 of /proc/<pid>/stat is the nice value (after the parenthesised command name).
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+      maps.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]))
+    }
+    expect(maps.length).toBeGreaterThan(0)
+    for (const nice of maps) expect(nice).toBe(MAP_PROCESS_NICE)
+    expect(getPriority(process.pid)).toBeLessThan(MAP_PROCESS_NICE)
   })
 })

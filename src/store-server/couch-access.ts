@@ -25,7 +25,7 @@
  */
 import { type Request, type RequestHandler } from 'express'
 import { parse as parseQueryString } from 'node:querystring'
-import { sendCouchJson } from './couch-guards'
+import { sendCouchJson } from './couch-json'
 
 export type AnonymousAccess = 'read' | 'none'
 

@@ -19,7 +19,7 @@
  */
 import express, { type Request, type RequestHandler, type Response } from 'express'
 import { type Logger } from '../main/log/logger'
-import { sendCouchJson } from './couch-guards'
+import { sendCouchJson } from './couch-json'
 import { type FindDb, runFind } from './find'
 import { mapPool } from '../main/util/pool'
 

@@ -15,7 +15,7 @@
  * CouchDB 3 documents, and what a filtered pull replication sends — answered 404 there.
  */
 import { type Request, type RequestHandler, type Response } from 'express'
-import { sendCouchJson } from './couch-guards'
+import { sendCouchJson } from './couch-json'
 import { isInternalMessage, SAFE_BAD_REQUEST } from './couch-answers'
 
 export const FEED_DEFAULT_TIMEOUT_MS = 60_000

@@ -19,11 +19,12 @@
  * - Errors thrown synchronously in a route (`_bulk_docs` with `"docs": 5`, a `_temp_view` that does
  *   not compile) come back as Express's HTML error page.
  */
-import { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express'
+import { type ErrorRequestHandler, type Request, type RequestHandler } from 'express'
 import { type Logger } from '../main/log/logger'
 import { isInternalMessage, SAFE_BAD_REQUEST } from './couch-answers'
 import { sandboxedFilter, sandboxedViewFilter } from './design-functions'
 import { FunctionTimeoutError } from './sandbox'
+import { sendCouchJson } from './couch-json'
 
 /** CouchDB's rule for database names, minus `/` (express-pouchdb strips it from file names). */
 export const DB_NAME_PATTERN = /^[a-z][a-z0-9_$()+-]*$/
@@ -34,13 +35,6 @@ interface CouchSession {
 }
 
 type SessionRequest = Request & { couchSession?: CouchSession }
-
-export function sendCouchJson(res: Response, status: number, body: Record<string, unknown> | unknown[]): void {
-  res.status(status)
-  res.setHeader('Content-Type', 'application/json')
-  res.setHeader('Cache-Control', 'must-revalidate')
-  res.end(JSON.stringify(body) + '\n')
-}
 
 function isServerAdmin(req: SessionRequest): boolean {
   return req.couchSession?.userCtx?.roles?.includes('_admin') === true

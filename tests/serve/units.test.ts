@@ -8,7 +8,7 @@ import { errorCodeOf } from '../../src/main/ipc/handlers'
 import { sortedJson } from '../../src/main/util/canonical-json'
 import { markdownTable } from '../../src/main/serve/markdown'
 import { parsePage, selectorOf } from '../../src/main/serve/query'
-import { cachedRead } from '../../src/main/serve/server'
+import { cachedRead } from '../../src/main/util/cached-read'
 import type { WorkflowDoc } from '../../src/shared/stats2-doc'
 
 describe('sortedJson', () => {

@@ -13,6 +13,7 @@ import { Server as NetServer, type Socket } from 'node:net'
 import type { ServeConfig } from '../config/serve-config'
 import { StoreError, type CouchStore } from '../store/couch-store'
 import { createLogger } from '../log/logger'
+import { cachedRead } from '../util/cached-read'
 import { workflowName as workflowNameSchema } from '../../shared/ipc-contract'
 import { sortedJson, sortedJsonElement } from '../util/canonical-json'
 import { ConcurrencyGate, clientOf, plainAddress } from '../http/limits'
@@ -56,21 +57,6 @@ const COMMON_HEADERS: Record<string, string> = {
  * instance: they change once per update run, and a busy page then costs one store call, not three.
  */
 export const HEADER_CACHE_MS = 2000
-
-/** A value re-read after `ttlMs`; concurrent readers share one read; failures are not kept. */
-export function cachedRead<T>(read: () => Promise<T>, ttlMs: number, clock: () => number = Date.now): () => Promise<T> {
-  let value: { at: number; promise: Promise<T> } | undefined
-  return () => {
-    if (value && clock() - value.at < ttlMs) return value.promise
-    const promise = read()
-    const entry = { at: clock(), promise }
-    value = entry
-    promise.catch(() => {
-      if (value === entry) value = undefined
-    })
-    return promise
-  }
-}
 
 export const MISSING_NAME_MESSAGE = "Please provide the workflow name via 'workflow_name' query parameter"
 

@@ -23,7 +23,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createLogger, setLogLevel } from '../main/log/logger'
 import { startEmbeddedCouch, type EmbeddedCouch } from './embedded-couch'
-import { encodeError, parseToStore, type FromStore, type StoreProcessOptions } from './process/protocol'
+import { scrubTables } from './check/scrub'
+import { encodeError, EXIT_DAMAGE_FOUND, parseToStore, type FromStore, type StoreProcessOptions } from './process/protocol'
 
 const log = createLogger('store-process')
 
@@ -81,10 +82,46 @@ async function start(options: StoreProcessOptions): Promise<void> {
     })
     const { url, adminUser, adminPassword, authHeader, dataDir } = couch
     send({ type: 'started', info: { url, adminUser, adminPassword, authHeader, dataDir, pid: process.pid } })
+    if (options.scrubEveryMs && !options.inMemory) scheduleScrub(dataDir, options.scrubEveryMs)
   } catch (error) {
     send({ type: 'failed', error: encodeError(error) })
     await shutdown('the store did not start', 0)
   }
+}
+
+/**
+ * Every `everyMs`, the tables are verified again (check/scrub.ts). Damage found: the process exits
+ * at once without closing its databases (a clean close may compact the damaged block into a new
+ * table with a fresh, valid checksum: the damage would become invisible); LevelDB is crash-safe.
+ * The supervisor starts a new store process, whose check before opening refuses the damaged
+ * database with the reason (a damaged view index is set aside and rebuilt).
+ */
+function scheduleScrub(dataDir: string, everyMs: number): void {
+  let running = false
+  const timer = setInterval(() => {
+    if (running || closing) return
+    running = true
+    const started = performance.now()
+    scrubTables(dataDir)
+      .then((report) => {
+        if (report.problems.length === 0) {
+          log.debug(`Verified ${report.tables} tables (${Math.round(report.bytes / 1e6)} MB) again in ${Math.round(performance.now() - started)} ms: sound`)
+          return
+        }
+        if (closing) return
+        const shown = report.problems.slice(0, 5).join('; ')
+        log.error(
+          `Damage found while serving, verifying the tables' checksums again: ${shown}${report.problems.length > 5 ? ` (and ${report.problems.length - 5} more)` : ''}. ` +
+            'The store process stops without closing its databases; the next start refuses the damaged database (run `stats2 store check`)'
+        )
+        process.exit(EXIT_DAMAGE_FOUND)
+      })
+      .catch((error: unknown) => log.warn(`Verifying the tables again: ${(error as Error).message}`))
+      .finally(() => {
+        running = false
+      })
+  }, everyMs)
+  timer.unref()
 }
 
 function onMessage(raw: unknown): void {

@@ -64,6 +64,8 @@ export interface DatabaseConfig {
   storeHangMs?: number
   /** Deadline of each call into a design-document function or `_find` scan of the embedded store, in ms (STATS2_STORE_FUNCTION_TIMEOUT_MS, default 5 000 as CouchDB's os_process_timeout; unset: from the environment at start). */
   storeFunctionTimeoutMs?: number
+  /** How often the embedded store verifies its tables again while it runs, in ms (STATS2_STORE_SCRUB_MINUTES; 0: never; unset: from the environment at start). */
+  storeScrubMs?: number
 }
 
 export interface NotifyConfig {
@@ -121,6 +123,10 @@ export function storeFunctionTimeoutMs(env: Env = process.env): number {
   return envInt(env, 'STATS2_STORE_FUNCTION_TIMEOUT_MS')
 }
 
+export function storeScrubMs(env: Env = process.env): number {
+  return envInt(env, 'STATS2_STORE_SCRUB_MINUTES') * 60_000
+}
+
 /** The per-user application-data folder, the same one Electron's `app.getPath('userData')` gives for "Stats2". */
 export function defaultAppDataDir(env: Env = process.env, platform = process.platform): string {
   // The environment given wins over the process's own (a test or an embedding passes its own HOME).
@@ -163,7 +169,8 @@ export function loadConfig(env: Env = process.env): Stats2Config {
       retries: envInt(env, 'STATS2_DB_RETRIES'),
       storeAnonymous: storeAnonymousAccess(env),
       storeHangMs: envInt(env, 'STATS2_STORE_HANG_MS'),
-      storeFunctionTimeoutMs: storeFunctionTimeoutMs(env)
+      storeFunctionTimeoutMs: storeFunctionTimeoutMs(env),
+      storeScrubMs: storeScrubMs(env)
     },
     notify: {
       clientId: envText(env, 'CALLBACK_CLIENT_ID'),

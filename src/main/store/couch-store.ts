@@ -4,7 +4,7 @@
  */
 import nano from 'nano'
 import { Agent } from 'undici'
-import { type DatabaseConfig, storeAnonymousAccess, storeFunctionTimeoutMs } from '../config/config'
+import { type DatabaseConfig, storeAnonymousAccess, storeFunctionTimeoutMs, storeScrubMs } from '../config/config'
 import { createLogger } from '../log/logger'
 import {
   REQUESTS_DB, SETTINGS_DB, SETTINGS_DOC_ID, type SettingsDoc, type WorkflowDoc
@@ -283,6 +283,7 @@ export class CouchStore {
       inMemory: options.inMemory ?? false,
       anonymous: cfg.storeAnonymous ?? storeAnonymousAccess(process.env),
       functionTimeoutMs: cfg.storeFunctionTimeoutMs ?? storeFunctionTimeoutMs(process.env),
+      scrubEveryMs: cfg.storeScrubMs ?? storeScrubMs(process.env),
       hangMs: cfg.storeHangMs
     })
     const store = new CouchStore(embedded.url, CouchStore.nanoFor(embedded.url, embedded.authHeader), embedded, batchSize, limitsOf(cfg), embedded.authHeader)

@@ -123,7 +123,7 @@ export function replayManifest(data: Buffer): ManifestState {
 // ---------------------------------------------------------------------------------------------
 // The folder
 
-const fileName = (number: number, ext: string): string => `${String(number).padStart(6, '0')}.${ext}`
+export const fileName = (number: number, ext: string): string => `${String(number).padStart(6, '0')}.${ext}`
 const TABLE = /^(\d+)\.(ldb|sst)$/
 const LOG = /^(\d+)\.log$/
 const MANIFEST = /^MANIFEST-(\d+)$/

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { helperProgram } from '../../main/util/helper-program'
 import { EmbeddedCouchError } from '../errors'
-import { decodeError, parseFromStore, type FromStore, type StartedInfo, type StoreProcessOptions } from './protocol'
+import { decodeError, EXIT_DAMAGE_FOUND, parseFromStore, type FromStore, type StartedInfo, type StoreProcessOptions } from './protocol'
 
 export interface StoreProgram {
   path: string
@@ -37,9 +37,11 @@ export function memorySizing(execArgv: readonly string[] = process.execArgv): st
   return limits.length > 0 ? [...limits, '--max-semi-space-size=2'] : []
 }
 
-/** "code 1" or "signal SIGKILL". */
+/** "code 1" or "signal SIGKILL" (or what the store process's own codes mean). */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `signal ${signal}` : `code ${code ?? '?'}`
+  if (signal) return `signal ${signal}`
+  if (code === EXIT_DAMAGE_FOUND) return `code ${code}: it found damage in its tables while serving; see the log`
+  return `code ${code ?? '?'}`
 }
 
 export interface Launched {

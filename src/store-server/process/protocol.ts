@@ -12,6 +12,9 @@ import { StoreDamagedError, type FolderCheck } from '../check/damage'
 import type { LogLevel } from '../../main/log/logger'
 
 /** What the launcher resolved for the store process: it never reads the operator's environment itself. */
+/** The store process's exit code when verifying its tables again found damage (main.ts). */
+export const EXIT_DAMAGE_FOUND = 75
+
 export interface StoreProcessOptions {
   /** '' with inMemory. */
   dataDir: string
@@ -21,6 +24,8 @@ export interface StoreProcessOptions {
   anonymous: AnonymousAccess
   /** Deadline of each design-document function call and `_find`; absent: the server's default. */
   functionTimeoutMs?: number
+  /** Every this many ms, the tables' checksums are verified again while the store serves (check/scrub.ts); 0 or absent: never. */
+  scrubEveryMs?: number
   /** The launcher's pid, recorded in the folder's lock: the process an operator knows. */
   ownerPid: number
   logLevel: LogLevel
@@ -86,6 +91,7 @@ const storeOptions = z.object({
   port: z.number().int().min(0).max(65535),
   anonymous: z.enum(['read', 'none']),
   functionTimeoutMs: z.number().int().positive().optional(),
+  scrubEveryMs: z.number().int().min(0).optional(),
   ownerPid: z.number().int().positive(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
   admin: z.object({ user: z.string(), password: z.string() }).optional()

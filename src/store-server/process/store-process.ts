@@ -44,6 +44,8 @@ export interface StoreProcessSettings {
   anonymous: AnonymousAccess
   /** Deadline of each design-document function call and `_find` (STATS2_STORE_FUNCTION_TIMEOUT_MS, resolved by the caller; default the server's). */
   functionTimeoutMs?: number
+  /** Every this many ms, the store verifies its tables' checksums again while it serves (STATS2_STORE_SCRUB_MINUTES, resolved by the caller); 0 or absent: never. */
+  scrubEveryMs?: number
   /** Liveness deadline (STATS2_STORE_HANG_MS): reported unavailable after half of it, killed and restarted after it. */
   hangMs?: number
   /** Default: this process's level. */
@@ -162,6 +164,7 @@ class SupervisedStore implements StoreProcess {
       port,
       anonymous: this.settings.anonymous,
       ...(this.settings.functionTimeoutMs !== undefined ? { functionTimeoutMs: this.settings.functionTimeoutMs } : {}),
+      ...(this.settings.scrubEveryMs ? { scrubEveryMs: this.settings.scrubEveryMs } : {}),
       ownerPid: process.pid,
       logLevel: this.settings.logLevel ?? currentLogLevel(),
       // In memory, a new process keeps the admin the callers already hold (a folder keeps admin.json).

@@ -32,6 +32,7 @@ import {
   type CmswebErrorKind
 } from './errors'
 import { loadTrustedCAs } from './trust'
+import { duration } from '../util/time'
 
 const log = createLogger('cmsweb')
 
@@ -182,9 +183,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined, o
   })
 }
 
-function duration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`
-}
 
 function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name]

@@ -39,7 +39,6 @@ export interface ServeMetricsOptions {
 interface StoreState {
   up: boolean
   summary?: SummaryFigures
-  summaryProblem?: string
   lastUpdate?: LastUpdateSummary
   lastDbsUpdate?: number
   lastPull?: number
@@ -52,14 +51,12 @@ export class ServeMetrics {
   private readonly duration: Histogram<'route' | 'status_class'>
   private readonly requests: Counter<'route' | 'status_class'>
   private readonly inFlight: Gauge
-  private readonly state: () => Promise<StoreState>
 
   constructor(options: ServeMetricsOptions) {
     const registry = this.registry
     collectDefaultMetrics({ register: registry })
     const summary = new StoreSummary(options.store, { top: options.topCampaigns ?? 20, ttlMs: options.cacheMs ?? 10_000, ...(options.summaryFirstWaitMs !== undefined ? { firstWaitMs: options.summaryFirstWaitMs } : {}) })
-    this.state = cachedRead(async () => readState(options.store, summary), options.cacheMs ?? 10_000)
-    const state = this.state
+    const state = cachedRead(async () => readState(options.store, summary), options.cacheMs ?? 10_000)
 
     new Gauge({ name: 'stats2_info', help: 'Always 1; the version of this service as a label', labelNames: ['version'] as const, registers: [registry] }).set({ version: options.version }, 1)
     this.duration = new Histogram({
@@ -160,11 +157,7 @@ async function readState(store: CouchStore, summary: StoreSummary): Promise<Stor
   } catch {
     // the settings database alone missing: the rest still counts
   }
-  try {
-    state.summary = await summary.figures()
-    state.summaryProblem = summary.problem
-  } catch (error) {
-    state.summaryProblem = (error as Error).message
-  }
+  // figures() never rejects: a summary that cannot be read is no summary (and a warning in the log).
+  state.summary = await summary.figures()
   return state
 }

@@ -22,6 +22,7 @@ import type { FactsTable } from '../../shared/overview/facts-table'
 import { computeOverview, computeStable, overviewJson, type OverviewComputation, type StableParts } from '../../shared/overview/compute'
 import { computeAttention } from '../../shared/overview/attention'
 import { drillSlots, type OverviewDrill } from '../../shared/overview/drill'
+import { BoundedCache } from '../util/pool'
 import { selectionKey, type OverviewSelection } from '../../shared/overview/selection'
 import type { OverviewJson, OverviewLook, OverviewView } from '../../shared/overview/types'
 import { OverviewEngine } from './engine'
@@ -79,9 +80,9 @@ type Resolved = { names: string[] } | undefined
 export class OverviewService {
   readonly engine: OverviewEngine
   private settingsRead: { seq: string; value: SettingsFacts } | undefined
-  private readonly answers = new Map<string, { version: number; settingsSeq: string; slots: string; at: number; computation: OverviewComputation }>()
+  private readonly answers = new BoundedCache<string, { version: number; settingsSeq: string; slots: string; at: number; computation: OverviewComputation }>(REUSED_ANSWERS)
   /** The time-independent parts per selection, kept until the facts change. */
-  private readonly stable = new Map<string, { version: number; slots: string; parts: StableParts }>()
+  private readonly stable = new BoundedCache<string, { version: number; slots: string; parts: StableParts }>(REUSED_ANSWERS)
 
   constructor(private readonly store: CouchStore, private readonly options: OverviewServiceOptions = {}) {
     this.engine = new OverviewEngine(store)
@@ -180,9 +181,9 @@ export class OverviewService {
     const stallHours = request.stallHours ?? this.options.stallHours?.() ?? DEFAULT_STALL_HOURS
     const key = JSON.stringify([selectionKey(selection), request.look ?? null, stallHours])
     const computation = await this.withSelection(selection, (table, slots, settings) => {
+      const print = fingerprint(slots)
       const reused = this.answers.get(key)
-      if (reused && reused.version === table.version && reused.settingsSeq === settings.seq && reused.slots === fingerprint(slots) &&
-        reused.at === now) {
+      if (reused && reused.version === table.version && reused.settingsSeq === settings.seq && reused.slots === print && reused.at === now) {
         return reused.computation
       }
       const computed = computeOverview(table, slots, {
@@ -193,13 +194,8 @@ export class OverviewService {
         ...(settings.lastRun !== undefined ? { lastRun: settings.lastRun } : {}),
         ...(request.look ? { look: request.look } : {}),
         source: this.engine.stats.source ?? 'view'
-      }, this.stableParts(table, selection, slots))
-      this.answers.delete(key)
-      this.answers.set(key, { version: table.version, settingsSeq: settings.seq, slots: fingerprint(slots), at: now, computation: computed })
-      for (const oldest of this.answers.keys()) {
-        if (this.answers.size <= REUSED_ANSWERS) break
-        this.answers.delete(oldest)
-      }
+      }, this.stableParts(table, selection, slots, print))
+      this.answers.set(key, { version: table.version, settingsSeq: settings.seq, slots: print, at: now, computation: computed })
       return computed
     })
     await this.nameDatasets(computation)
@@ -207,18 +203,12 @@ export class OverviewService {
   }
 
   /** The board, durations and families of a selection: computed again only when the facts changed. */
-  private stableParts(table: FactsTable, selection: OverviewSelection, slots: Int32Array): StableParts {
+  private stableParts(table: FactsTable, selection: OverviewSelection, slots: Int32Array, print: string): StableParts {
     const key = selectionKey(selection)
     const kept = this.stable.get(key)
-    const print = fingerprint(slots)
     if (kept && kept.version === table.version && kept.slots === print) return kept.parts
     const parts = computeStable(table, slots)
-    this.stable.delete(key)
     this.stable.set(key, { version: table.version, slots: print, parts })
-    for (const oldest of this.stable.keys()) {
-      if (this.stable.size <= REUSED_ANSWERS) break
-      this.stable.delete(oldest)
-    }
     return parts
   }
 

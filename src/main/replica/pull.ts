@@ -25,8 +25,8 @@ import { canonicalScope, describeScope, isScoped, type SyncScope } from '../../s
 import { canonicalJson } from '../util/canonical-json'
 import { chunk, mapPool } from '../util/pool'
 import { createLogger } from '../log/logger'
-import { ReplicaSourceError, type ChangeRow, type RevisionDoc, type SourceCouch } from './source'
-import { inScope, scopeSelector } from './scope-filter'
+import { ReplicaSourceError, type ChangeRow, type ChangesAnswer, type RevisionDoc, type SourceCouch } from './source'
+import { scopeSelector, scopeTest } from './scope-filter'
 import { resolveAfterPull } from './conflicts'
 import { writeReplicaMarker } from './marker'
 
@@ -151,6 +151,7 @@ export async function pullReplica(options: PullOptions): Promise<PullSummary> {
 
 class Pull {
   private readonly scope: SyncScope | undefined
+  private readonly inScope: (doc: WorkflowDoc) => boolean
   private readonly selector: Record<string, unknown> | undefined
   private readonly id: string
   private readonly now: () => number
@@ -165,6 +166,7 @@ class Pull {
   constructor(private readonly options: PullOptions) {
     this.scope = isScoped(options.scope) ? options.scope : undefined
     this.selector = scopeSelector(this.scope)
+    this.inScope = scopeTest(this.scope)
     this.id = replicationId(options.source.url, this.scope)
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
     this.fetchBatch = options.fetchBatch ?? 100
@@ -217,17 +219,17 @@ class Pull {
     const pageSize = this.options.pageSize ?? 500
     let since = start
     let caughtUp = false
-    const read = (from: unknown, wait: boolean): Promise<Awaited<ReturnType<SourceCouch['changes']>>> =>
+    const read = (from: unknown, wait: boolean): Promise<ChangesAnswer> =>
       source.changes(REQUESTS_DB, {
         since: from, limit: pageSize, ...(this.selector ? { selector: this.selector } : {}), ...(wait ? { longpollMs: this.options.longpollMs ?? 60_000 } : {})
       }, signal)
     // The next page is read while the current one is applied (the source is usually far away).
-    let next: Promise<Awaited<ReturnType<SourceCouch['changes']>>> | undefined
+    let next: Promise<ChangesAnswer> | undefined
     for (;;) {
       signal?.throwIfAborted()
       const wait = continuous === true && caughtUp
       this.report({ phase: wait ? 'waiting' : 'pulling', message: undefined })
-      let page: Awaited<ReturnType<SourceCouch['changes']>>
+      let page: ChangesAnswer
       try {
         page = await (next ?? read(since, wait))
       } catch (error) {
@@ -272,7 +274,7 @@ class Pull {
     const toWrite: RevisionDoc[] = []
     let skipped = 0
     for (const doc of fetched) {
-      if (!doc._deleted && !inScope(this.scope, doc as unknown as WorkflowDoc)) {
+      if (!doc._deleted && !this.inScope(doc as unknown as WorkflowDoc)) {
         skipped++
         continue
       }

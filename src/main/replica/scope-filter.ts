@@ -21,7 +21,7 @@
  * against the winning revision, which for a deleted document is `{_id, _rev, _deleted: true}`).
  */
 import type { WorkflowDoc } from '../../shared/stats2-doc'
-import { expandStatuses, globToRegExp, isGlob, isScoped, parseDay, STATUS_SETS, type SyncScope } from '../../shared/sync-scope'
+import { expandStatuses, globToRegExp, isGlob, isScoped, parseDay, ScopeMatcher, STATUS_SETS, type SyncScope } from '../../shared/sync-scope'
 
 const DAY_SECONDS = 86_400
 const ARCHIVED: readonly string[] = STATUS_SETS.ARCHIVED ?? []
@@ -98,31 +98,37 @@ function requestedAt(doc: Pick<WorkflowDoc, 'RequestTransition'>): number | unde
   return undefined
 }
 
-/** The exact test: is this stored Stats2 document in the scope? (No scope: every document is.) */
-export function inScope(scope: SyncScope | undefined, doc: WorkflowDoc): boolean {
-  if (!isScoped(scope)) return true
-  if (scope.workflows.includes(doc._id)) return true
-  const hasSelectors = scope.campaigns.length + scope.prepIds.length > 0
-  const hasFilters = hasSelectors || scope.statuses.length > 0 || scope.requestedFrom !== undefined || scope.requestedTo !== undefined
-  if (!hasFilters) return false
-  if (hasSelectors) {
-    const campaign = strings(doc.Campaigns).some((c) => scope.campaigns.includes(c))
-    const prepIds = [...(typeof doc.PrepID === 'string' ? [doc.PrepID] : []), ...strings(doc.Requests)]
-    const patterns = scope.prepIds.map((p) => (isGlob(p) ? globToRegExp(p) : p))
-    const prepId = prepIds.some((id) => patterns.some((p) => (typeof p === 'string' ? p === id : p.test(id))))
-    if (!campaign && !prepId) return false
-  }
-  if (scope.statuses.length > 0) {
-    const status = currentStatus(doc)
-    if (status === undefined || !expandStatuses(scope.statuses).includes(status)) return false
-  }
+/**
+ * The exact test, made once per pull: is this stored Stats2 document in the scope? (No scope: every
+ * document is.) The scope's PrepID patterns and statuses are compiled by ScopeMatcher, as for
+ * ReqMgr2's documents; the request-date window is read from the first `new` transition, since a
+ * Stats2 document has no RequestDate.
+ */
+export function scopeTest(scope: SyncScope | undefined): (doc: WorkflowDoc) => boolean {
+  if (!isScoped(scope)) return () => true
+  const matcher = new ScopeMatcher(scope)
   const from = scope.requestedFrom ? dayStart(scope.requestedFrom) : undefined
   const to = scope.requestedTo ? dayStart(scope.requestedTo) : undefined
-  if (from !== undefined || to !== undefined) {
-    const at = requestedAt(doc)
-    if (at === undefined) return false
-    if (from !== undefined && at < from) return false
-    if (to !== undefined && at >= to + DAY_SECONDS) return false
+  return (doc) => {
+    if (matcher.named(doc._id)) return true
+    if (!matcher.hasFilters) return false
+    if (matcher.hasSelectors) {
+      const campaign = strings(doc.Campaigns).some((c) => scope.campaigns.includes(c))
+      const prepIds = [...(typeof doc.PrepID === 'string' ? [doc.PrepID] : []), ...strings(doc.Requests)]
+      if (!campaign && !prepIds.some((id) => matcher.prepIdMatches(id))) return false
+    }
+    if (!matcher.statusMatches(currentStatus(doc))) return false
+    if (from !== undefined || to !== undefined) {
+      const at = requestedAt(doc)
+      if (at === undefined) return false
+      if (from !== undefined && at < from) return false
+      if (to !== undefined && at >= to + DAY_SECONDS) return false
+    }
+    return true
   }
-  return true
+}
+
+/** `scopeTest(scope)(doc)`, for one document. */
+export function inScope(scope: SyncScope | undefined, doc: WorkflowDoc): boolean {
+  return scopeTest(scope)(doc)
 }

@@ -12,6 +12,7 @@
  */
 import { Agent, type Dispatcher } from 'undici'
 import { createLogger } from '../log/logger'
+import { duration, sleep } from '../util/time'
 
 const log = createLogger('replica')
 
@@ -86,21 +87,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error)
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason as Error)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 /** `https://user:pw@host:5984/` → the URL without credentials and the header they make. */
 export function splitCredentials(raw: string, authHeader?: string): { url: string; authHeader?: string } {
   let parsed: URL
@@ -121,10 +107,6 @@ export function splitCredentials(raw: string, authHeader?: string): { url: strin
   parsed.search = ''
   parsed.hash = ''
   return { url: parsed.toString().replace(/\/+$/, ''), authHeader: header }
-}
-
-function duration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`
 }
 
 export class SourceCouch {

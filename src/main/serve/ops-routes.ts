@@ -1,13 +1,13 @@
 /**
  * The service's operations routes: `GET <base>/metrics` (Prometheus, see metrics/serve-metrics.ts)
  * and `GET <base>/api/openapi.json` (openapi/document.ts). They answer a status, a type and a body,
- * which server.ts sends with its common headers.
+ * which server.ts sends with its common headers (it answers other methods than GET and HEAD 405
+ * before asking).
  */
 import type { IncomingMessage } from 'node:http'
 import type { ServeConfig } from '../config/serve-config'
 import type { ServeMetrics } from '../metrics/serve-metrics'
 import type { Authoriser } from './auth'
-import { MethodNotAllowedError } from './errors'
 import { NotFoundError } from '../core/errors'
 import { openApiDocument } from './openapi/document'
 
@@ -28,22 +28,24 @@ export interface OpsAnswer {
   headers?: Record<string, string>
 }
 
-/** The answer of an operations route, or undefined when `rest` is none of them. */
-export async function opsAnswer(rest: string, req: IncomingMessage, deps: OpsDeps): Promise<OpsAnswer | undefined> {
-  if (rest === '/metrics') return metrics(req, deps)
-  if (rest === '/api/openapi.json') {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET'])
-    const document = openApiDocument({
-      basePath: deps.config.basePath, version: deps.version, fetchMaxPages: deps.fetchMaxPages, mdMaxPages: deps.mdMaxPages, trustedHeader: deps.config.trustedHeader
-    })
-    return { status: 200, type: 'application/json', body: JSON.stringify(document, null, 2) + '\n', headers: { 'cache-control': 'max-age=300' } }
+/** The operations routes of one service: each call answers `rest`, or undefined when it is none of them. */
+export function opsRoutes(deps: OpsDeps): (rest: string, req: IncomingMessage) => Promise<OpsAnswer | undefined> {
+  // The description depends on the configuration only: made once, when first asked for.
+  let openApiBody: string | undefined
+  return async (rest, req) => {
+    if (rest === '/metrics') return metrics(req, deps)
+    if (rest === '/api/openapi.json') {
+      openApiBody ??= JSON.stringify(openApiDocument({
+        basePath: deps.config.basePath, version: deps.version, fetchMaxPages: deps.fetchMaxPages, mdMaxPages: deps.mdMaxPages, trustedHeader: deps.config.trustedHeader
+      }), null, 2) + '\n'
+      return { status: 200, type: 'application/json', body: openApiBody, headers: { 'cache-control': 'max-age=300' } }
+    }
+    return undefined
   }
-  return undefined
 }
 
 async function metrics(req: IncomingMessage, deps: OpsDeps): Promise<OpsAnswer> {
   if (deps.config.metrics === 'off' || !deps.metrics) throw new NotFoundError('/metrics is turned off on this service (STATS2_SERVE_METRICS=off)')
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError(['GET'])
   if (deps.config.metrics === 'token') {
     const decision = deps.metricsAuth?.authorise(req) ?? { ok: false as const, status: 401 as const, message: 'No metrics tokens are configured.' }
     if (!decision.ok) {

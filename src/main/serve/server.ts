@@ -31,7 +31,7 @@ import { documentsOf, requestsDocCount, viewHasKey } from './store-reads'
 import type { UpdateQueue } from './updates'
 import type { ServeMetrics } from '../metrics/serve-metrics'
 import { routeLabel } from '../metrics/routes'
-import { opsAnswer } from './ops-routes'
+import { opsRoutes } from './ops-routes'
 import { OverviewService } from '../overview/service'
 import { answerOverview } from './overview-route'
 
@@ -150,6 +150,9 @@ export function createServeHandler(deps: ServeDeps): {
   // One overview engine per instance: `api/overview` and the dashboard read the same facts.
   const overview = new OverviewService(store, deps.now ? { now: () => Math.floor(deps.now!()) } : {})
   const dashboard = new Dashboard({ rendererDir: deps.rendererDir, handlers: readOnlyHandlers(model, overview) })
+  const opsAnswer = opsRoutes({
+    config, metrics: deps.metrics, metricsAuth: deps.metricsAuth, version: deps.version ?? '0.0.0', fetchMaxPages: FETCH_MAX_PAGES, mdMaxPages: MD_MAX_PAGES
+  })
   const proxies = new Set(config.trustedProxies.map(plainAddress))
   const reads = new ConcurrencyGate('requests', { total: config.concurrency, perClient: config.clientConcurrency })
   const heavy = new ConcurrencyGate('api/fetch and md answers', { total: config.heavyConcurrency, perClient: config.clientHeavy })
@@ -329,9 +332,7 @@ export function createServeHandler(deps: ServeDeps): {
     const head = req.method === 'HEAD'
     if (req.method !== 'GET' && !head) throw new MethodNotAllowedError(['GET'])
     if (rest === '/healthz') return health(res)
-    const ops = await opsAnswer(rest, req, {
-      config, metrics: deps.metrics, metricsAuth: deps.metricsAuth, version: deps.version ?? '0.0.0', fetchMaxPages: FETCH_MAX_PAGES, mdMaxPages: MD_MAX_PAGES
-    })
+    const ops = await opsAnswer(rest, req)
     if (ops) return send(res, ops.status, head ? '' : ops.body, ops.type, ops.headers)
     if (rest === '/static/stats2.css') return send(res, 200, FRONT_PAGE_CSS, 'text/css; charset=utf-8', { 'cache-control': 'max-age=3600' })
     const pageMatch = /^\/(-?\d+)$/.exec(rest)

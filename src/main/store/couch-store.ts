@@ -16,6 +16,7 @@ import { startStoreProcess, type StoreProcess } from '../../store-server'
 import { chunk } from '../util/pool'
 import { canonicalJson } from '../util/canonical-json'
 import { designDocPath, isDesignId, isWorkflowId, workflowIdProblem } from './doc-ids'
+import { duration, sleep } from '../util/time'
 
 const log = createLogger('store')
 
@@ -80,26 +81,6 @@ interface CallOptions {
   retries?: number
   /** The caller's cancellation (a client gone): the call stops and is not retried. */
   signal?: AbortSignal
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const done = (): void => {
-      signal?.removeEventListener('abort', stop)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    const stop = (): void => {
-      clearTimeout(timer)
-      reject(signal!.reason)
-    }
-    signal?.addEventListener('abort', stop, { once: true })
-  })
-}
-
-function duration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -16,6 +16,7 @@ import type { WorkflowDoc } from '../../shared/stats2-doc'
 import type { WatchEvent } from '../../shared/watchlist'
 import { newestEntry } from '../../shared/rules/completion'
 import { groupDigits } from '../../shared/rules/size'
+import { elapsedHoursText } from '../../shared/rules/time-ago'
 
 export const FINAL_STATUSES = ['completed', 'announced', 'rejected', 'failed'] as const
 export const RUNNING_STATUSES = ['running-open', 'running-closed'] as const
@@ -59,11 +60,6 @@ function validDatasets(doc: WorkflowDoc | undefined): Map<string, number> {
   return valid
 }
 
-function hours(seconds: number): string {
-  const h = seconds / 3600
-  return h >= 48 ? `${Math.floor(h / 24)} days` : `${Math.floor(h)} h`
-}
-
 export function detectWatchEvents(input: DetectInput): DetectOutput {
   const { workflow, previous, next, now } = input
   const told = new Set(input.notified)
@@ -100,7 +96,7 @@ export function detectWatchEvents(input: DetectInput): DetectOutput {
     // Progress is measured from the newest history entry, or from when it started running.
     const since = Math.max(newestEntry(next.EventNumberHistory)?.Time ?? 0, status.time)
     if (now - since >= input.stallSeconds) {
-      tell(`stalled:${since}`, { kind: 'stalled', title: 'Progress stalled', body: `${workflow}: no new events for ${hours(now - since)} while ${status.status}` })
+      tell(`stalled:${since}`, { kind: 'stalled', title: 'Progress stalled', body: `${workflow}: no new events for ${elapsedHoursText(now - since)} while ${status.status}` })
     }
   }
   return { events, notified: [...keep] }

@@ -16,6 +16,7 @@ import { ABANDONED_STATUSES, PRODUCING_STATUSES, RUNNING_STATUSES } from './life
 import { compareText } from './durations'
 import { orderByKey } from './order'
 import { ATTENTION_REASONS, type AcdcFamily, type AttentionItem, type AttentionReason } from './types'
+import { elapsedHoursText } from '../rules/time-ago'
 
 export interface AttentionOptions {
   now: number
@@ -24,11 +25,6 @@ export interface AttentionOptions {
   failed: ReadonlyMap<string, string>
   /** `since` of a failed workflow that has no LastUpdate (the store's last update run). */
   failedFallback: number
-}
-
-function hoursText(seconds: number): string {
-  const hours = seconds / 3600
-  return hours >= 48 ? `${Math.floor(hours / 24)} days` : `${Math.floor(hours)} h`
 }
 
 /** Grows as entries come (slots and their since, no object per entry). */
@@ -102,9 +98,9 @@ export class AttentionList {
     const status = table.statusOf(slot)
     switch (reason) {
       case 'stalled':
-        return { workflow, reason, since, detail: `no new events for ${hoursText(options.now - since)} while ${status}` }
+        return { workflow, reason, since, detail: `no new events for ${elapsedHoursText(options.now - since)} while ${status}` }
       case 'past-eta':
-        return { workflow, reason, since, detail: `expected to finish ${hoursText(options.now - since)} ago; ${status}` }
+        return { workflow, reason, since, detail: `expected to finish ${elapsedHoursText(options.now - since)} ago; ${status}` }
       case 'invalid-output': {
         const bad = table.bad.get(slot) ?? []
         const first = bad.reduce((a, b) => (b.since < a.since ? b : a), bad[0]!)

@@ -176,8 +176,3 @@ export function factsOf(doc: unknown, name: string): WorkflowFacts {
     return { readable: false, name, issues: [`could not be read: ${error instanceof Error ? error.message : String(error)}`], ...keys }
   }
 }
-
-/** The workflow's status now (its last transition), if it has one. */
-export function currentTransition(facts: ReadableFacts): Transition | undefined {
-  return facts.transitions[facts.transitions.length - 1]
-}

@@ -10,6 +10,12 @@ export function timeAgo(thenSeconds: number, nowSeconds: number = Date.now() / 1
   return `${seconds}s`
 }
 
+/** A long wait in words: whole hours, or whole days from 48 hours on (`30 h`, `3 days`). */
+export function elapsedHoursText(seconds: number): string {
+  const hours = seconds / 3600
+  return hours >= 48 ? `${Math.floor(hours / 24)} days` : `${Math.floor(hours)} h`
+}
+
 /** `2026-11-27 10:04` in UTC, the time zone cmsweb and DBS use. */
 export function formatUtc(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 16).replace('T', ' ')
